@@ -1,0 +1,5 @@
+"""The click application, installed as `symgraph.cli`: argument parsing and output only."""
+
+from .app import main
+
+__all__ = ["main"]

@@ -1,0 +1,50 @@
+"""The `symgraph` command group and the one place where errors become an `error:` line and an exit status."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from symgraph.errors import SymgraphError
+
+__all__ = ["App", "main"]
+
+#: Exit status of an unexpected internal error (a bug): never shown as a traceback.
+INTERNAL_ERROR = 3
+
+
+def fail(message: str, code: int) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+class App(click.Group):
+    """A click group that prints one `error:` line instead of usage dumps or tracebacks."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as e:
+            click.echo(e.ctx.get_help())
+            sys.exit(0)
+        except click.UsageError as e:
+            command = e.ctx.command_path if e.ctx is not None else "symgraph"
+            fail(f"{e.format_message()} (see '{command} --help')", 2)
+        except click.ClickException as e:
+            fail(e.format_message(), e.exit_code)
+        except SymgraphError as e:
+            fail(str(e), e.exit_code)
+        except click.exceptions.Abort:
+            fail("aborted", 1)
+        except RecursionError:
+            fail("input nests too deeply to process; split it into named assignments", 2)
+        except Exception as e:  # a bug: say so in one line, never a traceback
+            fail(f"internal error ({type(e).__name__}: {e}); please report it with the command you ran", INTERNAL_ERROR)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def main() -> None:
+    from .commands import app
+
+    app(prog_name="symgraph")

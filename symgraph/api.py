@@ -1,0 +1,300 @@
+"""derive() → Derivation: the one entry point that runs the whole flow.
+
+parse → build → backward (twice for order 2) → values → forms and steps; the check runs
+on demand and is cached. Formats, pictures and the CLI only read a Derivation.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import cached_property
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import sympy as sp
+
+from . import expand
+from .backward import Gradients, backward
+from .check import CheckReport, check, sample_points
+from .errors import EvaluationError, InputError
+from .evaluate import Conventions, evaluate, first_invalid, value_of
+from .explain import Step, _Writer, count_paths, local_steps, partial_symbol, path_steps, result_steps
+from .graph import Graph, Operand, build, is_node
+from .parse import Program, from_sympy, parse
+from .printing import number, unicode
+
+__all__ = ["derive", "Derivation", "parse_value", "RELU_CONVENTIONS"]
+
+RELU_CONVENTIONS = (0.0, 0.5, 1.0)
+
+
+def parse_value(name: str, text: Any) -> float:
+    """A value given with --at: a number, or JSON text of a number."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        value = float(text)
+    else:
+        try:
+            value = json.loads(str(text))
+        except ValueError:
+            raise InputError(f"--at {name}={text}: not a number (write e.g. {name}=0.5)") from None
+        if isinstance(value, list):
+            raise InputError(f"--at {name}: tensor values need tensor programs, which are not supported yet")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InputError(f"--at {name}={text}: not a number (write e.g. {name}=0.5)")
+        value = float(value)
+    if not math.isfinite(value):
+        raise InputError(f"--at {name}={text}: the value must be finite")
+    return value
+
+
+class Derivation:
+    """A program with its graph, gradients, explanation and numbers. Build it with `derive`."""
+
+    def __init__(
+        self,
+        program: Program,
+        graph: Graph,
+        output: Operand,
+        wrt: Sequence[str],
+        at: Mapping[str, float],
+        order: int,
+        conventions: Conventions,
+    ):
+        self.program = program
+        self.graph = graph
+        self.output = output
+        self.inputs: dict[str, int] = {name: graph.names[name] for name in program.inputs}
+        self.wrt: dict[str, int] = {name: self.inputs[name] for name in wrt}
+        self.at = dict(at)
+        self.order = order
+        self.conventions = conventions
+        self.gradients: Gradients = backward(graph, output, list(self.wrt.values()))
+        self.second: dict[str, Gradients] = {}
+        if order == 2:
+            for name in self.wrt:
+                self.second[name] = backward(graph, self.gradients.of(self.wrt[name]), list(self.wrt.values()))
+        self.values = self._evaluate() if self.inputs and set(self.at) == set(self.inputs) else None
+        self._writer = _Writer(conventions.relu_at_zero, self.value)
+
+    # --- numbers ----------------------------------------------------------------------------------
+    def _targets(self) -> list[Operand]:
+        targets = [self.output, *self.gradients.adjoint.values(), *self.gradients.local_node.values()]
+        for gradients in self.second.values():
+            targets.extend(gradients.of(node) for node in self.wrt.values())
+        return targets
+
+    def _evaluate(self) -> dict[int, np.ndarray]:
+        inputs = {self.inputs[name]: np.asarray(value) for name, value in self.at.items()}
+        values = evaluate(self.graph, inputs, self._targets(), self.conventions)
+        bad = first_invalid(self.graph, values)
+        if bad is not None:
+            raise EvaluationError(self._describe_invalid(bad, values))
+        return values
+
+    def _describe_invalid(self, node: int, values: Mapping[int, np.ndarray]) -> str:
+        data = self.graph[node]
+        from . import ops
+
+        op = ops.get(data["op"])
+        operands = [o for o in data["operands"] if is_node(o)]
+        at = ", ".join(f"{unicode(self.graph.symbol(o))} = {number(values[o])}" for o in operands)
+        why = f": {op.domain}" if op.domain else ""
+        expr = unicode(self.graph.expr(node), self.conventions.relu_at_zero)
+        point = ", ".join(f"{n} = {number(v)}" for n, v in self.at.items())
+        if data["kind"] == "gradient":
+            return f"the derivative is undefined at {point}: it needs {expr} with {at}{why}"
+        return f"{data['name']} = {expr} is undefined at {point} ({at}){why}"
+
+    def value(self, operand: Operand) -> float | None:
+        if self.values is None:
+            return None
+        return float(value_of(self.values, operand))
+
+    # --- forms --------------------------------------------------------------------------------------
+    @cached_property
+    def _kept(self) -> set[int]:
+        """Nodes that stay symbols in the 'in terms of intermediates' form: the user's names and the output."""
+        kept = {n for n in self.graph.nodes("forward") if self.graph[n]["user_named"]}
+        if is_node(self.output):
+            kept.add(self.output)
+        return kept
+
+    def _intermediate_form(self, operand: Operand) -> sp.Expr | None:
+        expr = expand.inline(self.graph, operand, self._kept)
+        if expr is None:
+            return None
+        return expand.tidy(expr, [self.graph.symbol(n) for n in sorted(self._kept)])
+
+    def _input_form(self, operand: Operand) -> sp.Expr | None:
+        expr = expand.inline(self.graph, operand)
+        return None if expr is None else expand.tidy(expr)
+
+    @cached_property
+    def gradient(self) -> dict[str, sp.Expr | None]:
+        """name → the derivative in the inputs (None when its tree would be too large to write)."""
+        return {name: self._input_form(self.gradients.of(node)) for name, node in self.wrt.items()}
+
+    @cached_property
+    def in_terms_of_intermediates(self) -> dict[str, sp.Expr | None]:
+        return {name: self._intermediate_form(self.gradients.of(node)) for name, node in self.wrt.items()}
+
+    @cached_property
+    def hessian(self) -> dict[str, dict[str, sp.Expr | None]] | None:
+        if self.order != 2:
+            return None
+        return {
+            i: {j: self._input_form(self.second[i].of(node)) for j, node in self.wrt.items()} for i in self.wrt
+        }
+
+    def tree_size(self, name: str) -> int:
+        return expand.tree_size(self.graph, self.gradients.of(self.wrt[name]))
+
+    @property
+    def output_name(self) -> str:
+        return self.graph.label(self.output) if is_node(self.output) else "y"
+
+    @property
+    def total(self) -> bool:
+        """One input: write dy/dx; several: ∂y/∂x."""
+        return len(self.inputs) == 1
+
+    def path_counts(self) -> dict[str, int]:
+        counts = {}
+        for name, node in self.wrt.items():
+            within = self.graph.ancestors_within(self.output, [node])
+            counts[name] = count_paths(self.graph, node, self.output, within) if within else 0
+        return counts
+
+    # --- explanation --------------------------------------------------------------------------------
+    @cached_property
+    def steps(self) -> list[Step]:
+        steps = local_steps(self.graph, self.gradients, self._writer)
+        steps += path_steps(self.graph, self.gradients, self.wrt, self.total, self._writer)
+        lhs = {name: partial_symbol(self.output_name, name, self.total) for name in self.wrt}
+        forms, values = {}, {}
+        for name, node in self.wrt.items():
+            both = [self.in_terms_of_intermediates[name], self.gradient[name]]
+            forms[name] = list(dict.fromkeys(f for f in both if f is not None)) or [self._too_large(name)]
+            values[name] = self.value(self.gradients.of(node))
+        steps += result_steps(lhs, forms, values, self._writer)
+        if self.hessian is not None:
+            for i, row in self.hessian.items():
+                for j, expr in row.items():
+                    lhs_text, lhs_tex = _second_symbol(self.output_name, i, j)
+                    shown = [expr] if expr is not None else [self._too_large(i)]
+                    rhs, rhs_tex = self._writer.forms(shown, self.value(self.second[i].of(self.wrt[j])))
+                    steps.append(Step("result", lhs_text, rhs, lhs_tex, rhs_tex))
+        return steps
+
+    def _too_large(self, name: str) -> sp.Symbol:
+        size = self.tree_size(name)
+        return sp.Symbol(f"[written out, this derivative would be a tree of {size:,} nodes; see the graph]")
+
+    # --- check --------------------------------------------------------------------------------------
+    def check(self) -> CheckReport:
+        """Finite differences at the --at point, or at seeded random points where the program is defined."""
+        if getattr(self, "_check", None) is None:
+            self._check = self._run_check()
+        return self._check
+
+    def _run_check(self) -> CheckReport:
+        derivatives = {name: self.gradients.of(node) for name, node in self.wrt.items()}
+        checks = [(self.output, derivatives)]
+        for i, gradients in self.second.items():
+            checks.append((self.gradients.of(self.wrt[i]), {j: gradients.of(n) for j, n in self.wrt.items()}))
+        targets = [t for function, row in checks for t in (function, *row.values())]
+        if set(self.at) == set(self.inputs):
+            points = {name: np.array([value]) for name, value in self.at.items()}
+        else:
+            points = sample_points(self.graph, targets, self.inputs, self.at, self.conventions)
+        reports = [check(self.graph, f, row, self.inputs, points, self.conventions) for f, row in checks]
+        return _merge(reports)
+
+    # --- output -------------------------------------------------------------------------------------
+    def to_dict(self, include_check: bool = True) -> dict:
+        from .formats import to_dict
+
+        return to_dict(self, include_check)
+
+    def to_json(self, include_check: bool = True) -> str:
+        from .formats import to_json
+
+        return to_json(self, include_check)
+
+    def _repr_markdown_(self) -> str:
+        from .formats import to_markdown
+
+        return to_markdown(self, include_check=True)
+
+    def _repr_latex_(self) -> str:
+        from .formats import to_latex
+
+        return to_latex(self, include_check=False)
+
+    def __str__(self) -> str:
+        from .formats import to_text
+
+        return to_text(self, include_check=False)
+
+
+def _second_symbol(of: str, i: str, j: str) -> tuple[str, str]:
+    from .printing import pretty_name
+
+    if i == j:
+        return f"∂²{pretty_name(of)}/∂{pretty_name(i)}²", rf"\frac{{\partial^2 {sp.latex(sp.Symbol(of))}}}{{\partial {sp.latex(sp.Symbol(i))}^2}}"
+    return (
+        f"∂²{pretty_name(of)}/∂{pretty_name(i)}∂{pretty_name(j)}",
+        rf"\frac{{\partial^2 {sp.latex(sp.Symbol(of))}}}{{\partial {sp.latex(sp.Symbol(i))} \partial {sp.latex(sp.Symbol(j))}}}",
+    )
+
+
+def _merge(reports: list[CheckReport]) -> CheckReport:
+    statuses = [r.status for r in reports]
+    status = "failed" if "failed" in statuses else "inconclusive" if "inconclusive" in statuses else "passed"
+    abs_errors = [r.max_abs_error for r in reports if r.max_abs_error is not None]
+    rel_errors = [r.max_rel_error for r in reports if r.max_rel_error is not None]
+    return CheckReport(
+        reports[0].points,
+        max(abs_errors) if abs_errors else None,
+        max(rel_errors) if rel_errors else None,
+        status,
+        [reason for r in reports for reason in r.reasons],
+    )
+
+
+def derive(
+    program: str | sp.Expr,
+    wrt: Sequence[str] | str | None = None,
+    at: Mapping[str, Any] | None = None,
+    order: int = 1,
+    of: str | None = None,
+    relu_at_zero: float = 0.0,
+) -> Derivation:
+    """Differentiate a program by symbol-to-symbol reverse mode.
+
+    >>> d = derive("exp(x**2 + tanh(x))", at={"x": 0.5})
+    >>> d.gradient["x"]
+    (2*x - tanh(x)**2 + 1)*exp(x**2 + tanh(x))
+    """
+    parsed = parse(program) if isinstance(program, str) else from_sympy(program)
+    graph, output = build(parsed, of)
+    if not is_node(output) or graph[output]["op"] is None and output not in graph.names.values():
+        raise InputError(f"the output {of or ''} is a constant; there is nothing to differentiate".replace("  ", " "))
+    if order not in (1, 2):
+        raise InputError(f"--order {order}: use 1 (gradient) or 2 (second derivatives)")
+    if float(relu_at_zero) not in RELU_CONVENTIONS:
+        raise InputError(f"--relu-at-zero {relu_at_zero}: use 0, 0.5 or 1")
+    wrt_names = [wrt] if isinstance(wrt, str) else list(wrt or parsed.inputs)
+    for name in wrt_names:
+        if name not in parsed.inputs:
+            hint = "it is an intermediate; " if name in graph.names else ""
+            raise InputError(f"--wrt {name}: {hint}not an input of the program; inputs: {', '.join(parsed.inputs)}")
+    values = {}
+    for name, text in (at or {}).items():
+        if name not in parsed.inputs:
+            raise InputError(f"--at {name}: not an input of the program; inputs: {', '.join(parsed.inputs)}")
+        values[name] = parse_value(name, text)
+    return Derivation(
+        parsed, graph, output, list(dict.fromkeys(wrt_names)), values, order, Conventions(float(relu_at_zero))
+    )

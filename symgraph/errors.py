@@ -1,0 +1,55 @@
+"""Errors that carry their exit status, so the CLI reports them in one place."""
+
+from __future__ import annotations
+
+__all__ = [
+    "SymgraphError",
+    "InputError",
+    "ParseError",
+    "LimitError",
+    "EvaluationError",
+    "CheckFailed",
+]
+
+
+class SymgraphError(Exception):
+    """Base of every error a user can cause; `exit_code` is what the CLI exits with."""
+
+    exit_code = 2
+
+
+class InputError(SymgraphError):
+    """Bad input or usage that is not a syntax error (unknown name, bad value)."""
+
+
+class ParseError(InputError):
+    """The program text is not in the language; names the token and its column (1-based)."""
+
+    def __init__(self, message: str, token: str | None = None, column: int | None = None):
+        self.token = token
+        self.column = column
+        where = ""
+        if token is not None and column is not None:
+            where = f" at column {column} ('{_short(token)}')"
+        elif column is not None:
+            where = f" at column {column}"
+        super().__init__(f"{message}{where}")
+
+
+class LimitError(InputError):
+    """The input is legal but larger than a documented limit allows."""
+
+
+class EvaluationError(InputError):
+    """A value is undefined at the given point (log of a negative number, overflow)."""
+
+
+class CheckFailed(SymgraphError):
+    """The symbolic derivative disagrees with finite differences."""
+
+    exit_code = 1
+
+
+def _short(token: str, width: int = 30) -> str:
+    token = token.replace("\n", " ")
+    return token if len(token) <= width else token[: width - 1] + "…"

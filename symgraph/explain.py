@@ -1,0 +1,167 @@
+"""Chain-rule steps as plain data, in the order a teacher writes them.
+
+First each local partial ∂v/∂u (the registry's form in the operand, then in the output
+when that reads better: ∂y/∂s = exp(s) = y), then for each input the sum over paths of
+the products of local partials, then the result. With values, every line carries its
+number. A step is text and LaTeX; the formats only lay steps out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+import sympy as sp
+
+from .backward import Gradients
+from .graph import Graph, Operand, is_node
+from .printing import latex, number, number_latex, pretty_name, unicode
+
+__all__ = ["Step", "MAX_PATHS", "local_steps", "path_steps", "result_steps", "count_paths", "partial_symbol"]
+
+#: More paths than this are summarised rather than listed.
+MAX_PATHS = 8
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: str  # local | path | result
+    lhs: str
+    rhs: str
+    lhs_latex: str
+    rhs_latex: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.lhs} = {self.rhs}" if self.lhs else self.rhs
+
+    @property
+    def latex(self) -> str:
+        return f"{self.lhs_latex} = {self.rhs_latex}" if self.lhs_latex else self.rhs_latex
+
+
+def partial_symbol(of: str, by: str, total: bool = False) -> tuple[str, str]:
+    """∂y/∂x in text and LaTeX (d for a total derivative)."""
+    d_text, d_latex = ("d", "d") if total else ("∂", r"\partial ")
+    text = f"{d_text}{pretty_name(of)}/{d_text}{pretty_name(by)}"
+    tex = rf"\frac{{{d_latex}{sp.latex(sp.Symbol(of))}}}{{{d_latex}{sp.latex(sp.Symbol(by))}}}"
+    return text, tex
+
+
+class _Writer:
+    """Shared formatting: expressions in Unicode and LaTeX, with an optional value appended."""
+
+    def __init__(self, relu_at_zero: float, value_of: Callable[[Operand], float | None]):
+        self.relu_at_zero = relu_at_zero
+        self.value_of = value_of
+
+    def forms(self, exprs: list[sp.Expr], value: float | None) -> tuple[str, str]:
+        text = " = ".join(unicode(e, self.relu_at_zero) for e in exprs)
+        tex = " = ".join(latex(e, self.relu_at_zero) for e in exprs)
+        if value is not None and not all(e.is_number for e in exprs):
+            text += f" = {number(value)}"
+            tex += f" = {number_latex(value)}"
+        return text, tex
+
+
+def local_steps(graph: Graph, gradients: Gradients, writer: _Writer) -> list[Step]:
+    """∂v/∂u for every edge of the sweep, nearest the output first, as a teacher reads a graph."""
+    steps = []
+    for v, u in sorted(gradients.local, key=_teaching_order(graph, gradients)):
+        in_output = gradients.local[(v, u)]
+        in_operand = in_output.xreplace({graph.symbol(v): graph.expr(v)})
+        exprs = [in_operand] if in_operand == in_output else [in_operand, in_output]
+        lhs, lhs_tex = partial_symbol(graph.label(v), graph.label(u))
+        rhs, rhs_tex = writer.forms(exprs, writer.value_of(gradients.local_node[(v, u)]))
+        steps.append(Step("local", lhs, rhs, lhs_tex, rhs_tex))
+    return steps
+
+
+def _teaching_order(graph: Graph, gradients: Gradients):
+    """Key for edges (v, u): v's distance from the output, then v, then u's position in v."""
+    distance = {gradients.output: 0}
+    for v in gradients.order:  # reverse topological: every child is done before its operands
+        for u in graph.dag.predecessors(v):
+            if (v, u) in gradients.local:
+                distance[u] = min(distance.get(u, 1 << 62), distance[v] + 1)
+    return lambda edge: (distance[edge[0]], edge[0], graph.dag.edges[edge[1], edge[0]]["positions"][0])
+
+
+def count_paths(graph: Graph, source: int, target: int, within: set[int]) -> int:
+    """Number of paths source → target, counted on the DAG (never enumerated)."""
+    paths = {source: 1}
+    for node in sorted(within):
+        if node == source:
+            continue
+        paths[node] = sum(paths.get(u, 0) for u in graph.dag.predecessors(node) if u in within)
+    return paths.get(target, 0)
+
+
+def _paths(graph: Graph, source: int, target: int, within: set[int]) -> list[list[int]]:
+    found, stack = [], [[source]]
+    while stack:
+        path = stack.pop()
+        if path[-1] == target:
+            found.append(path)
+            continue
+        children = sorted((c for c in graph.dag.successors(path[-1]) if c in within), reverse=True)
+        stack.extend(path + [c] for c in children)
+    return found
+
+
+def path_steps(
+    graph: Graph, gradients: Gradients, wrt: Mapping[str, int], total: bool, writer: _Writer
+) -> list[Step]:
+    output = gradients.output
+    steps = []
+    for name, node in wrt.items():
+        lhs, lhs_tex = partial_symbol(graph.label(output), name, total)
+        within = graph.ancestors_within(output, [node]) if is_node(output) else set()
+        count = count_paths(graph, node, output, within) if within else 0
+        if count == 0:
+            steps.append(Step("path", lhs, f"0  ({pretty_name(name)} does not reach {graph.label(output)})", lhs_tex, "0"))
+            continue
+        if count > MAX_PATHS:
+            note = (
+                f"{count:,} paths from {pretty_name(name)} to {pretty_name(graph.label(output))}; reverse mode sums "
+                f"them node by node, ∂{pretty_name(graph.label(output))}/∂u = Σ_v ∂{pretty_name(graph.label(output))}"
+                f"/∂v·∂v/∂u, once per node"
+            )
+            steps.append(Step("path", lhs, note, lhs_tex, rf"\text{{{count:,} paths, summed by reverse accumulation}}"))
+            continue
+        paths = _paths(graph, node, output, within)
+        chain_text, chain_tex, product_text, product_tex, products = [], [], [], [], []
+        for path in paths:
+            edges = list(zip(path[1:], path[:-1]))[::-1]
+            symbols = [partial_symbol(graph.label(v), graph.label(u)) for v, u in edges]
+            chain_text.append("·".join(s[0] for s in symbols))
+            chain_tex.append(" ".join(s[1] for s in symbols))
+            product = sp.Mul(*(gradients.local[e] for e in edges))
+            products.append(product)
+            product_text.append(unicode(product, writer.relu_at_zero))
+            product_tex.append(latex(product, writer.relu_at_zero))
+        steps.append(Step("path", lhs, " + ".join(chain_text), lhs_tex, " + ".join(chain_tex)))
+        sums = [p.is_Add and len(paths) > 1 for p in products]
+        rhs = " + ".join(f"({t})" if s else t for t, s in zip(product_text, sums))
+        rhs_tex = " + ".join(rf"\left({t}\right)" if s else t for t, s in zip(product_tex, sums))
+        value = writer.value_of(gradients.of(node))
+        if value is not None:
+            rhs += f" = {number(value)}"
+            rhs_tex += f" = {number_latex(value)}"
+        steps.append(Step("path", "", rhs, "", rhs_tex))
+    return steps
+
+
+def result_steps(
+    lhs_for: Mapping[str, tuple[str, str]], forms: Mapping[str, list[sp.Expr]], values: Mapping[str, float | None],
+    writer: _Writer,
+) -> list[Step]:
+    """One line per form (in the named intermediates, then in the inputs); the value on the last."""
+    steps = []
+    for name, exprs in forms.items():
+        lhs, lhs_tex = lhs_for[name]
+        for k, expr in enumerate(exprs):
+            last = k == len(exprs) - 1
+            rhs, rhs_tex = writer.forms([expr], values.get(name) if last else None)
+            steps.append(Step("result", lhs if k == 0 else "", rhs, lhs_tex if k == 0 else "", rhs_tex))
+    return steps

@@ -1,0 +1,193 @@
+"""A Derivation as text (terminal), Markdown (notebooks, pages), LaTeX (slides) and JSON (programs).
+
+These functions only lay out what the Derivation already holds; they do no algebra.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import sympy as sp
+
+from . import ops
+from .printing import latex, number, number_latex, pretty_name, source, unicode
+
+if TYPE_CHECKING:
+    from .api import Derivation
+
+__all__ = ["to_text", "to_markdown", "to_latex", "to_json", "to_dict", "FORMATS", "render_format"]
+
+FORMATS = ("text", "markdown", "latex", "json")
+
+
+def _op_word(op_name: str | None) -> str:
+    return "input" if op_name is None else ops.get(op_name).rule.removesuffix(" rule")
+
+
+def _forward_rows(d: "Derivation"):
+    """(name, definition in Unicode, LaTeX, op word, value) for every computed forward node."""
+    graph = d.graph
+    for node in graph.nodes("forward"):
+        data = graph[node]
+        names = (data["name"], *data["aliases"])
+        expr = graph.expr(node)
+        yield names, unicode(expr, d.conventions.relu_at_zero), latex(expr, d.conventions.relu_at_zero), _op_word(
+            data["op"]
+        ), d.value(node)
+
+
+def _header(d: "Derivation") -> str:
+    inputs = ", ".join(
+        pretty_name(n) + (f" = {number(d.at[n])}" if n in d.at else "") for n in d.inputs
+    ) or "none"
+    noun = "input" if len(d.inputs) == 1 else "inputs"
+    return f"{noun} {inputs} → output {pretty_name(d.output_name)}"
+
+
+def _chain_title(d: "Derivation") -> str:
+    counts = d.path_counts()
+    if len(counts) == 1:
+        (name, count), = counts.items()
+        return f"Chain rule: {count:,} path{'s' if count != 1 else ''} from {pretty_name(name)} to {pretty_name(d.output_name)}"
+    return f"Chain rule: sum over the paths from each input to {pretty_name(d.output_name)}"
+
+
+def _sections(d: "Derivation"):
+    """(title, steps) in reading order."""
+    by_kind = {"local": [], "path": [], "result": []}
+    for step in d.steps:
+        by_kind[step.kind].append(step)
+    return [
+        ("Local derivatives", by_kind["local"]),
+        (_chain_title(d), by_kind["path"]),
+        ("Result" if d.order == 1 else "Result (gradient, then second derivatives)", by_kind["result"]),
+    ]
+
+
+def to_text(d: "Derivation", include_check: bool = True) -> str:
+    lines = [f"Graph  ({_header(d)})"]
+    rows = []
+    for names, expr, _, word, value in _forward_rows(d):
+        shown = f"{_pretty(names)} = {expr}" + (f" = {number(value)}" if value is not None else "")
+        rows.append((shown, word))
+    width = max((len(shown) for shown, _ in rows), default=0)
+    lines += [f"  {shown:<{width}}    {word}" for shown, word in rows]
+    for title, steps in _sections(d):
+        lines += ["", title]
+        indent = 0
+        for step in steps:
+            if step.lhs:
+                indent = len(step.lhs)
+                lines.append(f"  {step.text}")
+            else:
+                lines.append(f"  {'':<{indent}} = {step.rhs}")
+    if include_check:
+        lines += ["", f"Check  {d.check().summary()}"]
+        lines += [f"  {reason}" for reason in d.check().reasons]
+    return "\n".join(lines) + "\n"
+
+
+def to_markdown(d: "Derivation", include_check: bool = True) -> str:
+    lines = [f"**Graph** ({_header(d)})", "", "| node | definition | op | value |", "|---|---|---|---|"]
+    for names, _, tex, word, value in _forward_rows(d):
+        lines.append(f"| {_pretty(names)} | ${tex}$ | {word} | {number(value) if value is not None else ''} |")
+    for title, steps in _sections(d):
+        lines += ["", f"**{title}**", ""]
+        lines += [f"- ${step.latex}$" if step.lhs else f"  $= {step.rhs_latex}$" for step in steps]
+    if include_check:
+        lines += ["", f"**Check** {d.check().summary()}"]
+        lines += [f"- {reason}" for reason in d.check().reasons]
+    return "\n".join(lines) + "\n"
+
+
+def to_latex(d: "Derivation", include_check: bool = True) -> str:
+    lines = [r"\begin{align*}"]
+    for names, _, tex, _, value in _forward_rows(d):
+        tail = f" = {number_latex(value)}" if value is not None else ""
+        lines.append(rf"  {', '.join(sp.latex(sp.Symbol(n)) for n in names)} &= {tex}{tail} \\")
+    for _, steps in _sections(d):
+        for step in steps:
+            lhs = step.lhs_latex
+            lines.append(rf"  {lhs} &= {step.rhs_latex} \\")
+    lines[-1] = lines[-1].removesuffix(r" \\")
+    lines.append(r"\end{align*}")
+    if include_check:
+        summary = d.check().summary().replace("✓", r"$\checkmark$").replace("✗", "").replace("?", "")
+        lines.append(rf"% check: {summary}")
+    return "\n".join(lines) + "\n"
+
+
+def _pretty(names: tuple[str, ...]) -> str:
+    return ", ".join(pretty_name(n) for n in names)
+
+
+def to_dict(d: "Derivation", include_check: bool = True) -> dict:
+    graph = d.graph
+    nodes = []
+    for node in graph.nodes("input", "forward"):
+        data = graph[node]
+        nodes.append(
+            {
+                "id": node,
+                "name": data["name"],
+                "op": data["op"] or "input",
+                "expr": source(graph.expr(node)),
+                "args": [graph.label(o) if isinstance(o, int) else source(o) for o in data["operands"]],
+                "value": d.value(node),
+            }
+        )
+    gradient = {}
+    for name, node in d.wrt.items():
+        expr, mid = d.gradient[name], d.in_terms_of_intermediates[name]
+        gradient[name] = {
+            "expr": source(expr) if expr is not None else None,
+            "in_terms_of_intermediates": source(mid) if mid is not None else None,
+            "latex": latex(expr, d.conventions.relu_at_zero) if expr is not None else None,
+            "value": d.value(d.gradients.of(node)),
+            "tree_size": d.tree_size(name),
+        }
+    hessian = None
+    if d.hessian is not None:
+        hessian = {
+            i: {
+                j: {
+                    "expr": source(e) if e is not None else None,
+                    "latex": latex(e, d.conventions.relu_at_zero) if e is not None else None,
+                    "value": d.value(d.second[i].of(d.wrt[j])),
+                }
+                for j, e in row.items()
+            }
+            for i, row in d.hessian.items()
+        }
+    result = {
+        "output": d.output_name,
+        "inputs": list(d.inputs),
+        "wrt": list(d.wrt),
+        "order": d.order,
+        "nodes": nodes,
+        "gradient": gradient,
+        "hessian": hessian,
+        "steps": [{"kind": s.kind, "text": s.text, "latex": s.latex} for s in d.steps],
+        "check": None,
+        "conventions": {"relu_at_zero": d.conventions.relu_at_zero},
+    }
+    if include_check:
+        report = d.check()
+        result["check"] = {
+            "points": report.points,
+            "max_abs_error": report.max_abs_error,
+            "max_rel_error": report.max_rel_error,
+            "passed": report.passed,
+            "status": report.status,
+            "reasons": report.reasons,
+        }
+    return result
+
+
+def to_json(d: "Derivation", include_check: bool = True) -> str:
+    return json.dumps(to_dict(d, include_check), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_format(d: "Derivation", fmt: str, include_check: bool = True) -> str:
+    return {"text": to_text, "markdown": to_markdown, "latex": to_latex, "json": to_json}[fmt](d, include_check)

@@ -1,0 +1,260 @@
+"""The op registry: everything symgraph knows about one primitive lives in its entry.
+
+An entry holds the SymPy form, the local partial derivatives written in the op's own
+symbols (its operands and its output `y`, so exp' = y and σ' = y(1 − y) read as in a
+textbook), a numerically stable NumPy implementation, the labels and the rule name.
+The differentiator, the evaluator and the printers look ops up here and never branch
+on op names; adding a primitive touches this file and the op test table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+import sympy as sp
+from sympy.core.function import ArgumentIndexError
+
+__all__ = [
+    "Op",
+    "OPS",
+    "FUNCTIONS",
+    "sigmoid",
+    "softplus",
+    "relu",
+    "step",
+    "get",
+    "decompose",
+    "op_of_function",
+]
+
+Partials = Callable[[Sequence[sp.Expr], sp.Expr], tuple[sp.Expr, ...]]
+
+
+@dataclass(frozen=True)
+class Op:
+    """One primitive. `arity` is -1 for n-ary ops (sum, product)."""
+
+    name: str
+    arity: int
+    build: Callable[..., sp.Expr]
+    partials: Partials
+    numpy: Callable[..., np.ndarray]
+    text: str
+    latex: str
+    rule: str
+    head: type | None = None
+    kink: float | None = None
+    domain: str | None = None
+    takes_relu_convention: bool = False
+
+    def partial(self, args: Sequence[sp.Expr], out: sp.Expr, position: int) -> sp.Expr:
+        return self.partials(args, out)[position]
+
+
+# --- SymPy citizens for the deep-learning primitives ------------------------------------
+# Their fdiff reads the registry, so sympy.diff, symgraph and the printers agree.
+
+
+class _RegisteredFunction(sp.Function):
+    op_name: str = ""
+
+    def fdiff(self, argindex=1):
+        if argindex != 1:
+            raise ArgumentIndexError(self, argindex)
+        return OPS[self.op_name].partial(self.args, self, 0)
+
+    def _latex(self, printer, exp=None):
+        arg = printer._print(self.args[0])
+        name = OPS[self.op_name].latex
+        if exp is not None:
+            return rf"{name}^{{{exp}}}\left({arg}\right)"
+        return rf"{name}\left({arg}\right)"
+
+
+class sigmoid(_RegisteredFunction):
+    """The logistic function σ(u) = 1 / (1 + e^(−u))."""
+
+    op_name = "sigmoid"
+
+    @classmethod
+    def eval(cls, arg):
+        if arg.is_zero:
+            return sp.Rational(1, 2)
+        return None
+
+    def _eval_rewrite_as_exp(self, arg, **kwargs):
+        return 1 / (1 + sp.exp(-arg))
+
+    def _numpycode(self, printer):
+        return f"(1/(1 + numpy.exp(-({printer._print(self.args[0])}))))"
+
+
+class softplus(_RegisteredFunction):
+    """softplus(u) = log(1 + e^u), a smooth relu."""
+
+    op_name = "softplus"
+
+    @classmethod
+    def eval(cls, arg):
+        if arg.is_zero:
+            return sp.log(2)
+        return None
+
+    def _eval_rewrite_as_exp(self, arg, **kwargs):
+        return sp.log(1 + sp.exp(arg))
+
+    def _numpycode(self, printer):
+        return f"numpy.logaddexp(0, {printer._print(self.args[0])})"
+
+
+class relu(_RegisteredFunction):
+    """relu(u) = max(0, u)."""
+
+    op_name = "relu"
+
+    @classmethod
+    def eval(cls, arg):
+        if arg.is_number and arg.is_extended_real:
+            return sp.Max(arg, 0)
+        return None
+
+    def _eval_rewrite_as_Max(self, arg, **kwargs):
+        return sp.Max(arg, 0)
+
+    def _numpycode(self, printer):
+        return f"numpy.maximum({printer._print(self.args[0])}, 0)"
+
+
+class step(_RegisteredFunction):
+    """The unit step 1(u > 0), relu's derivative; its value at 0 is a convention chosen at evaluation."""
+
+    op_name = "step"
+
+    @classmethod
+    def eval(cls, arg):
+        if arg.is_number and arg.is_extended_real and not arg.is_zero:
+            return sp.Integer(1) if arg.is_positive else sp.Integer(0)
+        return None
+
+    def _eval_rewrite_as_Heaviside(self, arg, **kwargs):
+        return sp.Heaviside(arg, 0)
+
+    def _latex(self, printer, exp=None):
+        base = rf"\mathbb{{1}}\left({printer._print(self.args[0])} > 0\right)"
+        return base if exp is None else rf"{base}^{{{exp}}}"
+
+
+# --- stable NumPy implementations ----------------------------------------------------------
+
+
+def _sigmoid(u):
+    """σ without overflow: e^(−|u|) never exceeds 1, so both branches are finite at ±1000."""
+    e = np.exp(-np.abs(u))
+    return np.where(u >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _step(u, at_zero=0.0):
+    return np.where(u > 0, 1.0, np.where(u < 0, 0.0, at_zero))
+
+
+def _product(*values):
+    out = np.asarray(1.0)
+    for v in values:
+        out = out * v
+    return out
+
+
+def _sum(*values):
+    out = np.asarray(0.0)
+    for v in values:
+        out = out + v
+    return out
+
+
+def _others(args: Sequence[sp.Expr], i: int) -> sp.Expr:
+    return sp.Mul(*(a for j, a in enumerate(args) if j != i))
+
+
+def _unary(name, head, numpy, partial, text, latex, rule, **extra) -> Op:
+    """Entry for a function of one argument; `partial(u, y)` is its derivative."""
+    return Op(
+        name=name,
+        arity=1,
+        build=head,
+        partials=lambda a, y: (partial(a[0], y),),
+        numpy=numpy,
+        text=text,
+        latex=latex,
+        rule=rule,
+        head=head,
+        **extra,
+    )
+
+
+_ENTRIES = [
+    Op("add", -1, sp.Add, lambda a, y: (sp.Integer(1),) * len(a), _sum, "+", "+", "sum rule", head=sp.Add),
+    Op("sub", 2, lambda u, v: u - v, lambda a, y: (sp.Integer(1), sp.Integer(-1)), np.subtract, "−", "-", "difference rule"),
+    Op("neg", 1, lambda u: -u, lambda a, y: (sp.Integer(-1),), np.negative, "−", "-", "negation"),
+    Op(
+        "mul", -1, sp.Mul, lambda a, y: tuple(_others(a, i) for i in range(len(a))), _product, "·", r"\cdot",
+        "product rule", head=sp.Mul,
+    ),
+    Op(
+        "div", 2, lambda u, v: u / v, lambda a, y: (1 / a[1], -a[0] / a[1] ** 2), np.divide, "/", "/",
+        "quotient rule", domain="division by zero",
+    ),
+    Op(
+        "pow", 2, sp.Pow, lambda a, y: (a[1] * a[0] ** (a[1] - 1), y * sp.log(a[0])), np.power, "^", "^",
+        "power rule", head=sp.Pow, domain="a negative base needs an integer exponent, and 0 a positive one",
+    ),
+    _unary("exp", sp.exp, np.exp, lambda u, y: y, "exp", r"\exp", "exp rule", domain="overflow"),
+    _unary("log", sp.log, np.log, lambda u, y: 1 / u, "log", r"\log", "log rule", domain="log needs a positive argument"),
+    _unary(
+        "sqrt", sp.sqrt, np.sqrt, lambda u, y: 1 / (2 * y), "√", r"\sqrt", "square-root rule",
+        domain="sqrt needs a non-negative argument (and a positive one for its derivative)",
+    ),
+    _unary("sin", sp.sin, np.sin, lambda u, y: sp.cos(u), "sin", r"\sin", "sine rule"),
+    _unary("cos", sp.cos, np.cos, lambda u, y: -sp.sin(u), "cos", r"\cos", "cosine rule"),
+    _unary("tanh", sp.tanh, np.tanh, lambda u, y: 1 - y**2, "tanh", r"\tanh", "tanh rule"),
+    _unary("sigmoid", sigmoid, _sigmoid, lambda u, y: y * (1 - y), "σ", r"\sigma", "sigmoid rule"),
+    _unary("softplus", softplus, lambda u: np.logaddexp(0.0, u), lambda u, y: sigmoid(u), "softplus",
+           r"\operatorname{softplus}", "softplus rule"),
+    _unary("relu", relu, lambda u: np.maximum(u, 0.0), lambda u, y: step(u), "relu", r"\operatorname{relu}",
+           "relu rule", kink=0.0),
+    _unary("abs", sp.Abs, np.abs, lambda u, y: sp.sign(u), "abs", r"\operatorname{abs}", "absolute-value rule",
+           kink=0.0),
+    _unary("step", step, _step, lambda u, y: sp.Integer(0), "1", r"\mathbb{1}", "step rule", kink=0.0,
+           takes_relu_convention=True),
+    _unary("sign", sp.sign, np.sign, lambda u, y: sp.Integer(0), "sign", r"\operatorname{sign}", "sign rule",
+           kink=0.0),
+]
+
+OPS: dict[str, Op] = {op.name: op for op in _ENTRIES}
+
+#: Functions a program may call, by name, with their number of arguments.
+FUNCTIONS: dict[str, int] = {
+    name: 1 for name in ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "softplus", "relu", "abs", "step", "sign")
+}
+
+_BY_HEAD: dict[type, Op] = {op.head: op for op in _ENTRIES if op.head is not None}
+
+
+def get(name: str) -> Op:
+    return OPS[name]
+
+
+def op_of_function(func: type) -> Op | None:
+    """The entry of a SymPy head (sp.tanh, sigmoid, sp.Abs …), or None."""
+    return _BY_HEAD.get(func)
+
+
+def decompose(expr: sp.Expr) -> tuple[Op, tuple[sp.Expr, ...]]:
+    """Split a SymPy expression into its top op and operands (sqrt is Pow(u, 1/2) in SymPy)."""
+    if isinstance(expr, sp.Pow) and expr.exp == sp.Rational(1, 2):
+        return OPS["sqrt"], (expr.base,)
+    op = _BY_HEAD.get(expr.func)
+    if op is None:
+        raise NotImplementedError(f"symgraph has no op for SymPy's {expr.func.__name__}")
+    return op, tuple(expr.args)

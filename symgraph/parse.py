@@ -1,0 +1,375 @@
+"""Program text → Program, by walking Python's `ast` with a whitelist; nothing is ever evaluated.
+
+The language: one expression, or named assignments separated by `;` or newlines, the last
+of which is the output. Operators `+ - * / **`, unary minus, parentheses, the functions of
+the op registry, the constants `pi` and `E`, integer and decimal numbers. Limits are
+checked while walking, before SymPy sees anything, so no input can hang the process.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Union
+
+import sympy as sp
+
+from . import ops
+from .errors import InputError, LimitError, ParseError
+
+__all__ = ["Ref", "Apply", "Term", "Assignment", "Program", "parse", "from_sympy", "LIMITS", "Limits", "CONSTANTS"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Size limits, adjustable by assigning a new `Limits` to `symgraph.parse.LIMITS`."""
+
+    max_text_length: int = 200_000
+    max_depth: int = 100
+    max_nodes: int = 50_000
+    max_exponent: int = 1_000
+    max_constant_digits: int = 300
+    max_literal_digits: int = 50
+
+
+LIMITS = Limits()
+
+CONSTANTS: dict[str, sp.Expr] = {"pi": sp.pi, "E": sp.E}
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A use of a name: an input or an earlier assignment."""
+
+    name: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Apply:
+    """An op applied to terms, in the order written."""
+
+    op: str
+    args: tuple["Term", ...]
+
+
+Term = Union[Apply, Ref, sp.Expr]
+
+
+@dataclass(frozen=True)
+class Assignment:
+    name: str | None  # None: the unnamed output of a bare expression
+    term: Term
+
+
+@dataclass(frozen=True)
+class Program:
+    """Ordered named assignments; `inputs` in order of first use."""
+
+    assignments: tuple[Assignment, ...]
+    inputs: tuple[str, ...]
+    source: str
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.assignments if a.name is not None)
+
+
+_BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
+_OPERATOR_HINTS = {
+    ast.BitXor: "'^' is not a power here; write x**2",
+    ast.MatMult: "'@' needs tensors, which scalar programs do not have",
+    ast.FloorDiv: "'//' is not supported; write /",
+    ast.Mod: "'%' is not supported",
+}
+_NODE_WORDS = {
+    ast.Attribute: "attribute access",
+    ast.Subscript: "indexing",
+    ast.Lambda: "lambda",
+    ast.ListComp: "comprehension",
+    ast.SetComp: "comprehension",
+    ast.DictComp: "comprehension",
+    ast.GeneratorExp: "comprehension",
+    ast.Import: "import",
+    ast.ImportFrom: "import",
+    ast.JoinedStr: "f-string",
+    ast.Compare: "comparison",
+    ast.BoolOp: "boolean operator",
+    ast.IfExp: "conditional expression",
+    ast.Starred: "star argument",
+    ast.NamedExpr: "':=' assignment",
+    ast.AugAssign: "augmented assignment",
+    ast.List: "list",
+    ast.Tuple: "tuple",
+    ast.Dict: "dict",
+    ast.Set: "set",
+}
+
+
+def parse(text: str) -> Program:
+    """Parse program text; raises ParseError or LimitError with one clear line."""
+    if not isinstance(text, str):
+        raise InputError(f"a program is text, not {type(text).__name__}")
+    if len(text) > LIMITS.max_text_length:
+        raise LimitError(f"program is {len(text):,} characters long; the limit is {LIMITS.max_text_length:,}")
+    if not text.strip():
+        raise ParseError("empty program: write an expression such as exp(x**2 + tanh(x))")
+    if "\x00" in text:
+        raise ParseError("the program contains a NUL character", "\\x00", text.index("\x00") + 1)
+    try:
+        module = ast.parse(text, mode="exec")
+    except SyntaxError as e:
+        raise _syntax_error(e, text) from None
+    except (RecursionError, MemoryError):
+        raise LimitError("program nests too deeply for the parser; split it into named assignments") from None
+    except ValueError as e:  # e.g. integer literals past Python's digit limit
+        raise LimitError(f"program is too large: {e}") from None
+    return _Walker(text).program(module)
+
+
+def from_sympy(expr: sp.Expr) -> Program:
+    """A one-expression program from a SymPy expression built by the caller (notebooks)."""
+    if not isinstance(expr, sp.Expr):
+        raise InputError(f"expected program text or a SymPy expression, got {type(expr).__name__}")
+    inputs = sorted(expr.free_symbols, key=lambda s: s.name)
+    for symbol in inputs:
+        if not symbol.name.isidentifier() or symbol.name.startswith("_") or symbol.name in ops.FUNCTIONS:
+            raise InputError(f"symbol name '{symbol.name}' cannot be used; use a plain identifier")
+    nodes = 0
+
+    def term(e: sp.Expr) -> Term:
+        nonlocal nodes
+        if e.is_Symbol:
+            return Ref(e.name, 1, 1)
+        if e.is_number:
+            return e
+        nodes += 1
+        if nodes > LIMITS.max_nodes:
+            raise LimitError(f"expression has more than {LIMITS.max_nodes:,} operations")
+        try:
+            op, args = ops.decompose(e)
+        except NotImplementedError as error:
+            raise InputError(str(error)) from None
+        return Apply(op.name, tuple(term(a) for a in args))
+
+    source = str(expr)
+    return Program((Assignment(None, term(expr)),), tuple(s.name for s in inputs), source)
+
+
+def _syntax_error(e: SyntaxError, text: str) -> ParseError:
+    message = (e.msg or "invalid syntax").rstrip(".")
+    if "invalid decimal literal" in message:
+        message += " (write 2*x, not 2x)"
+    lines = text.splitlines() or [text]
+    line = e.lineno or 1
+    column = e.offset or 1
+    token = None
+    if 1 <= line <= len(lines):
+        rest = lines[line - 1][column - 1 :]
+        token = rest.split()[0] if rest.split() else None
+    return ParseError(f"syntax error: {message}" + (f" on line {line}" if len(lines) > 1 else ""), token, column)
+
+
+class _Walker:
+    """Walks the ast; every construct not listed here is refused."""
+
+    def __init__(self, text: str):
+        self.lines = text.splitlines() or [text]
+        self.multiline = len(self.lines) > 1
+        self.defined: dict[str, ast.AST] = {}
+        self.inputs: dict[str, None] = {}
+        self.used_at: dict[str, ast.AST] = {}
+        self.nodes = 0
+        self.text = text
+
+    # --- reporting ---------------------------------------------------------------------------
+    def _column(self, node: ast.AST) -> int:
+        line = self.lines[node.lineno - 1] if node.lineno <= len(self.lines) else ""
+        return len(line.encode("utf-8")[: node.col_offset].decode("utf-8", "replace")) + 1
+
+    def _token(self, node: ast.AST) -> str:
+        return ast.get_source_segment(self.text, node) or type(node).__name__
+
+    def error(self, message: str, node: ast.AST) -> ParseError:
+        if self.multiline:
+            message += f" (line {node.lineno})"
+        return ParseError(message, self._token(node), self._column(node))
+
+    # --- statements ----------------------------------------------------------------------------
+    def program(self, module: ast.Module) -> Program:
+        assignments = []
+        body = module.body
+        for i, stmt in enumerate(body):
+            last = i == len(body) - 1
+            if isinstance(stmt, ast.Assign):
+                assignments.append(self.assign(stmt))
+            elif isinstance(stmt, ast.Expr) and last:
+                assignments.append(Assignment(None, self.term(stmt.value, 0)))
+            elif isinstance(stmt, ast.Expr):
+                raise self.error("only the last line may be a bare expression; name it with '='", stmt)
+            elif isinstance(stmt, ast.AnnAssign):
+                raise self.error("declarations ('name: shape') need tensor support, which is not here yet", stmt)
+            else:
+                raise self.error(f"{_describe(stmt)} is not allowed in a program", stmt)
+        if not assignments:
+            raise ParseError("empty program: write an expression such as exp(x**2 + tanh(x))")
+        return Program(tuple(assignments), tuple(self.inputs), self.text)
+
+    def assign(self, stmt: ast.Assign) -> Assignment:
+        if len(stmt.targets) != 1:
+            raise self.error("chained assignment 'a = b = …' is not allowed; assign one name at a time", stmt)
+        target = stmt.targets[0]
+        if not isinstance(target, ast.Name):
+            raise self.error("only a plain name can be assigned", target)
+        name = target.id
+        self.check_name(name, target)
+        if name in CONSTANTS or name in ops.FUNCTIONS:
+            raise self.error(f"'{name}' is a built-in name and cannot be assigned", target)
+        if name in self.defined:
+            first = self.defined[name]
+            raise self.error(f"'{name}' is assigned twice (first at column {self._column(first)}); use a new name", target)
+        if name in self.inputs:
+            use = self.used_at[name]
+            raise self.error(f"'{name}' is used at column {self._column(use)} before it is assigned", target)
+        term = self.term(stmt.value, 0)
+        self.defined[name] = target
+        return Assignment(name, term)
+
+    def check_name(self, name: str, node: ast.AST) -> None:
+        if name.startswith("_"):
+            raise self.error("names starting with '_' are reserved", node)
+
+    # --- expressions ---------------------------------------------------------------------------
+    def term(self, node: ast.AST, depth: int) -> Term:
+        if depth > LIMITS.max_depth:
+            raise LimitError(f"expression nests deeper than {LIMITS.max_depth} levels; split it into named assignments")
+        if isinstance(node, ast.BinOp):
+            return self.binop(node, depth)
+        if isinstance(node, ast.UnaryOp):
+            return self.unary(node, depth)
+        if isinstance(node, ast.Call):
+            return self.call(node, depth)
+        if isinstance(node, ast.Name):
+            return self.name(node)
+        if isinstance(node, ast.Constant):
+            return self.constant(node)
+        raise self.error(f"{_describe(node)} is not allowed", node)
+
+    def binop(self, node: ast.BinOp, depth: int) -> Term:
+        kind = _BINARY.get(type(node.op))
+        if kind is None:
+            hint = _OPERATOR_HINTS.get(type(node.op), f"operator {type(node.op).__name__} is not supported")
+            raise self.error(hint, node)
+        if kind in ("add", "mul"):
+            operands = self.chain(node, type(node.op))
+            return self.apply(kind, tuple(self.term(o, depth + 1) for o in operands), node)
+        return self.apply(kind, (self.term(node.left, depth + 1), self.term(node.right, depth + 1)), node)
+
+    @staticmethod
+    def chain(node: ast.BinOp, operator: type) -> list[ast.AST]:
+        """Flattens a + b + c into one n-ary sum, walking the left spine without recursion."""
+        right = []
+        while isinstance(node, ast.BinOp) and isinstance(node.op, operator):
+            right.append(node.right)
+            node = node.left
+        return [node, *reversed(right)]
+
+    def unary(self, node: ast.UnaryOp, depth: int) -> Term:
+        if isinstance(node.op, ast.UAdd):
+            return self.term(node.operand, depth + 1)
+        if isinstance(node.op, ast.USub):
+            return self.apply("neg", (self.term(node.operand, depth + 1),), node)
+        raise self.error(f"{_describe(node.op)} is not allowed", node)
+
+    def call(self, node: ast.Call, depth: int) -> Term:
+        if not isinstance(node.func, ast.Name):
+            raise self.error(f"{_describe(node.func)} is not allowed; call a known function by name", node.func)
+        name = node.func.id
+        if name not in ops.FUNCTIONS:
+            known = ", ".join(sorted(ops.FUNCTIONS))
+            raise self.error(f"unknown function '{name}'; known functions: {known}", node.func)
+        if node.keywords:
+            raise self.error(f"{name} takes no keyword arguments", node.keywords[0].value)
+        arity = ops.FUNCTIONS[name]
+        if len(node.args) != arity:
+            raise self.error(f"{name} takes {arity} argument{'s' if arity != 1 else ''}, got {len(node.args)}", node)
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                raise self.error("star arguments are not allowed", arg)
+        return self.apply(name, tuple(self.term(a, depth + 1) for a in node.args), node)
+
+    def name(self, node: ast.Name) -> Term:
+        name = node.id
+        self.check_name(name, node)
+        if name in CONSTANTS:
+            return CONSTANTS[name]
+        if name in ops.FUNCTIONS:
+            raise self.error(f"'{name}' is a function; call it as {name}(...)", node)
+        if name not in self.defined and name not in self.inputs:
+            self.inputs[name] = None
+            self.used_at[name] = node
+        return Ref(name, node.lineno, self._column(node))
+
+    def constant(self, node: ast.Constant) -> sp.Expr:
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.error(f"{type(value).__name__} constant is not allowed; only numbers", node)
+        if isinstance(value, float):
+            if value != value or value in (float("inf"), float("-inf")):
+                raise self.error("number is too large", node)
+            return sp.Rational(repr(value))
+        if len(str(abs(value))) > LIMITS.max_literal_digits:
+            raise LimitError(f"integer literal has more than {LIMITS.max_literal_digits} digits")
+        return sp.Integer(value)
+
+    # --- building terms, folding constants within limits ------------------------------------------
+    def apply(self, op: str, args: tuple[Term, ...], node: ast.AST) -> Term:
+        self.nodes += 1
+        if self.nodes > LIMITS.max_nodes:
+            raise LimitError(f"program has more than {LIMITS.max_nodes:,} operations")
+        if op == "pow":
+            self.check_power(args, node)
+        if op == "div" and isinstance(args[1], sp.Expr) and args[1].is_zero:
+            raise self.error("division by zero", node)
+        if all(isinstance(a, sp.Expr) for a in args):
+            return self.fold(op, args, node)
+        return Apply(op, args)
+
+    def check_power(self, args: tuple[Term, ...], node: ast.AST) -> None:
+        base, exponent = args
+        if not isinstance(exponent, sp.Expr):
+            return
+        magnitude = abs(float(exponent.evalf(15)))
+        if magnitude > LIMITS.max_exponent:
+            raise LimitError(
+                f"exponent {_number_text(exponent)} in '{_short(self._token(node))}' is larger than {LIMITS.max_exponent}"
+            )
+        if isinstance(base, sp.Expr) and exponent.is_positive and base.is_number:
+            digits = magnitude * float(sp.log(abs(base) + 1, 10).evalf(15))
+            if digits > LIMITS.max_constant_digits:
+                raise LimitError(
+                    f"constant '{_short(self._token(node))}' would have about {digits:.3g} digits; "
+                    f"the limit is {LIMITS.max_constant_digits}"
+                )
+
+    def fold(self, op: str, args: tuple[sp.Expr, ...], node: ast.AST) -> sp.Expr:
+        value = ops.get(op).build(*args)
+        if value.has(sp.zoo, sp.oo, sp.nan, -sp.oo) or not value.is_finite:
+            raise self.error("this constant is undefined (division by zero or log(0))", node)
+        if value.is_extended_real is False:
+            raise self.error("this constant is not a real number", node)
+        return value
+
+
+def _describe(node: ast.AST) -> str:
+    return _NODE_WORDS.get(type(node), type(node).__name__)
+
+
+def _number_text(value: sp.Expr) -> str:
+    text = str(value)
+    return text if len(text) <= 20 else f"{float(value.evalf(15)):.3g}"
+
+
+def _short(text: str, width: int = 30) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,201 @@
+"""Three ways to write an expression: one-line Unicode math, the input language, and LaTeX.
+
+The Unicode printer is what a terminal reader sees: 2x, tanh²(x), σ(x), √u, −, ·. The
+input-language printer writes what `symgraph derive` reads back. Function labels come
+from the op registry, so a new op prints correctly everywhere at once.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import sympy as sp
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE, precedence
+from sympy.printing.str import StrPrinter
+
+from . import ops
+
+__all__ = ["unicode", "source", "latex", "number", "number_latex", "pretty_name"]
+
+_SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_GREEK = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "eta": "η", "theta": "θ",
+    "lam": "λ", "lmbda": "λ", "mu": "μ", "nu": "ν", "rho": "ρ", "sigma": "σ", "tau": "τ", "phi": "φ",
+    "omega": "ω",
+}
+_STEP_TEXT = {0.0: "1({} > 0)", 1.0: "1({} ≥ 0)"}
+_STEP_LATEX = {0.0: r"\mathbb{{1}}\left({} > 0\right)", 1.0: r"\mathbb{{1}}\left({} \geq 0\right)"}
+
+
+def pretty_name(name: str) -> str:
+    """h1 → h₁, theta → θ, W_hx stays: names read as in a textbook."""
+    match = re.fullmatch(r"([A-Za-z]+)(\d+)", name)
+    if match:
+        return _GREEK.get(match[1], match[1]) + match[2].translate(_SUBSCRIPTS)
+    return _GREEK.get(name, name)
+
+
+def number(value, digits: int = 6) -> str:
+    """A float for people: 6 significant digits, a real minus sign."""
+    value = float(value)
+    if value == 0:
+        return "0"
+    text = f"{value:.{digits}g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}·10{str(int(exponent)).translate(_SUPERSCRIPTS)}"
+    return text.replace("-", "−")
+
+
+def number_latex(value) -> str:
+    """The same number in LaTeX: 1.5 \\cdot 10^{-7}."""
+    value = float(value)
+    if value == 0:
+        return "0"
+    mantissa, _, exponent = f"{value:.6g}".partition("e")
+    return mantissa + (rf" \cdot 10^{{{int(exponent)}}}" if exponent else "")
+
+
+class _UnicodePrinter(StrPrinter):
+    printmethod = "_symgraph_unicode"
+
+    def __init__(self, relu_at_zero: float = 0.0):
+        super().__init__({"order": None})
+        self.relu_at_zero = relu_at_zero
+
+    def _print_Symbol(self, expr):
+        return pretty_name(expr.name)
+
+    def _print_Integer(self, expr):
+        return str(expr.p).replace("-", "−")
+
+    def _print_Rational(self, expr):
+        return f"{expr.p}/{expr.q}".replace("-", "−")
+
+    def _print_Float(self, expr):
+        return number(expr)
+
+    def _print_Pi(self, expr):
+        return "π"
+
+    def _print_Exp1(self, expr):
+        return "e"
+
+    def _print_Add(self, expr):
+        parts = []
+        for i, term in enumerate(expr.as_ordered_terms()):
+            negative = term.could_extract_minus_sign()
+            text = self.parenthesize(-term if negative else term, PRECEDENCE["Add"], strict=False)
+            if i == 0:
+                parts.append(("−" if negative else "") + text)
+            else:
+                parts.append((" − " if negative else " + ") + text)
+        return "".join(parts)
+
+    def _print_Mul(self, expr):
+        coefficient, rest = expr.as_coeff_Mul()
+        sign = ""
+        if coefficient.is_negative:
+            sign, coefficient = "−", -coefficient
+        numerator, denominator = [], []
+        if coefficient != 1:
+            if coefficient.is_Rational and coefficient.q != 1:
+                denominator.append(sp.Integer(coefficient.q))
+                if coefficient.p != 1:
+                    numerator.append(sp.Integer(coefficient.p))
+            else:
+                numerator.append(coefficient)
+        for factor in sp.Mul.make_args(rest):
+            base, exponent = factor.as_base_exp()
+            if factor.is_Pow and exponent.is_number and exponent.is_negative:
+                denominator.append(base ** (-exponent))
+            else:
+                numerator.append(factor)
+        numerator.sort(key=lambda f: f.is_Add)  # σ(x)·(1 − σ(x)), not (1 − σ(x))·σ(x)
+        top = self._join(numerator) if numerator else "1"
+        if not denominator:
+            return sign + top
+        if len(denominator) == 1:
+            bottom = self.parenthesize(denominator[0], PRECEDENCE["Mul"], strict=True)
+        else:
+            bottom = "(" + self._join(denominator) + ")"
+        return f"{sign}{top}/{bottom}"
+
+    def _join(self, factors):
+        text = ""
+        for i, factor in enumerate(factors):
+            piece = self.parenthesize(factor, PRECEDENCE["Mul"], strict=False)
+            if i == 0:
+                text = piece
+            elif factors[i - 1].is_Number and (piece[0].isalpha() or piece[0] in "(√"):
+                text += piece
+            else:
+                text += "·" + piece
+        return text
+
+    def _print_Pow(self, expr):
+        base, exponent = expr.as_base_exp()
+        if exponent == sp.Rational(1, 2):
+            return "√" + self._atomic(base)
+        if exponent.is_number and exponent.is_negative:
+            return "1/" + self.parenthesize(base ** (-exponent), PRECEDENCE["Mul"], strict=True)
+        if exponent.is_Integer:
+            power = str(exponent.p).translate(_SUPERSCRIPTS)
+            op = ops.op_of_function(base.func) if base.is_Function else None
+            if op is not None and base.func not in (sp.exp, sp.Abs):
+                return f"{op.text}{power}({self._print(base.args[0])})"
+            return self.parenthesize(base, PRECEDENCE["Pow"], strict=True) + power
+        return self.parenthesize(base, PRECEDENCE["Pow"], strict=True) + "^" + self._atomic(exponent)
+
+    def _atomic(self, expr):
+        text = self._print(expr)
+        simple = expr.is_Symbol or expr.is_Integer or expr.is_Function or expr.is_NumberSymbol
+        return text if simple else f"({text})"
+
+    def _print_Function(self, expr):
+        op = ops.op_of_function(expr.func)
+        arg = self._print(expr.args[0]) if len(expr.args) == 1 else ", ".join(map(self._print, expr.args))
+        if expr.func is sp.Abs:
+            return f"|{arg}|"
+        if op is not None and op.takes_relu_convention:
+            return _STEP_TEXT.get(self.relu_at_zero, "H({})").format(arg)
+        label = op.text if op is not None else expr.func.__name__
+        return f"{label}({arg})"
+
+    _print_exp = _print_Function
+    _print_Abs = _print_Function
+    _print_sign = _print_Function
+
+
+class _SourcePrinter(StrPrinter):
+    """The input language: what `symgraph derive` reads back."""
+
+    def _print_Abs(self, expr):
+        return f"abs({self._print(expr.args[0])})"
+
+
+class _LatexPrinter(LatexPrinter):
+    def __init__(self, relu_at_zero: float = 0.0):
+        super().__init__({"mul_symbol": None})
+        self.relu_at_zero = relu_at_zero
+
+    def _print_step(self, expr, exp=None):
+        arg = self._print(expr.args[0])
+        text = _STEP_LATEX.get(self.relu_at_zero, r"H\left({}\right)").format(arg)
+        return text if exp is None else rf"{text}^{{{exp}}}"
+
+
+def unicode(expr: sp.Expr, relu_at_zero: float = 0.0) -> str:
+    return _UnicodePrinter(relu_at_zero).doprint(sp.sympify(expr))
+
+
+def source(expr: sp.Expr) -> str:
+    return _SourcePrinter({"order": None}).doprint(sp.sympify(expr))
+
+
+def latex(expr: sp.Expr, relu_at_zero: float = 0.0) -> str:
+    return _LatexPrinter(relu_at_zero).doprint(sp.sympify(expr))
+
