@@ -11,10 +11,11 @@ import math
 from functools import cached_property
 from typing import Any, Mapping, Sequence
 
+import networkx as nx
 import numpy as np
 import sympy as sp
 
-from . import expand
+from . import expand, ops
 from .backward import Gradients, backward
 from .check import CheckReport, check, sample_points
 from .errors import EvaluationError, InputError
@@ -22,7 +23,7 @@ from .evaluate import Conventions, evaluate, first_invalid, value_of
 from .explain import Step, _Writer, count_paths, local_steps, partial_symbol, path_steps, result_steps
 from .graph import Graph, Operand, build, is_node
 from .parse import Program, from_sympy, parse
-from .printing import number, unicode
+from .printing import number, pretty_name, unicode
 
 __all__ = ["derive", "Derivation", "parse_value", "RELU_CONVENTIONS"]
 
@@ -93,18 +94,22 @@ class Derivation:
         return values
 
     def _describe_invalid(self, node: int, values: Mapping[int, np.ndarray]) -> str:
-        data = self.graph[node]
-        from . import ops
-
+        graph, relu = self.graph, self.conventions.relu_at_zero
+        data = graph[node]
         op = ops.get(data["op"])
-        operands = [o for o in data["operands"] if is_node(o)]
-        at = ", ".join(f"{unicode(self.graph.symbol(o))} = {number(values[o])}" for o in operands)
+        operands = [o for o in data["operands"] if is_node(o) and graph[o]["op"] is not None]
+        at = ", ".join(f"{unicode(graph.symbol(o))} = {number(values[o])}" for o in operands)
         why = f": {op.domain}" if op.domain else ""
-        expr = unicode(self.graph.expr(node), self.conventions.relu_at_zero)
-        point = ", ".join(f"{n} = {number(v)}" for n, v in self.at.items())
-        if data["kind"] == "gradient":
-            return f"the derivative is undefined at {point}: it needs {expr} with {at}{why}"
-        return f"{data['name']} = {expr} is undefined at {point} ({at}){why}"
+        point = ", ".join(f"{pretty_name(n)} = {number(v)}" for n, v in self.at.items())
+        where = f"{point} ({at})" if at else point
+        if data["kind"] != "gradient":
+            return f"{pretty_name(data['name'])} = {unicode(graph.expr(node), relu)} is undefined at {where}{why}"
+        for (v, u), local in self.gradients.local.items():
+            local_node = self.gradients.local_node[(v, u)]
+            if is_node(local_node) and (local_node == node or node in nx.ancestors(graph.dag, local_node)):
+                lhs = partial_symbol(graph.label(v), graph.label(u))[0]
+                return f"{lhs} = {unicode(local, relu)} is undefined at {where}{why}"
+        return f"the derivative is undefined at {where}: it needs {unicode(graph.expr(node), relu)}{why}"
 
     def value(self, operand: Operand) -> float | None:
         if self.values is None:
@@ -239,8 +244,6 @@ class Derivation:
 
 
 def _second_symbol(of: str, i: str, j: str) -> tuple[str, str]:
-    from .printing import pretty_name
-
     if i == j:
         return f"∂²{pretty_name(of)}/∂{pretty_name(i)}²", rf"\frac{{\partial^2 {sp.latex(sp.Symbol(of))}}}{{\partial {sp.latex(sp.Symbol(i))}^2}}"
     return (
@@ -279,8 +282,8 @@ def derive(
     """
     parsed = parse(program) if isinstance(program, str) else from_sympy(program)
     graph, output = build(parsed, of)
-    if not is_node(output) or graph[output]["op"] is None and output not in graph.names.values():
-        raise InputError(f"the output {of or ''} is a constant; there is nothing to differentiate".replace("  ", " "))
+    if not is_node(output):
+        raise InputError(f"the output{' ' + of if of else ''} is a constant; there is nothing to differentiate")
     if order not in (1, 2):
         raise InputError(f"--order {order}: use 1 (gradient) or 2 (second derivatives)")
     if float(relu_at_zero) not in RELU_CONVENTIONS:

@@ -166,24 +166,21 @@ def _difference(graph, function, inputs, points, name, conventions):
 
 
 def _kinks(graph, values, n_points, conventions) -> list[str]:
-    """Per point, a note when some op's operand crosses (or sits on) its kink within the step."""
-    notes = [""] * n_points
+    """Per point, a note for each op whose operand crosses (or sits on) its kink within the step."""
+    notes: list[dict[str, None]] = [{} for _ in range(n_points)]
     for node in sorted(values):
         kink = _kink(graph, node)
         if kink is None:
             continue
-        operand = graph.operands(node)[0]
-        side = np.sign(value_of(values, operand) - kink)
+        side = np.sign(value_of(values, graph.operands(node)[0]) - kink)
         side = np.broadcast_to(side, (4 * n_points,)).reshape(4, n_points)
+        op = ops.get(graph[node]["op"])
+        convention = op.kink_note.format(relu_at_zero=number(conventions.relu_at_zero))
         for k in np.flatnonzero(np.any(side != side[0], axis=0) | np.any(side == 0, axis=0)):
-            if not notes[k]:
-                op = ops.get(graph[node]["op"])
-                notes[k] = (
-                    f"{op.name} has a kink at {number(kink)} within the step, so finite differences "
-                    f"cannot confirm it (the derivative uses relu′(0) = step(0) = "
-                    f"{number(conventions.relu_at_zero)}, abs′(0) = sign(0) = 0)"
-                )
-    return notes
+            notes[k][f"{op.name} has a kink at {number(kink)} within the step ({convention})"] = None
+    return [
+        "; ".join(n) + ", so finite differences cannot confirm the derivative there" if n else "" for n in notes
+    ]
 
 
 def _kink(graph: Graph, node: int) -> float | None:

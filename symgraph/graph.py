@@ -23,6 +23,7 @@ __all__ = ["Graph", "Operand", "build", "is_node"]
 Operand = Union[int, sp.Expr]
 
 _GENERATED_LETTERS = "abcdfghkmnpqrstuvwz"
+_OUTPUT_NAMES = ("y", "f", "L", "out")
 
 
 def is_node(operand: Operand) -> bool:
@@ -98,7 +99,8 @@ class Graph:
         taken = set(self.names)
         letters = _letters(taken)
         if output is not None and self.dag.nodes[output]["name"] is None:
-            self.dag.nodes[output]["name"] = "y" if "y" not in taken else next(letters)
+            free = [n for n in _OUTPUT_NAMES if n not in taken]
+            self.dag.nodes[output]["name"] = free[0] if free else next(letters)
             taken.add(self.dag.nodes[output]["name"])
         for node in self.nodes("forward"):
             if self.dag.nodes[node]["name"] is None:

@@ -46,6 +46,7 @@ class Op:
     rule: str
     head: type | None = None
     kink: float | None = None
+    kink_note: str = ""  # the convention used on the kink; {relu_at_zero} is filled in
     domain: str | None = None
     takes_relu_convention: bool = False
 
@@ -207,7 +208,7 @@ _ENTRIES = [
     ),
     Op(
         "pow", 2, sp.Pow, lambda a, y: (a[1] * a[0] ** (a[1] - 1), y * sp.log(a[0])), np.power, "^", "^",
-        "power rule", head=sp.Pow, domain="a negative base needs an integer exponent, and 0 a positive one",
+        "power rule", head=sp.Pow, domain="0 to a negative power divides by zero, and a negative base needs an integer exponent",
     ),
     _unary("exp", sp.exp, np.exp, lambda u, y: y, "exp", r"\exp", "exp rule", domain="overflow"),
     _unary("log", sp.log, np.log, lambda u, y: 1 / u, "log", r"\log", "log rule", domain="log needs a positive argument"),
@@ -222,13 +223,13 @@ _ENTRIES = [
     _unary("softplus", softplus, lambda u: np.logaddexp(0.0, u), lambda u, y: sigmoid(u), "softplus",
            r"\operatorname{softplus}", "softplus rule"),
     _unary("relu", relu, lambda u: np.maximum(u, 0.0), lambda u, y: step(u), "relu", r"\operatorname{relu}",
-           "relu rule", kink=0.0),
+           "relu rule", kink=0.0, kink_note="relu′(0) = {relu_at_zero} by the --relu-at-zero convention"),
     _unary("abs", sp.Abs, np.abs, lambda u, y: sp.sign(u), "abs", r"\operatorname{abs}", "absolute-value rule",
-           kink=0.0),
+           kink=0.0, kink_note="abs′(0) = sign(0) = 0, the minimum-norm subgradient"),
     _unary("step", step, _step, lambda u, y: sp.Integer(0), "1", r"\mathbb{1}", "step rule", kink=0.0,
-           takes_relu_convention=True),
+           kink_note="the step jumps at 0; its value there is {relu_at_zero}", takes_relu_convention=True),
     _unary("sign", sp.sign, np.sign, lambda u, y: sp.Integer(0), "sign", r"\operatorname{sign}", "sign rule",
-           kink=0.0),
+           kink=0.0, kink_note="sign jumps at 0"),
 ]
 
 OPS: dict[str, Op] = {op.name: op for op in _ENTRIES}

@@ -334,7 +334,21 @@ class _Walker:
             raise self.error("division by zero", node)
         if all(isinstance(a, sp.Expr) for a in args):
             return self.fold(op, args, node)
+        if op in ("add", "mul"):
+            return self.fold_constants(op, args, node)
         return Apply(op, args)
+
+    def fold_constants(self, op: str, args: tuple[Term, ...], node: ast.AST) -> Term:
+        """2*3*x → 6x and x + 1 + 2 → x + 3: one constant per sum or product, dropped when neutral."""
+        constants = [a for a in args if isinstance(a, sp.Expr)]
+        terms = [a for a in args if not isinstance(a, sp.Expr)]
+        folded = self.fold(op, tuple(constants), node) if constants else None
+        if op == "mul" and folded is not None and folded.is_zero:
+            return folded
+        neutral = sp.Integer(1 if op == "mul" else 0)
+        if folded is not None and folded != neutral:
+            terms = [folded, *terms] if op == "mul" else [*terms, folded]
+        return terms[0] if len(terms) == 1 else Apply(op, tuple(terms))
 
     def check_power(self, args: tuple[Term, ...], node: ast.AST) -> None:
         base, exponent = args
