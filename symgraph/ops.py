@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 import sympy as sp
+from mpmath.libmp import prec_to_dps
 from sympy.core.function import ArgumentIndexError
 
 __all__ = [
@@ -61,6 +62,13 @@ class Op:
 class _RegisteredFunction(sp.Function):
     op_name: str = ""
 
+    def _reference(self) -> sp.Expr:
+        """The same function in SymPy's own terms (for evalf only)."""
+        raise NotImplementedError
+
+    def _eval_evalf(self, prec):
+        return self._reference().evalf(prec_to_dps(prec))
+
     def fdiff(self, argindex=1):
         if argindex != 1:
             raise ArgumentIndexError(self, argindex)
@@ -88,6 +96,9 @@ class sigmoid(_RegisteredFunction):
     def _eval_rewrite_as_exp(self, arg, **kwargs):
         return 1 / (1 + sp.exp(-arg))
 
+    def _reference(self):
+        return self._eval_rewrite_as_exp(self.args[0])
+
     def _numpycode(self, printer):
         return f"(1/(1 + numpy.exp(-({printer._print(self.args[0])}))))"
 
@@ -105,6 +116,9 @@ class softplus(_RegisteredFunction):
 
     def _eval_rewrite_as_exp(self, arg, **kwargs):
         return sp.log(1 + sp.exp(arg))
+
+    def _reference(self):
+        return self._eval_rewrite_as_exp(self.args[0])
 
     def _numpycode(self, printer):
         return f"numpy.logaddexp(0, {printer._print(self.args[0])})"
@@ -124,6 +138,9 @@ class relu(_RegisteredFunction):
     def _eval_rewrite_as_Max(self, arg, **kwargs):
         return sp.Max(arg, 0)
 
+    def _reference(self):
+        return sp.Max(self.args[0], 0)
+
     def _numpycode(self, printer):
         return f"numpy.maximum({printer._print(self.args[0])}, 0)"
 
@@ -141,6 +158,9 @@ class step(_RegisteredFunction):
 
     def _eval_rewrite_as_Heaviside(self, arg, **kwargs):
         return sp.Heaviside(arg, 0)
+
+    def _reference(self):
+        return sp.Heaviside(self.args[0], 0)
 
     def _latex(self, printer, exp=None):
         base = rf"\mathbb{{1}}\left({printer._print(self.args[0])} > 0\right)"

@@ -369,9 +369,10 @@ class _Walker:
 
     def fold(self, op: str, args: tuple[sp.Expr, ...], node: ast.AST) -> sp.Expr:
         value = ops.get(op).build(*args)
-        if value.has(sp.zoo, sp.oo, sp.nan, -sp.oo) or not value.is_finite:
+        approximate = sp.N(value, 15)
+        if value.has(sp.zoo, sp.oo, sp.nan, -sp.oo) or approximate.has(sp.zoo, sp.oo, sp.nan, -sp.oo):
             raise self.error("this constant is undefined (division by zero or log(0))", node)
-        if value.is_extended_real is False:
+        if not approximate.is_number or sp.im(approximate) != 0:
             raise self.error("this constant is not a real number", node)
         return value
 

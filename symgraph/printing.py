@@ -130,7 +130,7 @@ class _UnicodePrinter(StrPrinter):
             piece = self.parenthesize(factor, PRECEDENCE["Mul"], strict=False)
             if i == 0:
                 text = piece
-            elif factors[i - 1].is_Number and (piece[0].isalpha() or piece[0] in "(√"):
+            elif factors[i - 1].is_Number and _reads_as_juxtaposed(factor, piece):
                 text += piece
             else:
                 text += "·" + piece
@@ -168,6 +168,12 @@ class _UnicodePrinter(StrPrinter):
     _print_exp = _print_Function
     _print_Abs = _print_Function
     _print_sign = _print_Function
+
+
+def _reads_as_juxtaposed(factor: sp.Expr, piece: str) -> bool:
+    """2x, 2x², 2σ(x), 2√x, 2(x + 1) — but 3·exp(x): a number never runs into a word."""
+    base = factor.as_base_exp()[0]
+    return base.is_Symbol or base.is_Add or piece[0] in "√σ|"
 
 
 class _SourcePrinter(StrPrinter):

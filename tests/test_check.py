@@ -1,0 +1,71 @@
+"""The numerical check: honest verdicts — passed, failed, or inconclusive with the reason."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from symgraph import derive, ops
+
+
+def test_smooth_function_passes_at_random_points():
+    report = derive("exp(x**2 + tanh(x))").check()
+    assert report.status == "passed" and report.passed is True
+    assert len(report.points) == 3
+    assert report.max_rel_error < 1e-8
+
+
+def test_random_points_stay_inside_the_domain():
+    report = derive("log(x) + sqrt(x)").check()
+    assert report.status == "passed"
+    assert all(p["x"] > 0 for p in report.points)
+
+
+def test_check_runs_at_the_given_point():
+    report = derive("sin(x)*y", at={"x": 0.3, "y": 2}).check()
+    assert report.points == [{"x": 0.3, "y": 2.0}]
+
+
+def test_a_wrong_derivative_fails(monkeypatch):
+    tanh = ops.OPS["tanh"]
+    wrong = dataclasses.replace(tanh, partials=lambda a, y: (1 - y,))  # the distractor tanh(1 − tanh)-style slip
+    monkeypatch.setitem(ops.OPS, "tanh", wrong)
+    report = derive("tanh(x)").check()
+    assert report.status == "failed" and report.passed is False
+    assert "finite differences give" in report.reasons[0]
+
+
+def test_kink_is_reported_with_the_convention():
+    report = derive("relu(x)", at={"x": 0}).check()
+    assert report.status == "inconclusive" and report.passed is None
+    assert "relu has a kink at 0" in report.reasons[0] and "relu′(0) = 0" in report.reasons[0]
+    report = derive("relu(x)", at={"x": 0}, relu_at_zero=1).check()
+    assert "relu′(0) = 1" in report.reasons[0]
+
+
+def test_near_a_kink_is_reported_too():
+    report = derive("abs(x)", at={"x": 1e-9}).check()
+    assert report.status == "inconclusive" and "abs has a kink" in report.reasons[0]
+
+
+def test_vanishing_gradient_is_inconclusive_not_passed():
+    report = derive("exp(-x**2)", at={"x": 10}).check()
+    assert report.status == "inconclusive"
+    assert "vanishes" in report.reasons[0]
+
+
+@pytest.mark.parametrize("program, point", [("exp(10*x)", 2.0), ("1/x", 0.001), ("x**7", 30.0), ("tanh(50*x)", 0.01)])
+def test_steep_functions_do_not_false_fail(program, point):
+    report = derive(program, at={"x": point}).check()
+    assert report.status in ("passed", "inconclusive"), report.reasons
+
+
+def test_second_order_is_checked_against_differences_of_the_gradient():
+    report = derive("x**3*y + exp(x*y)", order=2).check()
+    assert report.status == "passed"
+
+
+def test_nowhere_defined_program_is_inconclusive():
+    report = derive("log(-x**2 - 1)").check()
+    assert report.status == "inconclusive" and "no point" in report.reasons[0]

@@ -1,0 +1,106 @@
+"""The command line through click's CliRunner: exit status, stdout and stderr asserted separately."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from symgraph import ops
+from symgraph.cli.commands import app
+
+
+@pytest.fixture
+def run():
+    def invoke(*args, input=None):
+        return CliRunner().invoke(app, list(args), input=input, prog_name="symgraph")
+
+    return invoke
+
+
+def test_derive_design_card(run):
+    result = run("derive", "exp(x**2 + tanh(x))")
+    assert result.exit_code == 0, result.stderr
+    assert "Chain rule: 2 paths from x to y" in result.stdout
+    assert "✓ passed" in result.stdout
+    assert result.stderr == ""
+
+
+def test_derive_json_at_a_point(run):
+    result = run("derive", "a = 3*x + sigmoid(x); b = x**2 - exp(-x); y = a*b", "--at", "x=0.3", "--format", "json")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["gradient"]["x"]["value"] == pytest.approx(-0.134593, rel=1e-5)
+
+
+def test_wrt_of_order_and_no_check(run):
+    result = run("derive", "a = x*w; L = a**2", "--wrt", "w", "--of", "a", "--order", "2", "--no-check")
+    assert result.exit_code == 0
+    assert "∂²a/∂w² = 0" in result.stdout and "Check" not in result.stdout
+
+
+def test_program_from_file_and_stdin(run, tmp_path):
+    path = tmp_path / "p.sg"
+    path.write_text("a = x**2\ny = tanh(a)\n")
+    assert "dy/dx" in run("derive", "-f", str(path)).stdout
+    assert "dy/dx" in run("derive", "-f", "-", input="y = sin(x)").stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["derive", "__import__('os').system('id')"], "error: attribute access is not allowed"),
+        (["derive", "foo(x)"], "error: unknown function 'foo'"),
+        (["derive"], "error: no program given"),
+        (["derive", "x", "-f", "p"], "error: give the program either"),
+        (["derive", "-f", "/nonexistent/p"], "error: -f /nonexistent/p: cannot read it"),
+        (["derive", "x**2", "--at", "x"], "error: --at x: write NAME=VALUE"),
+        (["derive", "x**2", "--at", "x=1", "--at", "x=2"], "error: --at x is given twice"),
+        (["derive", "x**2", "--bogus"], "error: No such option '--bogus'"),
+        (["derive", "x**2", "--format", "pdf"], "error: Invalid value for '--format'"),
+        (["derive", "log(x)", "--at", "x=-1"], "error: y = log(x) is undefined at x = −1"),
+        (["derive", "10**10**10"], "error: exponent"),
+        (["nonsense"], "error: No such command 'nonsense'"),
+    ],
+)
+def test_bad_input_exits_2_with_one_error_line(run, args, message):
+    result = run(*args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(message), result.stderr
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_failed_check_exits_1_after_printing_the_derivation(run, monkeypatch):
+    import dataclasses
+
+    monkeypatch.setitem(ops.OPS, "tanh", dataclasses.replace(ops.OPS["tanh"], partials=lambda a, y: (1 - y,)))
+    result = run("derive", "tanh(x)")
+    assert result.exit_code == 1
+    assert "✗ FAILED" in result.stdout
+    assert result.stderr.startswith("error: the symbolic derivative disagrees with finite differences")
+
+
+def test_internal_errors_never_show_a_traceback(run, monkeypatch):
+    import symgraph.cli.commands as commands
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(commands, "derive_program", broken)
+    result = run("derive", "x")
+    assert result.exit_code == 3
+    assert result.stderr == "error: internal error (ZeroDivisionError: boom); please report it with the command you ran\n"
+
+
+def test_help_shows_a_worked_example(run):
+    for args in (["--help"], ["derive", "--help"]):
+        result = run(*args)
+        assert result.exit_code == 0
+        assert 'symgraph derive "exp(x**2 + tanh(x))"' in result.stdout
+
+
+def test_no_arguments_prints_help(run):
+    result = run()
+    assert result.exit_code == 0 and "Commands:" in result.stdout

@@ -1,0 +1,91 @@
+"""Every output format against golden text (line by line, so the failing line shows) and the JSON contract."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from symgraph import derive
+from symgraph.formats import render_format
+
+GOLDEN = Path(__file__).parent / "golden"
+CARD = "exp(x**2 + tanh(x))"
+PRODUCT = "a = 3*x + sigmoid(x); b = x**2 - exp(-x); y = a*b"
+
+
+@pytest.mark.parametrize(
+    "golden, program, fmt, at",
+    [
+        ("design_card.txt", CARD, "text", {}),
+        ("design_card.tex", CARD, "latex", {}),
+        ("product_graph.md", PRODUCT, "markdown", {"x": 0.3}),
+        ("product_graph.json", PRODUCT, "json", {"x": 0.3}),
+    ],
+)
+def test_golden(golden, program, fmt, at):
+    produced = render_format(derive(program, at=at), fmt).splitlines()
+    expected = (GOLDEN / golden).read_text(encoding="utf-8").splitlines()
+    for number, (got, want) in enumerate(zip(produced, expected), 1):
+        assert got == want, f"{golden} line {number}"
+    assert len(produced) == len(expected)
+
+
+def test_design_card_shows_graph_partials_paths_result_and_check():
+    text = render_format(derive(CARD), "text")
+    for line in [
+        "Graph  (input x → output y)",
+        "∂y/∂c = exp(c) = y",
+        "∂b/∂x = 1 − tanh²(x) = 1 − b²",
+        "Chain rule: 2 paths from x to y",
+        "dy/dx = ∂y/∂c·∂c/∂a·∂a/∂x + ∂y/∂c·∂c/∂b·∂b/∂x",
+        "dy/dx = y·(2x − tanh²(x) + 1)",
+        "✓ passed",
+    ]:
+        assert line in text
+    assert "**" not in text and "sigmoid(" not in text
+
+
+def test_json_contract():
+    data = json.loads(render_format(derive(PRODUCT, at={"x": 0.3}), "json"))
+    assert {"output", "inputs", "nodes", "gradient", "steps", "check"} <= set(data)
+    assert data["output"] == "y" and data["inputs"] == ["x"]
+    for node in data["nodes"]:
+        assert set(node) >= {"id", "name", "op", "expr", "args", "value"}
+        assert isinstance(node["value"], float)
+    names = [n["name"] for n in data["nodes"]]
+    assert {"a", "b", "y", "x"} <= set(names)
+    gradient = data["gradient"]["x"]
+    assert set(gradient) >= {"expr", "in_terms_of_intermediates", "latex", "value"}
+    assert gradient["value"] == pytest.approx(-0.134593, rel=1e-5)
+    assert {s["kind"] for s in data["steps"]} == {"local", "path", "result"}
+    assert all(set(s) == {"kind", "text", "latex"} for s in data["steps"])
+    assert set(data["check"]) >= {"points", "max_abs_error", "max_rel_error", "passed"}
+    assert data["check"]["passed"] is True
+
+
+def test_json_values_are_null_without_every_input():
+    data = json.loads(render_format(derive("x*y", at={"x": 1}), "json"))
+    assert all(n["value"] is None for n in data["nodes"])
+    assert data["gradient"]["x"]["value"] is None
+
+
+def test_expr_strings_feed_back_into_derive():
+    data = json.loads(render_format(derive(PRODUCT), "json", include_check=False))
+    again = derive(data["gradient"]["x"]["expr"])
+    assert again.inputs.keys() == {"x"}
+    for node in data["nodes"]:
+        derive(node["expr"]) if node["op"] != "input" else None
+
+
+def test_output_is_deterministic():
+    first = render_format(derive(PRODUCT), "json")
+    assert render_format(derive(PRODUCT), "json") == first
+
+
+def test_notebook_reprs():
+    d = derive(CARD)
+    assert "**Local derivatives**" in d._repr_markdown_()
+    assert d._repr_latex_().startswith(r"\begin{align*}")
+    assert "Chain rule" in str(d)
