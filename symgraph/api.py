@@ -284,6 +284,8 @@ def derive(
     graph, output = build(parsed, of)
     if not is_node(output):
         raise InputError(f"the output{' ' + of if of else ''} is a constant; there is nothing to differentiate")
+    if graph[output]["op"] is None:
+        raise InputError(f"the output is just the input {graph.label(output)}; there is nothing to differentiate")
     if order not in (1, 2):
         raise InputError(f"--order {order}: use 1 (gradient) or 2 (second derivatives)")
     if float(relu_at_zero) not in RELU_CONVENTIONS:

@@ -25,7 +25,7 @@ class InputError(SymgraphError):
 class ParseError(InputError):
     """The program text is not in the language; names the token and its column (1-based)."""
 
-    def __init__(self, message: str, token: str | None = None, column: int | None = None):
+    def __init__(self, message: str, token: str | None = None, column: int | None = None, hint: str | None = None):
         self.token = token
         self.column = column
         where = ""
@@ -33,7 +33,7 @@ class ParseError(InputError):
             where = f" at column {column} ('{_short(token)}')"
         elif column is not None:
             where = f" at column {column}"
-        super().__init__(f"{message}{where}")
+        super().__init__(f"{message}{where}" + (f"; {hint}" if hint else ""))
 
 
 class LimitError(InputError):

@@ -9,6 +9,7 @@ on op names; adding a primitive touches this file and the op test table.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -23,6 +24,8 @@ __all__ = [
     "FUNCTIONS",
     "sigmoid",
     "softplus",
+    "logsigmoid",
+    "logsumexp",
     "relu",
     "step",
     "get",
@@ -50,6 +53,7 @@ class Op:
     kink_note: str = ""  # the convention used on the kink; {relu_at_zero} is filled in
     domain: str | None = None
     takes_relu_convention: bool = False
+    is_function: bool = False  # called by name in programs, e.g. tanh(x)
 
     def partial(self, args: Sequence[sp.Expr], out: sp.Expr, position: int) -> sp.Expr:
         return self.partials(args, out)[position]
@@ -70,12 +74,12 @@ class _RegisteredFunction(sp.Function):
         return self._reference().evalf(prec_to_dps(prec))
 
     def fdiff(self, argindex=1):
-        if argindex != 1:
+        if not 1 <= argindex <= len(self.args):
             raise ArgumentIndexError(self, argindex)
-        return OPS[self.op_name].partial(self.args, self, 0)
+        return OPS[self.op_name].partial(self.args, self, argindex - 1)
 
     def _latex(self, printer, exp=None):
-        arg = printer._print(self.args[0])
+        arg = ", ".join(printer._print(a) for a in self.args)
         name = OPS[self.op_name].latex
         if exp is not None:
             return rf"{name}^{{{exp}}}\left({arg}\right)"
@@ -122,6 +126,36 @@ class softplus(_RegisteredFunction):
 
     def _numpycode(self, printer):
         return f"numpy.logaddexp(0, {printer._print(self.args[0])})"
+
+
+class logsigmoid(_RegisteredFunction):
+    """log σ(u) = −softplus(−u), finite where log(sigmoid(u)) would underflow to log(0)."""
+
+    op_name = "logsigmoid"
+
+    def _eval_rewrite_as_exp(self, arg, **kwargs):
+        return -sp.log(1 + sp.exp(-arg))
+
+    def _reference(self):
+        return self._eval_rewrite_as_exp(self.args[0])
+
+    def _numpycode(self, printer):
+        return f"(-numpy.logaddexp(0, -({printer._print(self.args[0])})))"
+
+
+class logsumexp(_RegisteredFunction):
+    """log(e^a + e^b + …), computed without overflow; its partials are the softmax."""
+
+    op_name = "logsumexp"
+
+    def _eval_rewrite_as_exp(self, *args, **kwargs):
+        return sp.log(sp.Add(*(sp.exp(a) for a in args)))
+
+    def _reference(self):
+        return self._eval_rewrite_as_exp(*self.args)
+
+    def _numpycode(self, printer):
+        return "functools.reduce(numpy.logaddexp, [" + ", ".join(printer._print(a) for a in self.args) + "])"
 
 
 class relu(_RegisteredFunction):
@@ -176,6 +210,11 @@ def _sigmoid(u):
     return np.where(u >= 0, 1 / (1 + e), e / (1 + e))
 
 
+def _logsumexp(*values):
+    """Pairwise log-add-exp: shifts by the larger argument, so finite at ±1000."""
+    return functools.reduce(np.logaddexp, values)
+
+
 def _step(u, at_zero=0.0):
     return np.where(u > 0, 1.0, np.where(u < 0, 0.0, at_zero))
 
@@ -210,6 +249,7 @@ def _unary(name, head, numpy, partial, text, latex, rule, **extra) -> Op:
         latex=latex,
         rule=rule,
         head=head,
+        is_function=True,
         **extra,
     )
 
@@ -242,6 +282,12 @@ _ENTRIES = [
     _unary("sigmoid", sigmoid, _sigmoid, lambda u, y: y * (1 - y), "σ", r"\sigma", "sigmoid rule"),
     _unary("softplus", softplus, lambda u: np.logaddexp(0.0, u), lambda u, y: sigmoid(u), "softplus",
            r"\operatorname{softplus}", "softplus rule"),
+    _unary("logsigmoid", logsigmoid, lambda u: -np.logaddexp(0.0, -u), lambda u, y: sigmoid(-u), "log σ",
+           r"\log\sigma", "log-sigmoid rule"),
+    Op(
+        "logsumexp", -1, logsumexp, lambda a, y: tuple(sp.exp(u - y) for u in a), _logsumexp, "logsumexp",
+        r"\operatorname{logsumexp}", "log-sum-exp rule", head=logsumexp, is_function=True,
+    ),
     _unary("relu", relu, lambda u: np.maximum(u, 0.0), lambda u, y: step(u), "relu", r"\operatorname{relu}",
            "relu rule", kink=0.0, kink_note="relu′(0) = {relu_at_zero} by the --relu-at-zero convention"),
     _unary("abs", sp.Abs, np.abs, lambda u, y: sp.sign(u), "abs", r"\operatorname{abs}", "absolute-value rule",
@@ -255,9 +301,7 @@ _ENTRIES = [
 OPS: dict[str, Op] = {op.name: op for op in _ENTRIES}
 
 #: Functions a program may call, by name, with their number of arguments.
-FUNCTIONS: dict[str, int] = {
-    name: 1 for name in ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "softplus", "relu", "abs", "step", "sign")
-}
+FUNCTIONS: dict[str, int] = {op.name: op.arity for op in _ENTRIES if op.is_function}
 
 _BY_HEAD: dict[type, Op] = {op.head: op for op in _ENTRIES if op.head is not None}
 

@@ -9,6 +9,7 @@ checked while walking, before SymPy sees anything, so no input can hang the proc
 from __future__ import annotations
 
 import ast
+import unicodedata
 from dataclasses import dataclass
 from typing import Union
 
@@ -26,7 +27,7 @@ class Limits:
 
     max_text_length: int = 200_000
     max_depth: int = 100
-    max_nodes: int = 50_000
+    max_nodes: int = 5_000
     max_exponent: int = 1_000
     max_constant_digits: int = 300
     max_literal_digits: int = 50
@@ -77,11 +78,12 @@ class Program:
 
 
 _BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
+_OPERATOR_WORDS = {ast.BitXor: "'^'", ast.MatMult: "'@'", ast.FloorDiv: "'//'", ast.Mod: "'%'", ast.BitAnd: "'&'",
+                   ast.BitOr: "'|'", ast.LShift: "'<<'", ast.RShift: "'>>'"}
 _OPERATOR_HINTS = {
-    ast.BitXor: "'^' is not a power here; write x**2",
+    ast.BitXor: "for a power write x**2",
     ast.MatMult: "'@' needs tensors, which scalar programs do not have",
-    ast.FloorDiv: "'//' is not supported; write /",
-    ast.Mod: "'%' is not supported",
+    ast.FloorDiv: "write /",
 }
 _NODE_WORDS = {
     ast.Attribute: "attribute access",
@@ -115,8 +117,7 @@ def parse(text: str) -> Program:
         raise LimitError(f"program is {len(text):,} characters long; the limit is {LIMITS.max_text_length:,}")
     if not text.strip():
         raise ParseError("empty program: write an expression such as exp(x**2 + tanh(x))")
-    if "\x00" in text:
-        raise ParseError("the program contains a NUL character", "\\x00", text.index("\x00") + 1)
+    _check_characters(text)
     try:
         module = ast.parse(text, mode="exec")
     except SyntaxError as e:
@@ -157,6 +158,34 @@ def from_sympy(expr: sp.Expr) -> Program:
     return Program((Assignment(None, term(expr)),), tuple(s.name for s in inputs), source)
 
 
+_CHARACTER_HINTS = {
+    "−": "write '-'", "–": "write '-'", "×": "write '*'", "·": "write '*'", "⋅": "write '*'", "÷": "write '/'",
+    "²": "write x**2", "³": "write x**3", "√": "write sqrt(x)", "σ": "write sigmoid(x)",
+    "\u200b": "delete the zero-width space", "\ufeff": "delete the byte-order mark",
+}
+
+
+def _check_characters(text: str) -> None:
+    """ASCII, plus Greek letters for names (θ, λ); anything else is refused by name, with a fix.
+
+    Python would silently fold look-alikes (a fullwidth ｘ becomes x) or accept Cyrillic х as a
+    different name from x; refusing them keeps what the user sees and what symgraph reads the same.
+    """
+    for index, char in enumerate(text):
+        if (char.isascii() and (char.isprintable() or char in "\t\n\r")) or _is_greek_letter(char):
+            continue
+        line = text.count("\n", 0, index) + 1
+        column = index - (text.rfind("\n", 0, index) + 1) + 1
+        name = unicodedata.name(char, "a control character")
+        hint = _CHARACTER_HINTS.get(char, "use ASCII letters, digits and operators, or Greek letters for names")
+        where = f" on line {line}" if "\n" in text else ""
+        raise ParseError(f"character U+{ord(char):04X} ({name}) is not allowed{where}", repr(char)[1:-1], column, hint)
+
+
+def _is_greek_letter(char: str) -> bool:
+    return "\u0391" <= char <= "\u03c9" and char.isalpha() and char != "σ"
+
+
 def _syntax_error(e: SyntaxError, text: str) -> ParseError:
     message = (e.msg or "invalid syntax").rstrip(".")
     if "invalid decimal literal" in message:
@@ -191,10 +220,10 @@ class _Walker:
     def _token(self, node: ast.AST) -> str:
         return ast.get_source_segment(self.text, node) or type(node).__name__
 
-    def error(self, message: str, node: ast.AST) -> ParseError:
+    def error(self, message: str, node: ast.AST, hint: str | None = None) -> ParseError:
         if self.multiline:
-            message += f" (line {node.lineno})"
-        return ParseError(message, self._token(node), self._column(node))
+            message += f" on line {node.lineno}"
+        return ParseError(message, self._token(node), self._column(node), hint)
 
     # --- statements ----------------------------------------------------------------------------
     def program(self, module: ast.Module) -> Program:
@@ -207,7 +236,7 @@ class _Walker:
             elif isinstance(stmt, ast.Expr) and last:
                 assignments.append(Assignment(None, self.term(stmt.value, 0)))
             elif isinstance(stmt, ast.Expr):
-                raise self.error("only the last line may be a bare expression; name it with '='", stmt)
+                raise self.error("only the last line may be a bare expression", stmt, "name it with '='")
             elif isinstance(stmt, ast.AnnAssign):
                 raise self.error("declarations ('name: shape') need tensor support, which is not here yet", stmt)
             else:
@@ -218,7 +247,7 @@ class _Walker:
 
     def assign(self, stmt: ast.Assign) -> Assignment:
         if len(stmt.targets) != 1:
-            raise self.error("chained assignment 'a = b = …' is not allowed; assign one name at a time", stmt)
+            raise self.error("chained assignment 'a = b = …' is not allowed", stmt, "assign one name at a time")
         target = stmt.targets[0]
         if not isinstance(target, ast.Name):
             raise self.error("only a plain name can be assigned", target)
@@ -228,11 +257,11 @@ class _Walker:
             raise self.error(f"'{name}' is a built-in name and cannot be assigned", target)
         if name in self.defined:
             first = self.defined[name]
-            raise self.error(f"'{name}' is assigned twice (first at column {self._column(first)}); use a new name", target)
+            raise self.error(f"'{name}' is assigned twice (first at column {self._column(first)})", target, "use a new name")
+        term = self.term(stmt.value, 0)
         if name in self.inputs:
             use = self.used_at[name]
             raise self.error(f"'{name}' is used at column {self._column(use)} before it is assigned", target)
-        term = self.term(stmt.value, 0)
         self.defined[name] = target
         return Assignment(name, term)
 
@@ -259,8 +288,7 @@ class _Walker:
     def binop(self, node: ast.BinOp, depth: int) -> Term:
         kind = _BINARY.get(type(node.op))
         if kind is None:
-            hint = _OPERATOR_HINTS.get(type(node.op), f"operator {type(node.op).__name__} is not supported")
-            raise self.error(hint, node)
+            raise self.error(f"operator {_OPERATOR_WORDS.get(type(node.op), type(node.op).__name__)} is not supported", node, _OPERATOR_HINTS.get(type(node.op)))
         if kind in ("add", "mul"):
             operands = self.chain(node, type(node.op))
             return self.apply(kind, tuple(self.term(o, depth + 1) for o in operands), node)
@@ -284,15 +312,17 @@ class _Walker:
 
     def call(self, node: ast.Call, depth: int) -> Term:
         if not isinstance(node.func, ast.Name):
-            raise self.error(f"{_describe(node.func)} is not allowed; call a known function by name", node.func)
+            raise self.error(f"{_describe(node.func)} is not allowed", node.func, "call a known function by name")
         name = node.func.id
         if name not in ops.FUNCTIONS:
             known = ", ".join(sorted(ops.FUNCTIONS))
-            raise self.error(f"unknown function '{name}'; known functions: {known}", node.func)
+            raise self.error(f"unknown function '{name}'", node.func, f"known functions: {known}")
         if node.keywords:
             raise self.error(f"{name} takes no keyword arguments", node.keywords[0].value)
         arity = ops.FUNCTIONS[name]
-        if len(node.args) != arity:
+        if arity == -1 and not node.args:
+            raise self.error(f"{name} takes one or more arguments, got none", node)
+        if arity != -1 and len(node.args) != arity:
             raise self.error(f"{name} takes {arity} argument{'s' if arity != 1 else ''}, got {len(node.args)}", node)
         for arg in node.args:
             if isinstance(arg, ast.Starred):
@@ -305,7 +335,7 @@ class _Walker:
         if name in CONSTANTS:
             return CONSTANTS[name]
         if name in ops.FUNCTIONS:
-            raise self.error(f"'{name}' is a function; call it as {name}(...)", node)
+            raise self.error(f"'{name}' is a function", node, f"call it as {name}(...)")
         if name not in self.defined and name not in self.inputs:
             self.inputs[name] = None
             self.used_at[name] = node

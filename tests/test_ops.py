@@ -25,6 +25,8 @@ TABLE = {
     "tanh": [(-3, 3)],
     "sigmoid": [(-6, 6)],
     "softplus": [(-6, 6)],
+    "logsigmoid": [(-6, 6)],
+    "logsumexp": [(-3, 3)] * 3,
     "relu": [(-3, 3)],
     "abs": [(-3, 3)],
     "step": [(-3, 3)],
@@ -64,8 +66,7 @@ def test_local_partials_agree_with_finite_differences(name):
 
 
 def _custom_numpy():
-    return {"sigmoid": ops.get("sigmoid").numpy, "softplus": ops.get("softplus").numpy,
-            "relu": ops.get("relu").numpy, "step": ops.get("step").numpy}
+    return {op.name: op.numpy for op in ops.OPS.values() if op.head is not None and op.head.__module__ == ops.__name__}
 
 
 @pytest.mark.parametrize("name", ["relu", "abs", "step", "sign"])
@@ -83,18 +84,23 @@ def test_relu_derivative_at_zero_follows_the_convention():
 
 @pytest.mark.parametrize("x", [-1000.0, -40.0, 0.0, 40.0, 1000.0])
 def test_stable_implementations_are_finite_and_right_at_the_extremes(x):
+    u = np.array(x)
     with np.errstate(over="raise", invalid="raise", divide="raise"):
-        s = ops.get("sigmoid").numpy(np.array(x))
-        sp_ = ops.get("softplus").numpy(np.array(x))
-    assert np.isfinite(s) and 0 <= s <= 1
-    assert np.isfinite(sp_)
+        s = ops.get("sigmoid").numpy(u)
+        softplus = ops.get("softplus").numpy(u)
+        log_sigmoid = ops.get("logsigmoid").numpy(u)
+        lse = ops.get("logsumexp").numpy(u, u - 1.0, u + 2.0)
+    assert 0 <= s <= 1
     assert s == pytest.approx(1 / (1 + np.exp(-np.float64(x))) if abs(x) < 700 else float(x > 0), abs=1e-15)
-    assert sp_ == pytest.approx(max(x, 0.0) + np.log1p(np.exp(-abs(x))), rel=1e-12)
+    assert softplus == pytest.approx(max(x, 0.0) + np.log1p(np.exp(-abs(x))), rel=1e-12)
+    assert log_sigmoid == pytest.approx(-(max(-x, 0.0) + np.log1p(np.exp(-abs(x)))), rel=1e-12)  # −softplus(−x)
+    assert lse == pytest.approx(x + 2 + np.log1p(np.exp(-2.0) + np.exp(-3.0)), rel=1e-12)
+    assert np.isfinite([s, softplus, log_sigmoid, lse]).all()
 
 
 def test_custom_functions_are_sympy_citizens():
     x = sp.Symbol("x")
-    for f in (ops.sigmoid, ops.softplus):
+    for f in (ops.sigmoid, ops.softplus, ops.logsigmoid):
         rewritten = f(x).rewrite(sp.exp)
         assert not rewritten.has(f)
         # sympy.diff through fdiff (the registry) equals the derivative of the exp form (independent).

@@ -52,6 +52,7 @@ def test_constants_fold_exactly():
         ("[x for x in y]", "comprehension", 1),
         ("x if y else z", "conditional", 1),
         ("x ^ 2", "write x**2", 1),
+        ("x % 2", "operator '%' is not supported", 1),
         ("y = x; y = 2*x", "assigned twice", 8),
         ("y = x + 1; x = 2", "used at column 5 before it is assigned", 12),
         ("a = b = x", "chained assignment", 1),

@@ -26,7 +26,7 @@ UNARY = {
     "sigmoid": sigmoid, "softplus": softplus, "relu": relu, "abs": sp.Abs,
 }
 #: What a random program may legitimately be refused for: a domain error or a constant.
-ACCEPTABLE = ("undefined", "not a real number", "constant")
+ACCEPTABLE = ("undefined", "not a real number", "constant", "division by zero")
 BINARY = {"+": sp.Add, "-": lambda a, b: a - b, "*": sp.Mul, "/": lambda a, b: a / b}
 
 
