@@ -160,9 +160,21 @@ def _difference(graph, function, inputs, points, name, conventions):
     wide = (f[0] - f[1]) / (2 * h)
     narrow = (f[2] - f[3]) / h
     estimate = (4 * narrow - wide) / 3
-    rounding = _EPS * np.max(np.abs(f), axis=0) / h
+    rounding = _EPS * _magnitude(values, n_points) / h
     noise = 10 * np.abs(estimate - narrow) + 100 * rounding
     return estimate, noise, _kinks(graph, values, n_points, conventions)
+
+
+def _magnitude(values, n_points) -> np.ndarray:
+    """Per point, the largest intermediate value: rounding in f is relative to it, not to f.
+
+    (x/(x·w))·w with w = 10⁻¹⁰ passes through 10¹⁰ and loses that many digits, although f ≈ 1.)
+    """
+    largest = np.zeros(n_points)
+    for value in values.values():
+        value = np.abs(np.broadcast_to(value, (4 * n_points,)).reshape(4, n_points))
+        largest = np.maximum(largest, np.max(np.where(np.isfinite(value), value, 0.0), axis=0))
+    return largest
 
 
 def _kinks(graph, values, n_points, conventions) -> list[str]:

@@ -17,9 +17,9 @@ from .graph import Graph, Operand, is_node
 __all__ = ["MAX_TREE_SIZE", "tree_size", "inline", "tidy"]
 
 #: Largest tree (count of operations and leaves) that is written out.
-MAX_TREE_SIZE = 3_000
+MAX_TREE_SIZE = 800
 #: Largest expression that gets the cheap simplification.
-MAX_TIDY_OPS = 400
+MAX_TIDY_OPS = 200
 
 
 def _needed(graph: Graph, operand: Operand, keep: Collection[int]) -> list[int]:

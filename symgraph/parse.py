@@ -18,7 +18,7 @@ import sympy as sp
 from . import ops
 from .errors import InputError, LimitError, ParseError
 
-__all__ = ["Ref", "Apply", "Term", "Assignment", "Program", "parse", "from_sympy", "LIMITS", "Limits", "CONSTANTS"]
+__all__ = ["Ref", "Apply", "Term", "Assignment", "Program", "parse", "parse_python", "describe_node", "from_sympy", "LIMITS", "Limits", "CONSTANTS"]
 
 
 @dataclass(frozen=True)
@@ -111,22 +111,26 @@ _NODE_WORDS = {
 
 def parse(text: str) -> Program:
     """Parse program text; raises ParseError or LimitError with one clear line."""
+    return _Walker(text).program(parse_python(text, "program", "an expression such as exp(x**2 + tanh(x))"))
+
+
+def parse_python(text: str, what: str, example: str) -> ast.Module:
+    """Python-syntax text → its ast, within the limits; every failure is one clear line about `what`."""
     if not isinstance(text, str):
-        raise InputError(f"a program is text, not {type(text).__name__}")
+        raise InputError(f"a {what} is text, not {type(text).__name__}")
     if len(text) > LIMITS.max_text_length:
-        raise LimitError(f"program is {len(text):,} characters long; the limit is {LIMITS.max_text_length:,}")
+        raise LimitError(f"{what} is {len(text):,} characters long; the limit is {LIMITS.max_text_length:,}")
     if not text.strip():
-        raise ParseError("empty program: write an expression such as exp(x**2 + tanh(x))")
+        raise ParseError(f"empty {what}: write {example}")
     _check_characters(text)
     try:
-        module = ast.parse(text, mode="exec")
+        return ast.parse(text, mode="exec")
     except SyntaxError as e:
         raise _syntax_error(e, text) from None
     except (RecursionError, MemoryError):
-        raise LimitError("program nests too deeply for the parser; split it into named assignments") from None
+        raise LimitError(f"{what} nests too deeply for the parser; split it up") from None
     except ValueError as e:  # e.g. integer literals past Python's digit limit
-        raise LimitError(f"program is too large: {e}") from None
-    return _Walker(text).program(module)
+        raise LimitError(f"{what} is too large: {e}") from None
 
 
 def from_sympy(expr: sp.Expr) -> Program:
@@ -205,17 +209,20 @@ class _Walker:
 
     def __init__(self, text: str):
         self.lines = text.splitlines() or [text]
+        self.ascii_lines = {number for number, line in enumerate(self.lines, 1) if line.isascii()}
         self.multiline = len(self.lines) > 1
         self.defined: dict[str, ast.AST] = {}
         self.inputs: dict[str, None] = {}
         self.used_at: dict[str, ast.AST] = {}
-        self.nodes = 0
         self.text = text
 
     # --- reporting ---------------------------------------------------------------------------
     def _column(self, node: ast.AST) -> int:
+        """1-based character column; ast counts UTF-8 bytes, which differ only on non-ASCII lines."""
         line = self.lines[node.lineno - 1] if node.lineno <= len(self.lines) else ""
-        return len(line.encode("utf-8")[: node.col_offset].decode("utf-8", "replace")) + 1
+        if node.lineno not in self.ascii_lines:
+            return len(line.encode("utf-8")[: node.col_offset].decode("utf-8", "replace")) + 1
+        return node.col_offset + 1
 
     def _token(self, node: ast.AST) -> str:
         return ast.get_source_segment(self.text, node) or type(node).__name__
@@ -227,6 +234,9 @@ class _Walker:
 
     # --- statements ----------------------------------------------------------------------------
     def program(self, module: ast.Module) -> Program:
+        operations = sum(isinstance(n, (ast.BinOp, ast.UnaryOp, ast.Call)) for n in ast.walk(module))
+        if operations > LIMITS.max_nodes:
+            raise LimitError(f"program has {operations:,} operations; the limit is {LIMITS.max_nodes:,}")
         assignments = []
         body = module.body
         for i, stmt in enumerate(body):
@@ -240,7 +250,7 @@ class _Walker:
             elif isinstance(stmt, ast.AnnAssign):
                 raise self.error("declarations ('name: shape') need tensor support, which is not here yet", stmt)
             else:
-                raise self.error(f"{_describe(stmt)} is not allowed in a program", stmt)
+                raise self.error(f"{describe_node(stmt)} is not allowed in a program", stmt)
         if not assignments:
             raise ParseError("empty program: write an expression such as exp(x**2 + tanh(x))")
         return Program(tuple(assignments), tuple(self.inputs), self.text)
@@ -283,7 +293,7 @@ class _Walker:
             return self.name(node)
         if isinstance(node, ast.Constant):
             return self.constant(node)
-        raise self.error(f"{_describe(node)} is not allowed", node)
+        raise self.error(f"{describe_node(node)} is not allowed", node)
 
     def binop(self, node: ast.BinOp, depth: int) -> Term:
         kind = _BINARY.get(type(node.op))
@@ -308,11 +318,11 @@ class _Walker:
             return self.term(node.operand, depth + 1)
         if isinstance(node.op, ast.USub):
             return self.apply("neg", (self.term(node.operand, depth + 1),), node)
-        raise self.error(f"{_describe(node.op)} is not allowed", node)
+        raise self.error(f"{describe_node(node.op)} is not allowed", node)
 
     def call(self, node: ast.Call, depth: int) -> Term:
         if not isinstance(node.func, ast.Name):
-            raise self.error(f"{_describe(node.func)} is not allowed", node.func, "call a known function by name")
+            raise self.error(f"{describe_node(node.func)} is not allowed", node.func, "call a known function by name")
         name = node.func.id
         if name not in ops.FUNCTIONS:
             known = ", ".join(sorted(ops.FUNCTIONS))
@@ -355,9 +365,6 @@ class _Walker:
 
     # --- building terms, folding constants within limits ------------------------------------------
     def apply(self, op: str, args: tuple[Term, ...], node: ast.AST) -> Term:
-        self.nodes += 1
-        if self.nodes > LIMITS.max_nodes:
-            raise LimitError(f"program has more than {LIMITS.max_nodes:,} operations")
         if op == "pow":
             self.check_power(args, node)
         if op == "div" and isinstance(args[1], sp.Expr) and args[1].is_zero:
@@ -407,7 +414,7 @@ class _Walker:
         return value
 
 
-def _describe(node: ast.AST) -> str:
+def describe_node(node: ast.AST) -> str:
     return _NODE_WORDS.get(type(node), type(node).__name__)
 
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
-from sympy.printing.precedence import PRECEDENCE, precedence
+from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
 from . import ops

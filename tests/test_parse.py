@@ -123,7 +123,7 @@ def test_depth_limit_is_adjustable(monkeypatch):
 
 def test_node_limit(monkeypatch):
     monkeypatch.setattr(parsing, "LIMITS", parsing.Limits(max_nodes=5))
-    with pytest.raises(LimitError, match="more than 5 operations"):
+    with pytest.raises(LimitError, match="program has 6 operations; the limit is 5"):
         parse("; ".join(f"a{i} = x*{i+2}" for i in range(6)))
 
 
