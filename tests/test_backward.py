@@ -168,3 +168,9 @@ def test_domain_errors_name_the_node_and_the_value():
         derive("log(x)", at={"x": -1})
     with pytest.raises(symgraph.EvaluationError, match=r"∂y/∂x = 1/\(2y\) is undefined at x = 0"):
         derive("sqrt(x)", at={"x": 0})
+
+
+def test_unused_assignments_still_get_values():
+    d = derive("v0 = abs(x); v1 = abs(w)", at={"x": -1, "w": 2})
+    assert d.value(d.graph.names["v0"]) == 1 and d.value(d.graph.names["v1"]) == 2
+    assert "v₀ = |x| = 1" in str(d)

@@ -26,7 +26,7 @@ UNARY = {
     "sigmoid": sigmoid, "softplus": softplus, "relu": relu, "abs": sp.Abs,
 }
 #: What a random program may legitimately be refused for: a domain error or a constant.
-ACCEPTABLE = ("undefined", "not a real number", "nothing to differentiate", "division by zero")
+ACCEPTABLE = ("undefined", "not a real number", "nothing to differentiate", "division by zero", "too large")
 BINARY = {"+": sp.Add, "-": lambda a, b: a - b, "*": sp.Mul, "/": lambda a, b: a / b}
 
 
@@ -123,7 +123,7 @@ def _away_from_kinks(d) -> None:
     for node in d.graph.nodes("forward"):
         kink = ops.get(d.graph[node]["op"]).kink
         operand = d.graph.operands(node)[0]
-        if kink is not None and isinstance(operand, int):
+        if kink is not None and isinstance(operand, int) and d.values is not None:
             assume(abs(d.value(operand) - kink) > 1e-6)
 
 
