@@ -8,8 +8,13 @@ from symgraph import __version__
 from symgraph.api import derive as derive_program
 from symgraph.errors import CheckFailed, InputError
 from symgraph.formats import FORMATS, render_format
+from symgraph.render import DEFAULT_DPI, DEFAULT_FONT, DEFAULT_FONTSIZE, RANKDIRS, STYLES, VIEWS, write_frames
+from symgraph.render import FORMATS as PICTURES
+from symgraph.themes import THEMES
 
 from .app import App
+from .compare import compare
+from .params import params
 
 __all__ = ["app"]
 
@@ -18,6 +23,7 @@ EXAMPLES = """
 Examples:
   symgraph derive "exp(x**2 + tanh(x))"
   symgraph derive "a = 3*x + sigmoid(x); b = x**2 - exp(-x); y = a*b" --at x=0.3 --format json
+  symgraph render "a = 3*x + sigmoid(x); b = x**2 - exp(-x); y = a*b" --view backward --at x=0.5 -o g.svg
 """
 
 
@@ -54,6 +60,33 @@ def _parse_at(pairs: tuple[str, ...]) -> dict[str, str]:
     return values
 
 
+def _program_options(command):
+    """PROGRAM and the options that say what to differentiate: the same for derive and render."""
+    options = [
+        click.argument("program", required=False),
+        click.option("-f", "--file", "file", metavar="FILE", help="Read the program from FILE ('-' for standard input)."),
+        click.option("--wrt", multiple=True, metavar="NAME", help="Input to differentiate by (repeatable; default: all)."),
+        click.option("--at", "at", multiple=True, metavar="NAME=VALUE", help="Value of an input (repeatable)."),
+        click.option("--of", "of", metavar="NAME", help="Differentiate this assigned name instead of the last one."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+_relu_option = click.option(
+    "--relu-at-zero", type=click.Choice(["0", "0.5", "1"]), default="0", show_default=True,
+    help="Value of relu′(0) (the step at 0): 0 as in deep-learning frameworks, 0.5 as SymPy, 1 as 1(z ≥ 0).",
+)
+
+
+def _derive(program, file, wrt, at, of, relu_at_zero, order=1):
+    return derive_program(
+        _read_program(program, file), wrt=list(wrt) or None, at=_parse_at(at), order=order, of=of,
+        relu_at_zero=float(relu_at_zero),
+    )
+
+
 @app.command(
     help="Differentiate PROGRAM: its graph, the local derivatives, the chain rule, the result and a numerical check.\n"
     + """
@@ -67,24 +100,63 @@ Examples:
   symgraph derive "x**2*y + sin(y)" --order 2 --format markdown
 """
 )
-@click.argument("program", required=False)
-@click.option("-f", "--file", "file", metavar="FILE", help="Read the program from FILE ('-' for standard input).")
-@click.option("--wrt", multiple=True, metavar="NAME", help="Input to differentiate by (repeatable; default: all).")
-@click.option("--at", "at", multiple=True, metavar="NAME=VALUE", help="Value of an input (repeatable).")
-@click.option("--of", "of", metavar="NAME", help="Differentiate this assigned name instead of the last one.")
+@_program_options
 @click.option("--order", type=click.Choice(["1", "2"]), default="1", show_default=True, help="2: second derivatives too.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--check/--no-check", default=True, show_default=True, help="Compare with finite differences.")
-@click.option(
-    "--relu-at-zero", type=click.Choice(["0", "0.5", "1"]), default="0", show_default=True,
-    help="Value of relu′(0) (the step at 0): 0 as in deep-learning frameworks, 0.5 as SymPy, 1 as 1(z ≥ 0).",
-)
-def derive(program, file, wrt, at, of, order, fmt, check, relu_at_zero) -> None:
-    text = _read_program(program, file)
-    derivation = derive_program(
-        text, wrt=list(wrt) or None, at=_parse_at(at), order=int(order), of=of, relu_at_zero=float(relu_at_zero)
-    )
+@_relu_option
+@click.option("--render", "picture", metavar="FILE", help="Also draw the backward pass to FILE (.svg, .png, .pdf, .dot).")
+def derive(program, file, wrt, at, of, order, fmt, check, relu_at_zero, picture) -> None:
+    derivation = _derive(program, file, wrt, at, of, relu_at_zero, order=int(order))
     click.echo(render_format(derivation, fmt, include_check=check), nl=False)
+    if picture:
+        derivation.render("backward").save(picture)
     if check and derivation.check().status == "failed":
         raise CheckFailed("the symbolic derivative disagrees with finite differences: " + derivation.check().reasons[0])
 
+
+@app.command(
+    help="Draw PROGRAM: its computation graph, the backward pass, or both, for slides and notebooks.\n"
+    + """
+\b
+Views: forward (the graph), backward (adjoints on the nodes, local partials on
+the edges), combined (values and gradients; needs --at), symbolic (the graph
+with the nodes that differentiation adds). The format follows -o's suffix
+(.svg, .png, .pdf, .dot) unless --format says otherwise.
+\b
+Examples:
+  symgraph render "a = 3*x + sigmoid(x); b = x**2 - exp(-x); y = a*b" --view backward --at x=0.5 -o g.svg
+  symgraph render "exp(x**2 + tanh(x))" --highlight x -o paths.png
+  symgraph render "y = tanh(w*x)" --at x=1 --at w=0.5 --frames steps --format pdf
+"""
+)
+@_program_options
+@_relu_option
+@click.option("-o", "--output", "output", metavar="FILE", help="The picture to write.")
+@click.option("--format", "fmt", type=click.Choice(PICTURES), help="svg, png, pdf or dot (default: from -o's suffix).")
+@click.option("--view", type=click.Choice(VIEWS), help="What to draw  [default: forward; backward with --frames]")
+@click.option("--highlight", metavar="NAME", help="Colour each path from input NAME to the output.")
+@click.option("--theme", type=click.Choice(list(THEMES)), default="light", show_default=True)
+@click.option("--style", type=click.Choice(STYLES), default="values", show_default=True,
+              help="values: named values (exam style); ops: a node per operation too.")
+@click.option("--rankdir", type=click.Choice(RANKDIRS), default="LR", show_default=True, help="Left to right, or top down.")
+@click.option("--font", default=DEFAULT_FONT, show_default=True)
+@click.option("--fontsize", type=float, default=DEFAULT_FONTSIZE, show_default=True)
+@click.option("--dpi", type=click.FloatRange(10, 1200), help=f"PNG resolution  [default: {DEFAULT_DPI}]")
+@click.option("--frames", metavar="DIR", help="Also write one picture per backward step to DIR, with index.md and frames.tex.")
+def render(program, file, wrt, at, of, relu_at_zero, output, fmt, view, highlight, theme, style, rankdir, font,
+           fontsize, dpi, frames) -> None:
+    if output is None and frames is None:
+        raise InputError("say where to draw: -o FILE (e.g. -o graph.svg), or --frames DIR for the backward steps")
+    derivation = _derive(program, file, wrt, at, of, relu_at_zero)
+    look = dict(highlight=highlight, theme=theme, style=style, rankdir=rankdir, font=font, fontsize=fontsize)
+    if output is not None:
+        derivation.render(view or "forward", **look).save(output, fmt, dpi)
+        click.echo(f"wrote {output}")
+    if frames is not None:
+        written = write_frames(derivation, frames, fmt, dpi, view or "backward", **look)
+        click.echo(f"wrote {len(written)} frames, index.md and frames.tex to {frames}")
+
+
+app.add_command(params)
+app.add_command(compare)

@@ -6,6 +6,7 @@ on demand and is cached. Formats, pictures and the CLI only read a Derivation.
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 from functools import cached_property
@@ -80,7 +81,7 @@ class Derivation:
 
     # --- numbers ----------------------------------------------------------------------------------
     def _targets(self) -> list[Operand]:
-        targets = [self.output, *self.gradients.adjoint.values(), *self.gradients.local_node.values()]
+        targets = [*self.graph.nodes("forward"), *self.gradients.adjoint.values(), *self.gradients.local_node.values()]
         for gradients in self.second.values():
             targets.extend(gradients.of(node) for node in self.wrt.values())
         return targets
@@ -241,6 +242,28 @@ class Derivation:
         from .formats import to_text
 
         return to_text(self, include_check=False)
+
+    # --- pictures -----------------------------------------------------------------------------------
+    def render(self, view: str = "forward", **options: Any):
+        """A picture of one view, with `.save(path)` and `.source` (DOT); options as in symgraph.render.render."""
+        from .render import render
+
+        return render(self, view, **options)
+
+    def _repr_svg_(self) -> str | None:
+        from .render import inline_svg
+
+        return inline_svg(self)
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
+        """The backward picture and the Markdown steps. A notebook shows one type of a bundle, so the Markdown
+        carries the picture too; without Graphviz the steps still show."""
+        markdown = self._repr_markdown_()
+        svg = self._repr_svg_()
+        if svg is None:
+            return {"text/markdown": markdown}
+        picture = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+        return {"image/svg+xml": svg, "text/markdown": f"![backward pass](data:image/svg+xml;base64,{picture})\n\n{markdown}"}
 
 
 def _second_symbol(of: str, i: str, j: str) -> tuple[str, str]:

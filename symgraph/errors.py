@@ -8,6 +8,7 @@ __all__ = [
     "ParseError",
     "LimitError",
     "EvaluationError",
+    "GraphvizMissing",
     "CheckFailed",
 ]
 
@@ -42,6 +43,10 @@ class LimitError(InputError):
 
 class EvaluationError(InputError):
     """A value is undefined at the given point (log of a negative number, overflow)."""
+
+
+class GraphvizMissing(InputError):
+    """Drawing an image needs Graphviz's `dot` program, which is not installed; the message says how to get it."""
 
 
 class CheckFailed(SymgraphError):

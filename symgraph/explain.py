@@ -17,7 +17,7 @@ from .backward import Gradients
 from .graph import Graph, Operand, is_node
 from .printing import latex, number, number_latex, pretty_name, unicode
 
-__all__ = ["Step", "MAX_PATHS", "local_steps", "path_steps", "result_steps", "count_paths", "partial_symbol"]
+__all__ = ["Step", "MAX_PATHS", "local_steps", "path_steps", "result_steps", "count_paths", "paths", "partial_symbol"]
 
 #: More paths than this are summarised rather than listed.
 MAX_PATHS = 8
@@ -97,7 +97,8 @@ def count_paths(graph: Graph, source: int, target: int, within: set[int]) -> int
     return paths.get(target, 0)
 
 
-def _paths(graph: Graph, source: int, target: int, within: set[int]) -> list[list[int]]:
+def paths(graph: Graph, source: int, target: int, within: set[int]) -> list[list[int]]:
+    """Every path source → target inside `within`, in the order the chain-rule sum lists its terms."""
     found, stack = [], [[source]]
     while stack:
         path = stack.pop()
@@ -129,9 +130,9 @@ def path_steps(
             )
             steps.append(Step("path", lhs, note, lhs_tex, rf"\text{{{count:,} paths, summed by reverse accumulation}}"))
             continue
-        paths = _paths(graph, node, output, within)
+        found = paths(graph, node, output, within)
         chain_text, chain_tex, product_text, product_tex, products = [], [], [], [], []
-        for path in paths:
+        for path in found:
             edges = list(zip(path[1:], path[:-1]))[::-1]
             symbols = [partial_symbol(graph.label(v), graph.label(u)) for v, u in edges]
             chain_text.append("·".join(s[0] for s in symbols))
@@ -141,7 +142,7 @@ def path_steps(
             product_text.append(unicode(product, writer.relu_at_zero))
             product_tex.append(latex(product, writer.relu_at_zero))
         steps.append(Step("path", lhs, " + ".join(chain_text), lhs_tex, " + ".join(chain_tex)))
-        sums = [p.is_Add and len(paths) > 1 for p in products]
+        sums = [p.is_Add and len(found) > 1 for p in products]
         rhs = " + ".join(f"({t})" if s else t for t, s in zip(product_text, sums))
         rhs_tex = " + ".join(rf"\left({t}\right)" if s else t for t, s in zip(product_tex, sums))
         value = writer.value_of(gradients.of(node))

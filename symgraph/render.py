@@ -1,0 +1,174 @@
+"""Pictures of a Derivation: files, step frames and notebook SVG, and the one function that runs `dot`.
+
+scene.py decides what a view shows and drawing.py writes it as DOT, which always works;
+only SVG, PNG and PDF need Graphviz's `dot`, and its absence is one error saying how to
+install it, with the DOT source written all the same.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import graphviz
+
+from .drawing import DEFAULT_FONT, DEFAULT_FONTSIZE, RANKDIRS, STYLES, Drawing
+from .errors import GraphvizMissing, InputError
+from .scene import VIEWS, Box, scene
+
+if TYPE_CHECKING:
+    from .api import Derivation
+
+__all__ = [
+    "Picture", "render", "write_frames", "run_dot", "format_of", "inline_svg",
+    "FORMATS", "STYLES", "RANKDIRS", "VIEWS", "DEFAULT_FONT", "DEFAULT_FONTSIZE", "DEFAULT_DPI",
+]
+
+FORMATS = ("svg", "png", "pdf", "dot")
+DEFAULT_DPI = 150
+MISSING = "Graphviz's dot program is not installed"
+INSTALL = (
+    "install Graphviz with sudo apt-get install graphviz (Debian/Ubuntu), brew install graphviz (macOS) "
+    "or conda install -c conda-forge graphviz"
+)
+
+
+def run_dot(source: str, fmt: str) -> bytes:
+    """The only place symgraph runs Graphviz; a missing `dot` becomes one error that says how to install it."""
+    try:
+        return graphviz.pipe("dot", fmt, source.encode("utf-8"), quiet=True)
+    except graphviz.ExecutableNotFound:
+        raise GraphvizMissing(f"{MISSING}; {INSTALL}") from None
+
+
+def format_of(path: str | Path, fmt: str | None = None) -> str:
+    """The format asked for, else the one the file's suffix names."""
+    fmt = fmt or Path(path).suffix.lstrip(".").lower()
+    if fmt not in FORMATS:
+        raise InputError(f"cannot draw {path} as '{fmt}': formats are {', '.join(FORMATS)} (a suffix or --format)")
+    return fmt
+
+
+class Picture:
+    """One drawn view: `.source` is its DOT; `.save(path)` writes DOT, SVG, PNG or PDF."""
+
+    def __init__(self, graph: graphviz.Digraph):
+        self.graph = graph
+
+    @property
+    def source(self) -> str:
+        return self.graph.source
+
+    def pipe(self, fmt: str = "svg", dpi: float | None = None) -> bytes:
+        if fmt == "dot":
+            return self.source.encode("utf-8")
+        graph = self.graph
+        if fmt == "png":  # dpi scales bitmaps only; SVG and PDF stay vector
+            graph = graph.copy()
+            graph.graph_attr["dpi"] = str(dpi or DEFAULT_DPI)
+        return run_dot(graph.source, fmt)
+
+    def save(self, path: str | Path, fmt: str | None = None, dpi: float | None = None) -> Path:
+        """Write the picture; without `dot`, write the DOT source beside it and say so in the error."""
+        path = Path(path)
+        fmt = format_of(path, fmt)
+        try:
+            data = self.pipe(fmt, dpi)
+        except GraphvizMissing:
+            source = _write(path.with_suffix(".dot"), self.source.encode("utf-8"))
+            raise GraphvizMissing(f"{MISSING}, so {path} was not drawn (its DOT source is in {source}); {INSTALL}") from None
+        return _write(path, data)
+
+    def _repr_svg_(self) -> str | None:
+        try:
+            return self.pipe("svg").decode("utf-8")
+        except GraphvizMissing:
+            return None
+
+
+def render(
+    d: "Derivation",
+    view: str = "forward",
+    *,
+    theme: str = "light",
+    style: str = "values",
+    highlight: str | None = None,
+    rankdir: str = "LR",
+    font: str = DEFAULT_FONT,
+    fontsize: float = DEFAULT_FONTSIZE,
+) -> Picture:
+    """Draw one view of a derivation: forward, backward, combined or symbolic."""
+    drawing = Drawing(theme, style, rankdir, font, fontsize)
+    return Picture(drawing.draw(scene(d, view, highlight)))
+
+
+def write_frames(
+    d: "Derivation",
+    directory: str | Path,
+    fmt: str | None = None,
+    dpi: float | None = None,
+    view: str = "backward",
+    highlight: str | None = None,
+    **look,
+) -> list[Path]:
+    """One picture per step of the backward sweep (frame k reveals the k-th adjoint), a Markdown index and a
+    Beamer snippet. `look` takes render's theme, style, rankdir, font and fontsize."""
+    if view not in ("backward", "combined"):
+        raise InputError(f"--frames steps through the backward pass: use --view backward or combined, not {view}")
+    order = d.gradients.order
+    if not order:
+        raise InputError("--frames: the output does not depend on the inputs asked for, so there is no sweep to show")
+    fmt = format_of(directory, fmt or "svg")
+    if fmt == "dot":
+        raise InputError("--frames draws pictures: use --format svg, png or pdf")
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"--frames {directory}: cannot create it ({e.strerror or e})") from None
+    drawing = Drawing(**look)
+    width, saved, captions = max(2, len(str(len(order)))), [], []
+    for k in range(1, len(order) + 1):
+        frame = scene(d, view, highlight, revealed=k)
+        saved.append(Picture(drawing.draw(frame)).save(directory / f"frame-{k:0{width}d}.{fmt}", fmt, dpi))
+        captions.append(_caption(next(box for box in frame.boxes if box.current)))
+    _write(directory / "index.md", _markdown_index(saved, captions).encode("utf-8"))
+    _write(directory / "frames.tex", _beamer_snippet(saved, directory).encode("utf-8"))
+    return saved
+
+
+def inline_svg(d: "Derivation") -> str | None:
+    """The notebook picture: the backward view, or None when `dot` is missing (the steps still show)."""
+    return render(d, "backward")._repr_svg_()
+
+
+def _write(path: Path, data: bytes) -> Path:
+    try:
+        path.write_bytes(data)
+    except OSError as e:
+        raise InputError(f"cannot write {path} ({e.strerror or e})") from None
+    return path
+
+
+def _caption(box: Box) -> str:
+    return " ".join(f"{row.lead} {row.rest}".strip() for row in box.rows if row.role == "gradient")
+
+
+def _markdown_index(frames: list[Path], captions: list[str]) -> str:
+    lines = ["# The backward pass, one adjoint per frame", ""]
+    for k, (frame, caption) in enumerate(zip(frames, captions), 1):
+        lines += [f"{k}. {caption}", "", f"   ![frame {k}]({frame.name})", ""]
+    return "\n".join(lines)
+
+
+def _beamer_snippet(frames: list[Path], directory: Path) -> str:
+    lines = [
+        "% The backward pass, one adjoint per overlay: \\input this inside a frame, with",
+        f"% \\graphicspath{{{{{directory.as_posix()}/}}}}. pdflatex reads PDF or PNG frames (--format pdf).",
+        "\\centering",
+    ]
+    lines += [
+        f"\\includegraphics<{k}>[width=\\linewidth,height=0.8\\textheight,keepaspectratio]{{{frame.stem}}}"
+        for k, frame in enumerate(frames, 1)
+    ]
+    return "\n".join(lines) + "\n"

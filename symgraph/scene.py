@@ -1,0 +1,310 @@
+"""What a picture shows, as plain data: a box per graph node and a wire per edge, for each view.
+
+A scene reads a Derivation (names, definitions, local partials, adjoints, values, the
+chain-rule paths) and never redoes algebra; turning boxes and wires into DOT is
+render.py's business, so every view gets every theme and style for free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+import sympy as sp
+
+from . import ops
+from .errors import InputError
+from .explain import MAX_PATHS, count_paths, partial_symbol, paths
+from .graph import Operand, is_node
+from .printing import number, pretty_name, unicode
+
+if TYPE_CHECKING:
+    from .api import Derivation
+
+__all__ = ["Row", "Box", "Wire", "Scene", "VIEWS", "scene"]
+
+VIEWS = ("forward", "backward", "combined", "symbolic")
+
+#: A sum with more terms than this shows its first and last ones.
+MAX_TERMS = 6
+
+#: Significant digits of the numbers in a picture: enough to check by hand, short enough for a slide.
+DIGITS = 4
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a label in two columns, so that the '=' signs line up: `lead` `rest`."""
+
+    lead: str
+    rest: str
+    role: str = "text"  # text | value | gradient | hidden (kept in place, so frames share one layout)
+    path: int | None = None  # a highlighted path's index: the row takes its colour
+
+
+@dataclass
+class Box:
+    node: int
+    kind: str  # input | forward | output | gradient
+    name: str
+    definition: str | None  # the right-hand side, 'c + d'; None for an input
+    op: str | None  # the op's label from the registry, for the bipartite style
+    operands: tuple[int | str, ...]  # in order: node ids, and constants as text (the bipartite style draws both)
+    rows: list[Row] = field(default_factory=list)  # what follows the title: values, adjoints, roles
+    muted: bool = False
+    current: bool = False  # the adjoint this animation frame reveals
+    paths: tuple[int, ...] = ()
+
+
+@dataclass
+class Wire:
+    source: int
+    target: int
+    backward: bool = False  # the arrow points from target to source
+    role: str = "line"  # line | gradient | muted
+    label: Row | None = None
+    current: bool = False
+    paths: tuple[int, ...] = ()
+
+
+@dataclass
+class Scene:
+    boxes: list[Box]
+    wires: list[Wire]
+    legend: list[Row] = field(default_factory=list)
+    path_count: int = 0
+
+
+def scene(d: "Derivation", view: str, highlight: str | None = None, revealed: int | None = None) -> Scene:
+    """The scene of one view; `revealed` = k shows only the first k adjoints of the sweep (a frame)."""
+    if view not in VIEWS:
+        raise InputError(f"--view {view}: unknown view; views: {', '.join(VIEWS)}")
+    if view == "combined" and d.values is None:
+        raise InputError("--view combined shows numbers: give every input a value, e.g. --at x=0.5")
+    _Scene = {"forward": _Forward, "backward": _Backward, "combined": _Combined, "symbolic": _Symbolic}[view]
+    built = _Scene(d, revealed).build()
+    if highlight is not None:
+        _highlight(d, built, highlight)
+    return built
+
+
+class _Forward:
+    """Inputs, intermediates and the output, each with its definition (and value); plain forward wires."""
+
+    kinds: tuple[str, ...] = ("input", "forward")
+
+    def __init__(self, d: "Derivation", revealed: int | None):
+        self.d, self.graph = d, d.graph
+        self.sweep = d.gradients.order if revealed is None else d.gradients.order[:revealed]
+        self.revealed = set(self.sweep)
+        self.current = self.sweep[-1] if revealed else None
+        self.roles = _roles(d)
+        self.names = _display_names(d, self.roles)
+        self.upstream = self.graph.ancestors_within(d.output, self.graph.nodes("input")) | {d.output}
+
+    def build(self) -> Scene:
+        boxes = [self.box(node) for node in self.graph.nodes(*self.kinds)]
+        drawn = {box.node for box in boxes}
+        wires = [self.wire(u, v) for u, v in sorted(self.graph.dag.edges) if u in drawn and v in drawn]
+        return Scene(boxes, wires)
+
+    def box(self, node: int) -> Box:
+        data = self.graph[node]
+        op = ops.get(data["op"]) if data["op"] else None
+        kind = "output" if node == self.d.output else data["kind"]
+        return Box(
+            node,
+            kind,
+            self.names[node],
+            self.definition(node) if op else None,
+            op.text if op else None,
+            tuple(o if is_node(o) else unicode(o) for o in data["operands"]),
+            self.rows(node),
+            muted=self.muted(node),
+            current=node == self.current,
+        )
+
+    def definition(self, node: int) -> str:
+        symbols = {self.graph.symbol(o): sp.Symbol(self.names[o]) for o in self.graph.operands(node) if is_node(o)}
+        return unicode(self.graph.expr(node).xreplace(symbols), self.d.conventions.relu_at_zero)
+
+    def rows(self, node: int) -> list[Row]:
+        return self.value_rows(node)
+
+    def value_rows(self, node: int) -> list[Row]:
+        value = _number(self.d, node)
+        return [Row("", f"= {value}", "value")] if value is not None else []
+
+    def muted(self, node: int) -> bool:
+        return node not in self.upstream
+
+    def wire(self, u: int, v: int) -> Wire:
+        return Wire(u, v, role="muted" if self.muted(v) else "line")
+
+    # --- the backward pass, shared by the views that show it -------------------------------------
+    def adjoint_rows(self, u: int) -> list[Row]:
+        """∂y/∂u as the sum over u's children in the sweep, one term a line, then its value."""
+        if u not in self.d.gradients.adjoint:
+            return []
+        d, out = self.d, self.d.output
+        lhs = _partial(d, out, u)
+        if u == out:
+            return [Row(lhs, "= 1", "gradient")]
+        terms = [self.chain_term(v, u) for v in sorted(self.graph.dag.successors(u)) if (v, u) in d.gradients.local]
+        if len(terms) > MAX_TERMS:  # a weight shared by 100 steps: the sum's shape, not 100 lines
+            terms = [*terms[: MAX_TERMS - 2], f"… ({len(terms) - MAX_TERMS + 1} more)", terms[-1]]
+        rows = [Row(lhs, f"= {terms[0]}", "gradient")]
+        rows += [Row("", f"− {t[1:]}" if t.startswith("−") else f"+ {t}", "gradient") for t in terms[1:]]
+        value = _number(d, d.gradients.adjoint[u])
+        if value is not None and [f"= {value}"] != [row.rest for row in rows]:
+            rows.append(Row("", f"= {value}", "gradient"))
+        return self.unless_revealed(u, rows)
+
+    def unless_revealed(self, u: int, rows: list[Row]) -> list[Row]:
+        """Rows of an adjoint a frame has not reached yet stay, invisible, so every frame has the same layout."""
+        return rows if u in self.revealed else [replace(row, role="hidden") for row in rows]
+
+    def chain_term(self, v: int, u: int) -> str:
+        """∂y/∂v·∂v/∂u; next to the output, ∂y/∂y = 1 drops and the local partial is written out."""
+        if v == self.d.output:
+            return self.local_text(v, u)
+        return f"{_partial(self.d, self.d.output, v)}·{_partial(self.d, v, u)}"
+
+    def local_text(self, v: int, u: int) -> str:
+        """∂v/∂u in v's own names, as the registry writes it (∂d/∂x = d·(1 − d))."""
+        local = self.d.gradients.local[(v, u)]
+        return unicode(local.xreplace(self.symbols_of(v)), self.d.conventions.relu_at_zero)
+
+    def symbols_of(self, v: int) -> dict[sp.Symbol, sp.Symbol]:
+        nodes = [v, *(o for o in self.graph.operands(v) if is_node(o))]
+        return {self.graph.symbol(n): sp.Symbol(self.names[n]) for n in nodes}
+
+    def local_wire(self, u: int, v: int, backward: bool, role: str) -> Wire:
+        """An edge of the sweep labelled with ∂v/∂u once u's adjoint is revealed."""
+        if (v, u) not in self.d.gradients.local:
+            return Wire(u, v, backward, "muted")
+        text, value = self.local_text(v, u), _number(self.d, self.d.gradients.local_node[(v, u)])
+        shown = text if value is None or self.d.gradients.local[(v, u)].is_number else f"{text} = {value}"
+        (label,) = self.unless_revealed(u, [Row(_partial(self.d, v, u, total=False), f"= {shown}", "gradient")])
+        return Wire(u, v, backward, role if u in self.revealed else "muted", label, current=u == self.current)
+
+
+class _Backward(_Forward):
+    """The same boxes with every adjoint as the sum over children; wires point back, labelled ∂v/∂u."""
+
+    def rows(self, node: int) -> list[Row]:
+        return self.adjoint_rows(node)
+
+    def muted(self, node: int) -> bool:
+        return node not in self.d.gradients.adjoint
+
+    def wire(self, u: int, v: int) -> Wire:
+        return self.local_wire(u, v, backward=True, role="gradient")
+
+
+class _Combined(_Backward):
+    """Forward values above, gradients below, in two colours: the classic backprop diagram."""
+
+    def rows(self, node: int) -> list[Row]:
+        gradient = []
+        if node in self.d.gradients.adjoint:
+            value = _number(self.d, self.d.gradients.adjoint[node])
+            gradient = self.unless_revealed(node, [Row(_partial(self.d, self.d.output, node), f"= {value}", "gradient")])
+        return self.value_rows(node) + gradient
+
+    def wire(self, u: int, v: int) -> Wire:
+        return self.local_wire(u, v, backward=False, role="line")
+
+
+class _Symbolic(_Forward):
+    """The extended graph: the forward nodes plus every node the reverse sweep added."""
+
+    kinds = ("input", "forward", "gradient")
+
+    def rows(self, node: int) -> list[Row]:
+        roles = self.roles.get(node, [])
+        if self.graph[node]["kind"] == "gradient":
+            roles = roles[1:]  # the first one is the box's name
+        return [Row("", f"= {role}", "gradient") for role in roles] + self.value_rows(node)
+
+    def muted(self, node: int) -> bool:
+        return False
+
+    def wire(self, u: int, v: int) -> Wire:
+        return Wire(u, v, role="gradient" if self.graph[v]["kind"] == "gradient" else "line")
+
+
+def _number(d: "Derivation", operand: Operand) -> str | None:
+    """The operand's value for a picture, or None without values (or off the evaluated part)."""
+    if d.values is None or (is_node(operand) and operand not in d.values):
+        return None
+    return number(d.value(operand), DIGITS)
+
+
+def _partial(d: "Derivation", of: Operand, by: int, total: bool = True) -> str:
+    """∂of/∂by; d/d for the derivative of the output by the only input, as in the steps."""
+    graph = d.graph
+    whole = total and d.total and of == d.output and graph[by]["kind"] == "input"
+    return partial_symbol(graph.label(of), graph.label(by), whole)[0]
+
+
+def _roles(d: "Derivation") -> dict[int, list[str]]:
+    """node → what it holds for the sweep: adjoints ∂y/∂u first (output end first), then local partials."""
+    roles: dict[int, list[str]] = {}
+    found = [(d.gradients.adjoint[u], _partial(d, d.output, u)) for u in d.gradients.order]
+    found += [(node, _partial(d, v, u, total=False)) for (v, u), node in sorted(d.gradients.local_node.items())]
+    for operand, role in found:
+        if is_node(operand) and role not in roles.setdefault(operand, []):
+            roles[operand].append(role)
+    return roles
+
+
+def _display_names(d: "Derivation", roles: dict[int, list[str]]) -> dict[int, str]:
+    """The user's names for the program's nodes; a role (∂y/∂a) or a fresh t₁, t₂ … for added nodes."""
+    graph = d.graph
+    names, fresh = {}, (f"t{k}" for k in range(1, len(graph) + 1) if f"t{k}" not in graph.names)
+    for node in graph.nodes():
+        data = graph[node]
+        if data["kind"] != "gradient":
+            names[node] = ", ".join(pretty_name(n) for n in (data["name"], *data["aliases"]))
+        else:
+            names[node] = roles[node][0] if node in roles else pretty_name(next(fresh))
+    return names
+
+
+def _highlight(d: "Derivation", built: Scene, name: str) -> None:
+    """Colour the paths from input `name` to the output, in the order of the chain-rule sum."""
+    if name not in d.inputs:
+        raise InputError(f"--highlight {name}: not an input of the program; inputs: {', '.join(d.inputs)}")
+    source, out = d.inputs[name], d.output
+    within = d.graph.ancestors_within(out, [source])
+    count = count_paths(d.graph, source, out, within) if within else 0
+    if count == 0:
+        raise InputError(f"--highlight {name}: {pretty_name(name)} does not reach {pretty_name(d.output_name)}")
+    lhs = _partial(d, out, source)
+    if count > MAX_PATHS:  # listing them would be the exponential blow-up the sweep avoids
+        on = {node: (0,) for node in within}
+        edges = {(u, v): (0,) for u, v in d.graph.dag.edges if u in within and v in within}
+        built.legend = [Row(lhs, f": {count:,} paths from {pretty_name(name)}, summed node by node", path=0)]
+        count = 1
+    else:
+        found = paths(d.graph, source, out, within)
+        on = {node: tuple(i for i, p in enumerate(found) if node in p) for node in within}
+        edges = {}
+        for i, path in enumerate(found):
+            for edge in zip(path, path[1:]):
+                edges[edge] = edges.get(edge, ()) + (i,)
+        built.legend = [
+            Row(lhs if i == 0 else "", f"{'=' if i == 0 else '+'} {_chain(d, path)}", path=i) for i, path in enumerate(found)
+        ]
+    built.path_count = count
+    for box in built.boxes:
+        box.paths = on.get(box.node, ())
+    for wire in built.wires:
+        wire.paths = edges.get((wire.source, wire.target), ())
+
+
+def _chain(d: "Derivation", path: list[int]) -> str:
+    """The term of one path in the chain-rule sum, written as the steps write it."""
+    edges = list(zip(path[1:], path[:-1]))[::-1]
+    return "·".join(partial_symbol(d.graph.label(v), d.graph.label(u))[0] for v, u in edges)

@@ -1,0 +1,352 @@
+"""Pictures: DOT structure and labels per view, highlight colours, themes, SVG/PNG output, determinism, frames,
+the missing-`dot` path and the render CLI."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import struct
+import xml.etree.ElementTree as ET
+
+import pytest
+from click.testing import CliRunner
+
+from symgraph import derive
+from symgraph.cli.commands import app
+from symgraph.errors import GraphvizMissing, InputError
+from symgraph.drawing import COPIES, STYLES, _markup
+from symgraph.render import FORMATS, VIEWS, render, write_frames
+from symgraph.scene import MAX_TERMS
+from symgraph.themes import OKABE_ITO, THEMES
+
+
+
+def needs_dot(test):
+    """Marked (pytest -m needs_dot) and skipped where Graphviz is not installed."""
+    return pytest.mark.needs_dot(pytest.mark.skipif(shutil.which("dot") is None, reason="needs Graphviz's dot")(test))
+
+
+PRODUCT = "a = 3*x + sigmoid(x); b = x**2 - exp(-x); y = a*b"
+CARD = "exp(x**2 + tanh(x))"
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture(scope="module")
+def product():
+    return derive(PRODUCT, at={"x": 0.5})
+
+
+def node_line(source: str, node: str) -> str:
+    return next(line for line in source.splitlines() if line.strip().startswith(f"{node} ["))
+
+
+def edge_line(source: str, u: str, v: str) -> str:
+    return next(line for line in source.splitlines() if line.strip().startswith(f"{u} -> {v} "))
+
+
+def text_of(source: str) -> str:
+    """The visible text of a DOT source's HTML labels, tags removed."""
+    return re.sub(r"<[^<>]*>", "", source).replace("&#8201;", " ")
+
+
+# --- DOT structure ---------------------------------------------------------------------------------
+
+
+def test_forward_nodes_names_definitions_and_shared_input(product):
+    source = render(product, "forward").source
+    names = {product.graph.label(n): n for n in product.graph.nodes("input", "forward")}
+    for name, node in names.items():
+        assert f"<B>{name}</B>" in node_line(source, f"n{node}")
+    assert "= c + d" in node_line(source, f"n{names['a']}") and "= σ(x)" in node_line(source, f"n{names['d']}")
+    assert "= x²" in node_line(source, f"n{names['f']}")
+    # x is one node with an edge to each of its four readers
+    readers = [line for line in source.splitlines() if line.strip().startswith(f"n{names['x']} -> ")]
+    assert len(readers) == 4
+    assert "peripheries=2" in node_line(source, f"n{names['y']}")
+    assert "**" not in source and "sigmoid(" not in source and "_g" not in source
+
+
+def test_backward_reverses_edges_labels_partials_and_shows_the_sum(product):
+    source = render(product, "backward").source
+    x, a, y = 0, product.graph.names["a"], product.output
+    edge = text_of(edge_line(source, f"n{a}", f"n{y}"))
+    assert "dir=back" in edge and "∂y/∂a = b = −0.3565" in edge
+    assert "∂d/∂x = d·(1 − d) = 0.235" in text_of(source)
+    label = text_of(node_line(source, f"n{x}"))
+    # the sum over x's four children, one term a line, and its value (the gradient)
+    for term in ("dy/dx = ∂y/∂c·∂c/∂x", "+ ∂y/∂d·∂d/∂x", "+ ∂y/∂f·∂f/∂x", "+ ∂y/∂g·∂g/∂x", "= 2.256"):
+        assert term in label
+    assert "∂y/∂y = 1" in text_of(node_line(source, f"n{y}"))
+
+
+def test_backward_without_values_is_symbolic():
+    source = text_of(render(derive(CARD), "backward").source)
+    assert "∂b/∂x = 1 − b²" in source and "∂y/∂c = y" in source
+    assert not re.search(r"= −?\d+\.\d", source)
+
+
+def test_combined_needs_values_and_colours_them_apart(product):
+    with pytest.raises(InputError, match="--at"):
+        render(derive(PRODUCT), "combined")
+    light = THEMES["light"]
+    label = node_line(render(product, "combined").source, "n3")
+    assert f'<FONT COLOR="{light.value}">&#8201;= 2.122</FONT>' in label
+    assert f'<FONT COLOR="{light.gradient}">∂y/∂a</FONT>' in label
+    assert label.index(light.value) < label.index(light.gradient)  # values above, gradients below
+
+
+def test_symbolic_adds_the_gradient_nodes(product):
+    source = render(product, "symbolic").source
+    graph = product.graph
+    for node in graph.nodes("gradient"):
+        assert f"n{node} [" in source
+    gradient = product.gradients.adjoint[0]
+    assert "<B>dy/dx</B>" in node_line(source, f"n{gradient}")
+    assert "fillcolor=\"#FBEBDD\"" in node_line(source, f"n{gradient}")
+    assert "t₁" in text_of(source) and "_g" not in source
+
+
+def test_ops_style_is_bipartite_with_registry_labels_and_ordered_operands(product):
+    source = render(product, "forward", style="ops").source
+    assert "o2 [label=<σ>" in source and "o3 [label=<+>" in source and "o6 [label=<exp>" in source
+    assert "o1k0 [label=<3>" in source  # the constant of 3x
+    node = {product.graph.label(n): n for n in product.graph.nodes()}
+    into_b = [line.split()[0] for line in source.splitlines() if re.search(rf"-> o{node['b']}\b", line)]
+    assert into_b == [f"n{node['f']}", f"n{node['h']}"]  # b = f − h: operands in order
+    assert "ordering=in" in node_line(source, f"o{node['b']}")
+
+
+def test_highlight_colours_each_path_in_the_order_of_the_chain_rule_sum(product):
+    source = render(product, "forward", highlight="x").source
+    palette = THEMES["light"].paths
+    chain = next(step.rhs for step in product.steps if step.kind == "path" and step.lhs)
+    legend = re.findall(r'<FONT COLOR="(#[0-9A-F]{6})">(?:&#8201;)?[=+] ([^<]+)</FONT>', node_line(source, "graph"))
+    assert [term for _, term in legend] == chain.split(" + ")
+    assert [colour for colour, _ in legend] == list(palette[:4])
+    # x→c→a→y is path 0, x→d→a→y path 1: the shared edge a→y carries both colours
+    assert f'color="{palette[0]}"' in edge_line(source, "n0", "n1")
+    assert f'color="{palette[1]}"' in edge_line(source, "n0", "n2")
+    assert f'color="{palette[0]}:{palette[1]}"' in edge_line(source, "n3", "n8")
+    assert f'color="{palette[2]}:{palette[3]}"' in edge_line(source, "n7", "n8")
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"highlight": "a"}, "--highlight a: not an input"),
+        ({"view": "sideways"}, "--view sideways: unknown view"),
+        ({"theme": "neon"}, "--theme neon: unknown theme; themes: light, dark, print"),
+        ({"style": "boxes"}, "--style boxes: use one of values, ops"),
+        ({"rankdir": "RL"}, "--rankdir RL: use one of LR, TB"),
+        ({"fontsize": 200}, "--fontsize 200"),
+    ],
+)
+def test_bad_options_are_input_errors(product, kwargs, message):
+    with pytest.raises(InputError, match=re.escape(message)):
+        render(product, **kwargs)
+
+
+def test_highlight_of_an_input_that_does_not_reach_the_output():
+    with pytest.raises(InputError, match="w does not reach a"):
+        render(derive("a = x**2; y = a*w", of="a"), highlight="w")
+
+
+@pytest.mark.parametrize("theme", list(THEMES))
+@pytest.mark.parametrize("view", VIEWS)
+@pytest.mark.parametrize("style", STYLES)
+def test_every_view_theme_and_style_builds(product, view, theme, style):
+    source = render(product, view, theme=theme, style=style, highlight="x").source
+    assert f'bgcolor="{THEMES[theme].background}"' in source
+    assert source.startswith("digraph symgraph {")
+
+
+def test_palettes_are_okabe_ito_and_print_is_gray():
+    assert set(THEMES["light"].paths) <= set(OKABE_ITO.values())
+    assert set(THEMES["dark"].paths) <= set(OKABE_ITO.values())
+    for colour in (THEMES["print"].text, THEMES["print"].value, THEMES["print"].gradient, *THEMES["print"].paths):
+        assert colour[1:3] == colour[3:5] == colour[5:7]  # gray: equal channels
+
+
+def test_font_size_and_rankdir_reach_the_dot(product):
+    source = render(product, rankdir="TB", font="Liberation Serif", fontsize=18).source
+    assert "rankdir=TB" in source and 'fontname="Liberation Serif"' in source and "fontsize=18" in source
+
+
+def test_markup_escapes_and_writes_sub_and_superscripts():
+    assert _markup("W_hx·x^(1/3) < 2 & y") == "W<SUB>hx</SUB>·x<SUP>1/3</SUP> &lt; 2 &amp; y"
+
+
+def test_long_sums_show_their_first_and_last_terms():
+    program = "; ".join(["h0 = tanh(w*x)"] + [f"h{t} = tanh(w*h{t - 1})" for t in range(1, 12)])
+    d = derive(program)
+    label = text_of(node_line(render(d, "backward").source, f"n{d.inputs['w']}"))  # w, read by 12 steps
+    assert "… (7 more)" in label and label.count("∂h₁₁/∂") == MAX_TERMS  # lhs, 4 first terms, the last
+
+
+def test_large_graphs_draw_far_readers_of_a_shared_node_as_copies():
+    program = "; ".join(["h0 = tanh(w*x + b)"] + [f"h{t} = tanh(w*h{t - 1} + b)" for t in range(1, 40)])
+    d = derive(program)
+    source = render(d, "forward").source
+    assert re.search(rf"n{d.inputs['w']}c\d+ \[.*style=\"rounded,dashed,filled\"", source) and COPIES in source
+    assert "dashed" not in render(derive(PRODUCT), "forward").source
+
+
+def test_dot_is_deterministic():
+    assert render(derive(PRODUCT, at={"x": 0.5}), "symbolic", highlight="x").source == render(
+        derive(PRODUCT, at={"x": 0.5}), "symbolic", highlight="x"
+    ).source
+
+
+# --- images ---------------------------------------------------------------------------------------
+
+
+def svg_root(path):
+    return ET.parse(path).getroot()
+
+
+@needs_dot
+def test_svg_is_xml_with_the_node_names(product, tmp_path):
+    path = render(product, "backward").save(tmp_path / "g.svg")
+    texts = {t.text.strip() for t in svg_root(path).iter(f"{SVG}text") if t.text}
+    assert {"x", "a", "b", "y", "∂y/∂a", "dy/dx"} <= texts
+    assert {"symgraph", "n0", "n8", "n3->n8"} <= {t.text for t in svg_root(path).iter(f"{SVG}title")}
+
+
+@needs_dot
+def test_png_size_follows_the_dpi(product, tmp_path):
+    def size(path):
+        header = path.read_bytes()[:24]
+        assert header[:8] == b"\x89PNG\r\n\x1a\n"
+        return struct.unpack(">II", header[16:24])
+
+    small = size(render(product, "forward").save(tmp_path / "a.png", dpi=72))
+    large = size(render(product, "forward").save(tmp_path / "b.png", dpi=144))
+    assert small[0] > small[1] > 100  # left to right: wider than tall
+    assert large[0] == pytest.approx(2 * small[0], rel=0.02) and large[1] == pytest.approx(2 * small[1], rel=0.02)
+
+
+@needs_dot
+@pytest.mark.parametrize("fmt, magic", [("svg", b"<?xml"), ("pdf", b"%PDF"), ("png", b"\x89PNG"), ("dot", b"digraph")])
+def test_each_format(product, tmp_path, fmt, magic):
+    assert fmt in FORMATS
+    assert render(product).save(tmp_path / f"g.{fmt}").read_bytes().startswith(magic)
+    assert render(product).save(tmp_path / "g", fmt).read_bytes().startswith(magic)  # --format without a suffix
+
+
+@needs_dot
+def test_svg_bytes_are_identical_across_runs(tmp_path):
+    first = render(derive(PRODUCT, at={"x": 0.5}), "backward", highlight="x").save(tmp_path / "1.svg").read_bytes()
+    second = render(derive(PRODUCT, at={"x": 0.5}), "backward", highlight="x").save(tmp_path / "2.svg").read_bytes()
+    assert first == second
+
+
+@needs_dot
+def test_frames_reveal_one_adjoint_each_on_one_layout(product, tmp_path):
+    frames = write_frames(product, tmp_path / "steps")
+    order = product.gradients.order
+    assert [f.name for f in frames] == [f"frame-{k:02d}.svg" for k in range(1, len(order) + 1)]
+    sizes = {(svg_root(f).get("width"), svg_root(f).get("height")) for f in frames}
+    assert len(sizes) == 1  # hidden rows keep their place, so nothing jumps between frames
+    # frame k shows exactly the first k adjoints in colour
+    gradient = THEMES["light"].gradient.lower()
+    shown = [sum(1 for t in svg_root(f).iter(f"{SVG}text") if t.get("fill") == gradient and t.text.startswith(("∂y/", "dy/")) and "·" not in t.text) for f in frames]
+    assert shown[0] >= 1 and shown == sorted(shown) and shown[-1] > shown[0]
+    index = (tmp_path / "steps" / "index.md").read_text()
+    assert index.count("](frame-") == len(order) and "1. ∂y/∂y = 1" in index
+    beamer = (tmp_path / "steps" / "frames.tex").read_text()
+    assert all(f"\\includegraphics<{k}>" in beamer for k in range(1, len(order) + 1))
+
+
+def test_frames_need_a_backward_view(product, tmp_path):
+    with pytest.raises(InputError, match="--view backward or combined"):
+        write_frames(product, tmp_path, view="forward")
+
+
+# --- without Graphviz -------------------------------------------------------------------------------
+
+
+def test_missing_dot_is_one_clear_error_and_the_dot_source_is_still_written(product, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(GraphvizMissing) as error:
+        render(product).save(tmp_path / "g.svg")
+    message = str(error.value)
+    assert "\n" not in message
+    assert all(hint in message for hint in ("apt-get install graphviz", "brew install graphviz", "conda install"))
+    assert (tmp_path / "g.dot").read_text().startswith("digraph symgraph")
+    assert render(product).save(tmp_path / "only.dot").exists()  # DOT alone never needs dot
+    assert product._repr_svg_() is None and set(product._repr_mimebundle_()) == {"text/markdown"}
+
+
+# --- notebooks -------------------------------------------------------------------------------------
+
+
+@needs_dot
+def test_notebook_bundle_has_the_svg_and_the_steps(product):
+    bundle = product._repr_mimebundle_()
+    assert bundle["image/svg+xml"].lstrip().startswith("<?xml") and "<svg" in bundle["image/svg+xml"]
+    assert bundle["text/markdown"].startswith("![backward pass](data:image/svg+xml;base64,")
+    assert "**Chain rule" in bundle["text/markdown"]
+    picture = product.render(view="combined", theme="dark")
+    assert picture.source.startswith("digraph") and "<svg" in picture._repr_svg_()
+
+
+# --- the command line ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def run():
+    def invoke(*args):
+        return CliRunner().invoke(app, list(args), prog_name="symgraph")
+
+    return invoke
+
+
+@needs_dot
+def test_cli_render_the_issue_example(run, tmp_path):
+    out = tmp_path / "g.svg"
+    result = run("render", PRODUCT, "--view", "backward", "--at", "x=0.5", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == f"wrote {out}\n" and result.stderr == ""
+    texts = "".join(t.text or "" for t in svg_root(out).iter(f"{SVG}text"))
+    assert "∂y/∂a" in texts and "2.256" in texts
+
+
+@needs_dot
+def test_cli_frames_format_and_derive_shortcut(run, tmp_path):
+    result = run("render", CARD, "--at", "x=0.5", "--frames", str(tmp_path / "f"), "--format", "png", "--theme", "print")
+    assert result.exit_code == 0, result.stderr
+    assert len(list((tmp_path / "f").glob("frame-*.png"))) == 5
+    result = run("render", CARD, "-o", str(tmp_path / "g.picture"), "--format", "dot", "--style", "ops")
+    assert result.exit_code == 0 and (tmp_path / "g.picture").read_text().startswith("digraph")
+    result = run("derive", CARD, "--render", str(tmp_path / "d.svg"), "--no-check")
+    assert result.exit_code == 0 and "Chain rule" in result.stdout and (tmp_path / "d.svg").exists()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["render", CARD], "error: say where to draw: -o FILE"),
+        (["render", CARD, "-o", "g.gif"], "error: cannot draw g.gif as 'gif'"),
+        (["render", CARD, "-o", "g.svg", "--view", "up"], "error: Invalid value for '--view'"),
+        (["render", CARD, "-o", "g.svg", "--theme", "neon"], "error: Invalid value for '--theme'"),
+        (["render", CARD, "-o", "g.svg", "--highlight", "q"], "error: --highlight q: not an input of the program"),
+        (["render", CARD, "-o", "g.svg", "--view", "combined"], "error: --view combined shows numbers"),
+        (["render", CARD, "--frames", "f", "--view", "symbolic"], "error: --frames steps through the backward pass"),
+        (["render", CARD, "-o", "/nonexistent/dir/g.dot"], "error: cannot write /nonexistent/dir/g.dot"),
+    ],
+)
+def test_cli_render_errors_exit_2_with_one_line(run, args, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run(*args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(message), result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr + result.stdout
+
+
+def test_cli_without_dot_writes_the_source_and_says_how_to_install(run, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    result = run("render", CARD, "-o", str(tmp_path / "g.png"))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: Graphviz's dot program is not installed, so")
+    assert result.stderr.count("\n") == 1 and "apt-get install graphviz" in result.stderr
+    assert (tmp_path / "g.dot").exists()
