@@ -79,5 +79,7 @@ def test_fuzz_long(text):
     _fuzz(text)
 
 
-def test_report_fuzz_count():
+@pytest.fixture(autouse=True, scope="module")
+def _report_count():
+    yield
     print(f"\nfuzz cases tried in this run: {len(TRIED)}")
