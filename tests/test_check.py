@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
+
 import pytest
 
 from symgraph import derive, ops
@@ -69,3 +71,32 @@ def test_second_order_is_checked_against_differences_of_the_gradient():
 def test_nowhere_defined_program_is_inconclusive():
     report = derive("log(-x**2 - 1)").check()
     assert report.status == "inconclusive" and "no point" in report.reasons[0]
+
+
+@pytest.mark.parametrize("logits", [(1000.0, 0.0, -1000.0), (-1000.0, 0.0, 1000.0), (0.0, 0.0, 0.0), (1000.0, 1000.0, 1000.0)])
+def test_softmax_and_cross_entropy_are_finite_at_the_extremes(logits):
+    """Written with logsumexp, a softmax probability and a cross-entropy never overflow."""
+    at = dict(zip("abc", logits))
+    softmax = derive("p = exp(a - logsumexp(a, b, c))", at=at)
+    shifted = np.array(logits) - max(logits)
+    expected = np.exp(shifted[0]) / np.exp(shifted).sum()
+    assert softmax.value(softmax.output) == pytest.approx(expected, rel=1e-12, abs=1e-300)
+    grads = [softmax.value(softmax.gradients.of(softmax.wrt[n])) for n in "abc"]
+    assert np.isfinite(grads).all()
+    loss = derive("L = logsumexp(a, b, c) - a", at=at)
+    assert np.isfinite(loss.value(loss.output))
+    # ∂L/∂z = p − e_y (P15): the gradient is the softmax minus the one-hot label.
+    probabilities = np.exp(shifted) / np.exp(shifted).sum()
+    gradient = [loss.value(loss.gradients.of(loss.wrt[n])) for n in "abc"]
+    assert gradient == pytest.approx(probabilities - np.array([1.0, 0.0, 0.0]), abs=1e-12)
+    assert loss.check().status in ("passed", "inconclusive")
+    assert loss.check().status != "failed"
+
+
+def test_log_of_sigmoid_underflows_but_logsigmoid_does_not():
+    import symgraph
+
+    with pytest.raises(symgraph.EvaluationError, match="log needs a positive argument"):
+        derive("log(sigmoid(x))", at={"x": -1000})
+    d = derive("logsigmoid(x)", at={"x": -1000})
+    assert d.value(d.output) == -1000 and d.value(d.gradients.of(d.wrt["x"])) == 1
