@@ -64,11 +64,12 @@ def sample_points(
     """Seeded random points where every target is finite and no kink is near."""
     rng = np.random.default_rng(_SEED)
     free = [name for name in inputs if name not in fixed]
+    size = max(64, count)  # candidates drawn per range; 64 unless more points are asked for
     for low, high in ((-2.0, 2.0), (0.1, 3.0), (-10.0, 10.0)):
-        candidates = {name: rng.uniform(low, high, 64) for name in free}
-        candidates.update({name: np.full(64, float(value)) for name, value in fixed.items()})
+        candidates = {name: rng.uniform(low, high, size) for name in free}
+        candidates.update({name: np.full(size, float(value)) for name, value in fixed.items()})
         values = evaluate(graph, {inputs[n]: candidates[n] for n in inputs}, targets, conventions)
-        good = np.ones(64, dtype=bool)
+        good = np.ones(size, dtype=bool)
         for node, value in values.items():
             good &= np.isfinite(value)
             kink = _kink(graph, node)
