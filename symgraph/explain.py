@@ -17,10 +17,14 @@ from .backward import Gradients
 from .graph import Graph, Operand, is_node
 from .printing import latex, number, number_latex, pretty_name, unicode
 
-__all__ = ["Step", "MAX_PATHS", "local_steps", "path_steps", "result_steps", "count_paths", "paths", "partial_symbol"]
+__all__ = ["Step", "MAX_PATHS", "MAX_PATH_EDGES", "MAX_LOCAL_STEPS", "local_steps", "path_steps", "result_steps", "count_paths", "paths", "partial_symbol"]
 
 #: More paths than this are summarised rather than listed.
 MAX_PATHS = 8
+#: A path with more edges than this is summarised rather than written out.
+MAX_PATH_EDGES = 12
+#: More local derivatives than this are counted rather than listed.
+MAX_LOCAL_STEPS = 60
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class Step:
     rhs: str
     lhs_latex: str
     rhs_latex: str
+    note: bool = False  # a remark about the steps (e.g. how many are not listed), not an equation
 
     @property
     def text(self) -> str:
@@ -65,15 +70,24 @@ class _Writer:
 
 
 def local_steps(graph: Graph, gradients: Gradients, writer: _Writer) -> list[Step]:
-    """∂v/∂u for every edge of the sweep, nearest the output first, as a teacher reads a graph."""
+    """∂v/∂u for the edges of the sweep, nearest the output first, as a teacher reads a graph.
+
+    A large graph lists the first MAX_LOCAL_STEPS and says how many more there are: nobody reads
+    thousands of lines, and writing them would make a large program slow to explain.
+    """
     steps = []
-    for v, u in sorted(gradients.local, key=_teaching_order(graph, gradients)):
+    edges = sorted(gradients.local, key=_teaching_order(graph, gradients))
+    for v, u in edges[:MAX_LOCAL_STEPS]:
         in_output = gradients.local[(v, u)]
         in_operand = in_output.xreplace({graph.symbol(v): graph.expr(v)})
         exprs = [in_operand] if in_operand == in_output else [in_operand, in_output]
         lhs, lhs_tex = partial_symbol(graph.label(v), graph.label(u))
         rhs, rhs_tex = writer.forms(exprs, writer.value_of(gradients.local_node[(v, u)]))
         steps.append(Step("local", lhs, rhs, lhs_tex, rhs_tex))
+    hidden = len(edges) - MAX_LOCAL_STEPS
+    if hidden > 0:
+        note = f"… and {hidden:,} more local derivatives, one per edge (symgraph render --view backward draws them)"
+        steps.append(Step("local", "", note, "", rf"\text{{… and {hidden:,} more local derivatives}}", note=True))
     return steps
 
 
@@ -122,15 +136,15 @@ def path_steps(
         if count == 0:
             steps.append(Step("path", lhs, f"0  ({pretty_name(name)} does not reach {graph.label(output)})", lhs_tex, "0"))
             continue
-        if count > MAX_PATHS:
+        found = paths(graph, node, output, within) if count <= MAX_PATHS else []
+        if not found or max(len(p) for p in found) > MAX_PATH_EDGES + 1:
+            y, what = pretty_name(graph.label(output)), f"{count:,} path{'s' if count != 1 else ''}"
             note = (
-                f"{count:,} paths from {pretty_name(name)} to {pretty_name(graph.label(output))}; reverse mode sums "
-                f"them node by node, ∂{pretty_name(graph.label(output))}/∂u = Σ_v ∂{pretty_name(graph.label(output))}"
-                f"/∂v·∂v/∂u, once per node"
+                f"{what} from {pretty_name(name)} to {y}, too many or too long to list; reverse mode sums them "
+                f"node by node, ∂{y}/∂u = Σ_v ∂{y}/∂v·∂v/∂u, once per node"
             )
-            steps.append(Step("path", lhs, note, lhs_tex, rf"\text{{{count:,} paths, summed by reverse accumulation}}"))
+            steps.append(Step("path", lhs, note, lhs_tex, rf"\text{{{what}, summed by reverse accumulation}}"))
             continue
-        found = paths(graph, node, output, within)
         chain_text, chain_tex, product_text, product_tex, products = [], [], [], [], []
         for path in found:
             edges = list(zip(path[1:], path[:-1]))[::-1]

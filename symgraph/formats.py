@@ -5,6 +5,7 @@ These functions only lay out what the Derivation already holds; they do no algeb
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import TYPE_CHECKING
 
@@ -25,16 +26,25 @@ def _op_word(op_name: str | None) -> str:
     return "input" if op_name is None else ops.get(op_name).rule.removesuffix(" rule")
 
 
+#: Text, Markdown and LaTeX list this many graph nodes, then count the rest (JSON lists all).
+MAX_LISTED_NODES = 60
+
+
 def _forward_rows(d: "Derivation"):
-    """(name, definition in Unicode, LaTeX, op word, value) for every computed forward node."""
+    """(names, definition in Unicode, LaTeX, op word, value) for the first MAX_LISTED_NODES forward nodes."""
     graph = d.graph
-    for node in graph.nodes("forward"):
+    for node in itertools.islice(graph.nodes("forward"), MAX_LISTED_NODES):
         data = graph[node]
         names = (data["name"], *data["aliases"])
         expr = graph.expr(node)
         yield names, unicode(expr, d.conventions.relu_at_zero), latex(expr, d.conventions.relu_at_zero), _op_word(
             data["op"]
         ), d.value(node)
+
+
+def _more_nodes(d: "Derivation") -> list[str]:
+    hidden = sum(1 for _ in d.graph.nodes("forward")) - MAX_LISTED_NODES
+    return [f"… and {hidden:,} more nodes (--format json lists every node)"] if hidden > 0 else []
 
 
 def _header(d: "Derivation") -> str:
@@ -73,11 +83,12 @@ def to_text(d: "Derivation", include_check: bool = True) -> str:
         rows.append((shown, word))
     width = max((len(shown) for shown, _ in rows), default=0)
     lines += [f"  {shown:<{width}}    {word}" for shown, word in rows]
+    lines += [f"  {note}" for note in _more_nodes(d)]
     for title, steps in _sections(d):
         lines += ["", title]
         indent = 0
         for step in steps:
-            if step.lhs:
+            if step.lhs or step.note:
                 indent = len(step.lhs)
                 lines.append(f"  {step.text}")
             else:
@@ -92,13 +103,20 @@ def to_markdown(d: "Derivation", include_check: bool = True) -> str:
     lines = [f"**Graph** ({_header(d)})", "", "| node | definition | op | value |", "|---|---|---|---|"]
     for names, _, tex, word, value in _forward_rows(d):
         lines.append(f"| {_pretty(names)} | ${tex}$ | {word} | {number(value) if value is not None else ''} |")
+    lines += [f"| {note} | | | |" for note in _more_nodes(d)]
     for title, steps in _sections(d):
         lines += ["", f"**{title}**", ""]
-        lines += [f"- ${step.latex}$" if step.lhs else f"  $= {step.rhs_latex}$" for step in steps]
+        lines += [_markdown_step(step) for step in steps]
     if include_check:
         lines += ["", f"**Check** {d.check().summary()}"]
         lines += [f"- {reason}" for reason in d.check().reasons]
     return "\n".join(lines) + "\n"
+
+
+def _markdown_step(step) -> str:
+    if step.note:
+        return f"- {step.text}"
+    return f"- ${step.latex}$" if step.lhs else f"  $= {step.rhs_latex}$"
 
 
 def to_latex(d: "Derivation", include_check: bool = True) -> str:
@@ -108,8 +126,10 @@ def to_latex(d: "Derivation", include_check: bool = True) -> str:
         lines.append(rf"  {', '.join(sp.latex(sp.Symbol(n)) for n in names)} &= {tex}{tail} \\")
     for _, steps in _sections(d):
         for step in steps:
-            lhs = step.lhs_latex
-            lines.append(rf"  {lhs} &= {step.rhs_latex} \\")
+            if step.note:
+                lines.append(rf"  & {step.rhs_latex} \\")
+            else:
+                lines.append(rf"  {step.lhs_latex} &= {step.rhs_latex} \\")
     lines[-1] = lines[-1].removesuffix(r" \\")
     lines.append(r"\end{align*}")
     if include_check:

@@ -89,3 +89,15 @@ def test_notebook_reprs():
     assert "**Local derivatives**" in d._repr_markdown_()
     assert d._repr_latex_().startswith(r"\begin{align*}")
     assert "Chain rule" in str(d)
+
+
+def test_large_programs_are_listed_in_part_and_counted():
+    program = "; ".join(["a0 = x"] + [f"a{i} = tanh(a{i - 1})*w" for i in range(1, 200)])
+    d = derive(program)
+    text = render_format(d, "text", include_check=False)
+    assert "… and 338 more nodes (--format json lists every node)" in text
+    assert "more local derivatives, one per edge" in text
+    assert "1 path from x to a₁₉₉, too many or too long to list" in text
+    assert len(text.splitlines()) < 160
+    data = json.loads(render_format(d, "json", include_check=False))
+    assert len(data["nodes"]) == 2 + 398  # every node is in the JSON
