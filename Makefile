@@ -33,5 +33,11 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest -q
 
+# make bench: the benchmarks of bench/ (by hand, not part of the tests). PyTensor and JAX are optional
+# comparisons: installed with pip when they install here, else the bench runs without them and says so.
+bench: setup
+	@$(BIN)/python -m pip install --quiet pytensor jax jaxlib || echo "note: pytensor/jax did not install; bench/run.py compares with SymPy only"
+	$(BIN)/python bench/run.py
+
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

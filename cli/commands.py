@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from symgraph import __version__
 from symgraph.api import derive as derive_program
 from symgraph.errors import CheckFailed, InputError
 from symgraph.formats import FORMATS, render_format
+from symgraph.stats import stats
 from symgraph.render import DEFAULT_DPI, DEFAULT_FONT, DEFAULT_FONTSIZE, RANKDIRS, STYLES, VIEWS, write_frames
 from symgraph.render import FORMATS as PICTURES
 from symgraph.themes import THEMES
@@ -106,9 +109,19 @@ Examples:
 @click.option("--check/--no-check", default=True, show_default=True, help="Compare with finite differences.")
 @_relu_option
 @click.option("--render", "picture", metavar="FILE", help="Also draw the backward pass to FILE (.svg, .png, .pdf, .dot).")
-def derive(program, file, wrt, at, of, order, fmt, check, relu_at_zero, picture) -> None:
+@click.option("--stats", "show_stats", is_flag=True, help="Also print graph and tree sizes and the time of each stage.")
+def derive(program, file, wrt, at, of, order, fmt, check, relu_at_zero, picture, show_stats) -> None:
     derivation = _derive(program, file, wrt, at, of, relu_at_zero, order=int(order))
-    click.echo(render_format(derivation, fmt, include_check=check), nl=False)
+    if check:
+        derivation.check()  # first, so that --stats includes its time
+    meter = stats(derivation) if show_stats else None
+    if fmt == "json":
+        data = derivation.to_dict(include_check=check) | ({"stats": meter.as_dict()} if meter else {})
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_format(derivation, fmt, include_check=check), nl=False)
+        if meter:
+            click.echo("\n" + meter.text())
     if picture:
         derivation.render("backward").save(picture)
     if check and derivation.check().status == "failed":

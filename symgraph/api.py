@@ -9,8 +9,10 @@ from __future__ import annotations
 import base64
 import json
 import math
+import time
+from contextlib import contextmanager
 from functools import cached_property
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import networkx as nx
 import numpy as np
@@ -62,7 +64,10 @@ class Derivation:
         at: Mapping[str, float],
         order: int,
         conventions: Conventions,
+        timings: Mapping[str, float] | None = None,
     ):
+        #: Seconds per stage (parse, build, backward, evaluate, check), for symgraph.stats.
+        self.timings: dict[str, float] = dict(timings or {})
         self.program = program
         self.graph = graph
         self.output = output
@@ -71,12 +76,14 @@ class Derivation:
         self.at = dict(at)
         self.order = order
         self.conventions = conventions
-        self.gradients: Gradients = backward(graph, output, list(self.wrt.values()))
-        self.second: dict[str, Gradients] = {}
-        if order == 2:
-            for name in self.wrt:
-                self.second[name] = backward(graph, self.gradients.of(self.wrt[name]), list(self.wrt.values()))
-        self.values = self._evaluate() if self.inputs and set(self.at) == set(self.inputs) else None
+        with _timed(self.timings, "backward"):
+            self.gradients: Gradients = backward(graph, output, list(self.wrt.values()))
+            self.second: dict[str, Gradients] = {}
+            if order == 2:
+                for name in self.wrt:
+                    self.second[name] = backward(graph, self.gradients.of(self.wrt[name]), list(self.wrt.values()))
+        with _timed(self.timings, "evaluate"):
+            self.values = self._evaluate() if self.inputs and set(self.at) == set(self.inputs) else None
         self._writer = _Writer(conventions.relu_at_zero, self.value)
 
     # --- numbers ----------------------------------------------------------------------------------
@@ -201,7 +208,8 @@ class Derivation:
     def check(self) -> CheckReport:
         """Finite differences at the --at point, or at seeded random points where the program is defined."""
         if getattr(self, "_check", None) is None:
-            self._check = self._run_check()
+            with _timed(self.timings, "check"):
+                self._check = self._run_check()
         return self._check
 
     def _run_check(self) -> CheckReport:
@@ -266,6 +274,16 @@ class Derivation:
         return {"image/svg+xml": svg, "text/markdown": f"![backward pass](data:image/svg+xml;base64,{picture})\n\n{markdown}"}
 
 
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    """Record the wall time of one stage of the flow."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = time.perf_counter() - start
+
+
 def _second_symbol(of: str, i: str, j: str) -> tuple[str, str]:
     if i == j:
         return f"∂²{pretty_name(of)}/∂{pretty_name(i)}²", rf"\frac{{\partial^2 {sp.latex(sp.Symbol(of))}}}{{\partial {sp.latex(sp.Symbol(i))}^2}}"
@@ -303,8 +321,11 @@ def derive(
     >>> d.gradient["x"]
     (2*x - tanh(x)**2 + 1)*exp(x**2 + tanh(x))
     """
-    parsed = parse(program) if isinstance(program, str) else from_sympy(program)
-    graph, output = build(parsed, of)
+    timings: dict[str, float] = {}
+    with _timed(timings, "parse"):
+        parsed = parse(program) if isinstance(program, str) else from_sympy(program)
+    with _timed(timings, "build"):
+        graph, output = build(parsed, of)
     if not is_node(output):
         raise InputError(f"the output{' ' + of if of else ''} is a constant; there is nothing to differentiate")
     if graph[output]["op"] is None:
@@ -324,5 +345,5 @@ def derive(
             raise InputError(f"--at {name}: not an input of the program; inputs: {', '.join(parsed.inputs)}")
         values[name] = parse_value(name, text)
     return Derivation(
-        parsed, graph, output, list(dict.fromkeys(wrt_names)), values, order, Conventions(float(relu_at_zero))
+        parsed, graph, output, list(dict.fromkeys(wrt_names)), values, order, Conventions(float(relu_at_zero)), timings
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Callable
 
 import sympy as sp
 
@@ -49,23 +50,74 @@ def backward(graph: Graph, output: Operand, wrt: list[int]) -> Gradients:
     gradients.adjoint[output] = sp.Integer(1)
     for v in sorted(relevant, reverse=True):
         if v != output:
-            gradients.adjoint[v] = graph.add_expr(sp.Add(*terms.pop(v, [])))
+            gradients.adjoint[v] = graph.add_expr(_sum(terms.pop(v, [])))
         gradients.order.append(v)
-        op_name = graph[v]["op"]
-        if op_name is None:
+        if graph[v]["op"] is None:
             continue
         adjoint = graph.operand_expr(gradients.adjoint[v])
         if adjoint == 0:
             continue
-        args = tuple(graph.operand_expr(o) for o in graph.operands(v))
-        partials = ops.get(op_name).partials(args, graph.symbol(v))
+        partial = _partials(graph, v)
         for u in graph.dag.predecessors(v):
             if u not in relevant:
                 continue
-            positions = graph.dag.edges[u, v]["positions"]
-            local = sp.Add(*(partials[p] for p in positions))
+            local = _sum([partial(p) for p in graph.dag.edges[u, v]["positions"]])
             local_node = graph.add_expr(local)
             gradients.local[(v, u)] = local
             gradients.local_node[(v, u)] = local_node
-            terms[u].append(adjoint * graph.operand_expr(local_node))
+            terms[u].append(_product(adjoint, graph.operand_expr(local_node)))
     return gradients
+
+
+def _sum(terms: list[sp.Expr]) -> sp.Expr:
+    """sp.Add of the terms; one term is returned as it is, which is what Add would do, only cheaper."""
+    return terms[0] if len(terms) == 1 else sp.Add(*terms)
+
+
+def _product(a: sp.Expr, b: sp.Expr) -> sp.Expr:
+    """a·b exactly as sp.Mul writes it, for the common case of two symbols or a symbol and a rational.
+
+    Every adjoint term is such a product; Mul's general flattening was a third of the sweep. The
+    canonical form is known here: a rational coefficient first (1 vanishes), two distinct symbols in
+    SymPy's own `compare` order, a symbol times itself a square. Anything else goes through Mul.
+    """
+    if b.is_Symbol and a.is_Rational:
+        a, b = b, a
+    if a.is_Symbol and b.is_Rational:
+        if b is sp.S.One:
+            return a
+        return sp.Integer(0) if b is sp.S.Zero else sp.Mul._from_args((b, a))
+    if a.is_Symbol and b.is_Symbol and a != b:
+        return sp.Mul._from_args((a, b) if a.compare(b) < 0 else (b, a))
+    return a * b
+
+
+#: (op entry, operand pattern) → (placeholder operands, placeholder output, the op's partials in them).
+_TEMPLATES: dict[tuple, tuple[tuple[sp.Symbol, ...], sp.Symbol, tuple[sp.Expr, ...]]] = {}
+
+
+def _partials(graph: Graph, v: int) -> Callable[[int], sp.Expr]:
+    """∂v/∂(operand at a position), instantiated from a per-op template, one position at a time.
+
+    The registry writes all partials of an op at once, and SymPy construction dominates the
+    sweep: pow's ∂/∂exponent (y·log u) was built for every square although only ∂/∂base is
+    used. The template is built once per op and pattern of repeated operands (x·x differs from
+    x·y), in placeholder symbols; a position's partial is its template with the node's own
+    symbols and constants substituted, which SymPy re-canonicalises as it rebuilds.
+    """
+    data = graph[v]
+    operands = data["operands"]
+    # A node read twice shares a placeholder; each constant has its own (2 and 2.0 are equal in SymPy).
+    tags = [(True, o) if is_node(o) else (False, p) for p, o in enumerate(operands)]
+    distinct = dict(zip(tags, operands))
+    pattern = tuple(list(distinct).index(tag) for tag in tags)
+    op = ops.get(data["op"])
+    key = (op, pattern)  # the entry itself, not its name, so a replaced entry gets its own templates
+    if key not in _TEMPLATES:
+        places = tuple(sp.Symbol(f"_t{i}") for i in range(len(distinct)))
+        out = sp.Symbol("_t")
+        _TEMPLATES[key] = places, out, op.partials([places[i] for i in pattern], out)
+    places, out, templates = _TEMPLATES[key]
+    replacements = dict(zip(places, (graph.operand_expr(o) for o in distinct.values())))
+    replacements[out] = graph.symbol(v)
+    return lambda position: templates[position].xreplace(replacements)

@@ -7,10 +7,10 @@ are is a domain error, reported with the node and the operand values.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-import networkx as nx
 import numpy as np
 import sympy as sp
 
@@ -28,7 +28,9 @@ class Conventions:
     relu_at_zero: float = 0.0
 
 
+@functools.lru_cache(maxsize=4096)
 def constant_value(constant: sp.Expr) -> float:
+    """The float of a folded constant; cached, since evalf is slow and the same few constants recur."""
     value = float(sp.N(constant, 17))
     if not np.isfinite(value):
         raise EvaluationError(f"the constant {constant} is too large for a floating-point number")
@@ -46,10 +48,7 @@ def evaluate(
     conventions: Conventions = Conventions(),
 ) -> dict[int, np.ndarray]:
     """Values of every node that the targets need, inputs given by node id."""
-    needed: set[int] = set()
-    for target in targets:
-        if is_node(target) and target not in needed:
-            needed |= nx.ancestors(graph.dag, target) | {target}
+    needed = graph.upstream(targets)
     values: dict[int, np.ndarray] = {}
     with np.errstate(all="ignore"):
         for node in sorted(needed):

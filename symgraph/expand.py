@@ -22,25 +22,10 @@ MAX_TREE_SIZE = 800
 MAX_TIDY_OPS = 200
 
 
-def _needed(graph: Graph, operand: Operand, keep: Collection[int]) -> list[int]:
-    if not is_node(operand):
-        return []
-    seen, stack = {operand}, [operand]
-    while stack:
-        node = stack.pop()
-        if node in keep:
-            continue
-        for o in graph.operands(node):
-            if is_node(o) and o not in seen:
-                seen.add(o)
-                stack.append(o)
-    return sorted(seen)
-
-
 def tree_size(graph: Graph, operand: Operand, keep: Collection[int] = ()) -> int:
     """Size of the tree `operand` would be, nodes in `keep` (and inputs) staying symbols."""
     size: dict[int, int] = {}
-    for node in _needed(graph, operand, keep):
+    for node in sorted(graph.upstream([operand], keep)):
         data = graph[node]
         if node in keep or data["op"] is None:
             size[node] = 1
@@ -56,7 +41,7 @@ def inline(graph: Graph, operand: Operand, keep: Collection[int] = ()) -> sp.Exp
     if tree_size(graph, operand, keep) > MAX_TREE_SIZE:
         return None
     written: dict[int, sp.Expr] = {}
-    for node in _needed(graph, operand, keep):
+    for node in sorted(graph.upstream([operand], keep)):
         if node in keep or graph[node]["op"] is None:
             written[node] = graph.symbol(node)
         else:

@@ -212,6 +212,7 @@ class _Walker:
         self.ascii_lines = {number for number, line in enumerate(self.lines, 1) if line.isascii()}
         self.multiline = len(self.lines) > 1
         self.defined: dict[str, ast.AST] = {}
+        self.constants: dict[str, sp.Expr] = {}
         self.inputs: dict[str, None] = {}
         self.used_at: dict[str, ast.AST] = {}
         self.text = text
@@ -273,6 +274,8 @@ class _Walker:
             use = self.used_at[name]
             raise self.error(f"'{name}' is used at column {self._column(use)} before it is assigned", target)
         self.defined[name] = target
+        if isinstance(term, sp.Expr):
+            self.constants[name] = term  # folded into every use, so c = 0; x/c is a division by zero
         return Assignment(name, term)
 
     def check_name(self, name: str, node: ast.AST) -> None:
@@ -344,6 +347,8 @@ class _Walker:
         self.check_name(name, node)
         if name in CONSTANTS:
             return CONSTANTS[name]
+        if name in self.constants:
+            return self.constants[name]
         if name in ops.FUNCTIONS:
             raise self.error(f"'{name}' is a function", node, f"call it as {name}(...)")
         if name not in self.defined and name not in self.inputs:

@@ -104,3 +104,14 @@ def test_help_shows_a_worked_example(run):
 def test_no_arguments_prints_help(run):
     result = run()
     assert result.exit_code == 0 and "Commands:" in result.stdout
+
+
+def test_stats_prints_the_swell_meter_in_text_and_json(run):
+    program = "; ".join(["h0 = x"] + [f"h{i} = tanh(w*h{i - 1}) + h{i - 1}" for i in range(1, 30)])
+    result = run("derive", program, "--wrt", "w", "--stats", "--no-check")
+    assert result.exit_code == 0
+    assert "Expression swell" in result.stdout and "gradient as tree" in result.stdout
+    data = json.loads(run("derive", program, "--wrt", "w", "--stats", "--format", "json").stdout)
+    assert data["stats"]["gradient"]["tree_size"]["w"] > 10**9
+    assert set(data["stats"]["seconds"]) == {"parse", "build", "backward", "evaluate", "check"}
+    assert data["check"]["status"] in ("passed", "inconclusive")

@@ -63,6 +63,7 @@ def test_constants_fold_exactly():
         ("pi = 3", "built-in name", 1),
         ("_x * 2", "reserved", 1),
         ("x / 0", "division by zero", 1),
+        ("c = log(1); y = x / c", "division by zero", 17),
         ("log(0) * x", "undefined", 1),
         ("sqrt(-1) * x", "not a real number", 1),
         ("2x", "write 2*x", None),

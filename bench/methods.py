@@ -1,0 +1,118 @@
+"""The methods compared: symgraph, SymPy (naive and with cse), PyTensor's grad, JAX's make_jaxpr(grad).
+
+Each method is a function Case → (seconds per stage, result). Only differentiation work is
+timed: imports happen once, outside. PyTensor and JAX are optional; a method whose package
+is missing is absent from METHODS.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+import time
+from typing import Callable
+
+import sympy as sp
+
+import symgraph
+from symgraph.stats import stats
+from families import Case, interpret, text
+
+__all__ = ["METHODS", "symgraph_method", "versions"]
+
+
+def _add(*terms):
+    return functools.reduce(operator.add, terms)
+
+
+def _mul(*factors):
+    return functools.reduce(operator.mul, factors)
+
+
+def _table(**functions) -> dict[str, Callable]:
+    """The ops every family uses; arithmetic is Python's operators, so it reads each library's overloads."""
+    return {"add": _add, "mul": _mul, "sub": operator.sub, "square": lambda u: u**2, **functions}
+
+
+def symgraph_method(case: Case) -> tuple[dict[str, float], object]:
+    """derive at the case's point (parse, build, backward, evaluate), then the check; stage times from the Derivation."""
+    d = symgraph.derive(text(case), at=case.point)
+    d.check()
+    return dict(d.timings), stats(d)
+
+
+def _sympy(case: Case, cse: bool) -> tuple[dict[str, float], object]:
+    from symgraph.ops import sigmoid, softplus
+
+    start = time.perf_counter()
+    symbols = {name: sp.Symbol(name) for name in case.inputs}
+    f = interpret(case, _table(tanh=sp.tanh, sigmoid=sigmoid, softplus=softplus, exp=sp.exp, log=sp.log), symbols)
+    built = time.perf_counter()
+    gradient = [sp.diff(f, s) for s in symbols.values()]
+    times = {"build": built - start, "diff": time.perf_counter() - built}
+    if cse:
+        start = time.perf_counter()
+        gradient = sp.cse(gradient)
+        times["cse"] = time.perf_counter() - start
+    return times, gradient
+
+
+def _pytensor(case: Case) -> tuple[dict[str, float], object]:
+    import pytensor
+    import pytensor.tensor as pt
+
+    start = time.perf_counter()
+    inputs = {name: pt.dscalar(name) for name in case.inputs}
+    table = _table(tanh=pt.tanh, sigmoid=pt.sigmoid, softplus=pt.softplus, exp=pt.exp, log=pt.log)
+    f = interpret(case, table, inputs)
+    built = time.perf_counter()
+    gradient = pytensor.grad(f, list(inputs.values()))
+    return {"build": built - start, "grad": time.perf_counter() - built}, gradient
+
+
+def _jax(case: Case) -> tuple[dict[str, float], object]:
+    import jax
+    import jax.numpy as jnp
+
+    table = _table(tanh=jnp.tanh, sigmoid=jax.nn.sigmoid, softplus=jax.nn.softplus, exp=jnp.exp, log=jnp.log)
+    names = case.inputs
+
+    def f(*values):
+        return interpret(case, table, dict(zip(names, values)))
+
+    start = time.perf_counter()
+    jaxpr = jax.make_jaxpr(jax.grad(f, argnums=tuple(range(len(names)))))(*case.point.values())
+    return {"make_jaxpr(grad)": time.perf_counter() - start}, jaxpr
+
+
+METHODS: dict[str, Callable[[Case], tuple[dict[str, float], object]]] = {
+    "symgraph": symgraph_method,
+    "sympy.diff": functools.partial(_sympy, cse=False),
+    "sympy.diff+cse": functools.partial(_sympy, cse=True),
+}
+try:
+    import pytensor  # noqa: F401
+
+    METHODS["pytensor.grad"] = _pytensor
+except ImportError:
+    pass
+try:
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    METHODS["jax make_jaxpr(grad)"] = _jax
+except ImportError:
+    pass
+
+
+def versions() -> dict[str, str]:
+    """Versions of everything timed, for the machine note."""
+    import importlib.metadata as metadata
+
+    found = {}
+    for package in ("symgraph", "sympy", "networkx", "numpy", "pytensor", "jax", "jaxlib"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = "not installed"
+    return found

@@ -1,0 +1,184 @@
+"""Run every family at every size with every method; print Markdown tables and write bench/latest.md.
+
+    python bench/run.py [--quick] [--families F1,F3] [--repeats 3]
+
+Each measurement is the median of several runs (other work shares the machine), each
+starting from an empty SymPy cache. A method is
+skipped at a size when its previous size predicts more than the budget (30 s), or when a run
+exceeded it; SymPy is interrupted by an alarm at the budget. symgraph's time is parse + build
++ backward + straight-line evaluation; the finite-difference check is reported separately.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import signal
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import numpy as np  # noqa: E402
+from sympy.core.cache import clear_cache  # noqa: E402
+
+import symgraph.parse  # noqa: E402
+from families import FAMILIES, SIZES  # noqa: E402
+from methods import METHODS, symgraph_method, versions  # noqa: E402
+
+BUDGET = 30.0
+SYMGRAPH_STAGES = ("parse", "build", "backward", "evaluate")
+
+
+class Timeout(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise Timeout
+
+
+def measure(method, case, repeats: int) -> tuple[float, dict[str, float], object]:
+    """Median total seconds, median per stage, and the last result; one run when a run is slow."""
+    totals, stages, result = [], {}, None
+    for _ in range(repeats):
+        clear_cache()  # SymPy's global cache would make every repeat after the first a lookup
+        signal.setitimer(signal.ITIMER_REAL, BUDGET)
+        try:
+            times, result = method(case)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        timed = {k: v for k, v in times.items() if k != "check"}
+        totals.append(sum(timed.values()))
+        for stage, seconds in times.items():
+            stages.setdefault(stage, []).append(seconds)
+        if totals[-1] > 5:
+            break
+    return statistics.median(totals), {k: statistics.median(v) for k, v in stages.items()}, result
+
+
+def peak_memory(case) -> float:
+    """Peak Python allocation of one symgraph run, in MB (tracemalloc slows the run 2–3×, so never timed
+    and skipped where a run takes over 10 s)."""
+    tracemalloc.start()
+    try:
+        symgraph_method(case)
+        return tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
+
+
+def slope(points: list[tuple[int, float]]) -> float | None:
+    """Fitted exponent b of time ≈ a·size^b (log-log least squares), over sizes measured."""
+    points = [(n, t) for n, t in points if t > 0]
+    if len(points) < 2:
+        return None
+    x, y = np.log([n for n, _ in points]), np.log([t for _, t in points])
+    return float(np.polyfit(x, y, 1)[0])
+
+
+def run_family(family: str, sizes, repeats: int, report) -> dict:
+    times: dict[str, list[tuple[int, float]]] = {name: [] for name in METHODS}
+    skipped: dict[str, str] = {}
+    rows = []
+    for size in sizes:
+        case = FAMILIES[family](size)
+        row = {"size": size}
+        for name, method in METHODS.items():
+            if name in skipped:
+                row[name] = None
+                continue
+            previous = times[name][-2:]
+            if len(previous) == 2 and name != "symgraph":
+                (n0, t0), (n1, t1) = previous
+                exponent = max(1.0, math.log(t1 / t0) / math.log(n1 / n0)) if t0 > 0 and t1 > 0 else 1.0
+                if t1 * (size / n1) ** exponent > BUDGET:
+                    skipped[name] = f"skipped from size {size}: predicted {t1 * (size / n1) ** exponent:.0f} s"
+                    row[name] = None
+                    continue
+            try:
+                total, stages, result = measure(method, case, repeats)
+            except Timeout:
+                skipped[name] = f"over {BUDGET:.0f} s at size {size}"
+                row[name] = None
+                continue
+            except (RecursionError, MemoryError) as error:
+                skipped[name] = f"{type(error).__name__} at size {size}"
+                row[name] = None
+                continue
+            times[name].append((size, total))
+            row[name] = total
+            if name == "symgraph":
+                row["stages"], row["stats"] = stages, result
+        row["memory"] = peak_memory(case) if (row.get("symgraph") or 0) < 10 else None
+        rows.append(row)
+        report(f"{family} {size}: " + ", ".join(f"{k} {_fmt(row.get(k))}" for k in METHODS))
+    return {"rows": rows, "slopes": {k: slope(v) for k, v in times.items()}, "skipped": skipped}
+
+
+def _fmt(t: float | None) -> str:
+    if t is None:
+        return "—"
+    return f"{t * 1000:.1f} ms" if t < 1 else f"{t:.2f} s"
+
+
+def markdown(results: dict) -> str:
+    out = [machine(), ""]
+    for family, result in results.items():
+        label = FAMILIES[family](SIZES[family][0]).family
+        out += [f"### {label}", "", "| size | " + " | ".join(METHODS) + " | symgraph stages (parse/build/backward/evaluate · check) | grad ops ÷ fwd ops | gradient DAG → tree | peak MB |"]
+        out.append("|" + "---|" * (len(METHODS) + 5))
+        for row in result["rows"]:
+            s, st = row.get("stats"), row.get("stages", {})
+            stage_text = "/".join(_fmt(st.get(k)) for k in SYMGRAPH_STAGES) + f" · {_fmt(st.get('check'))}"
+            tree = max(s.tree_size.values()) if s else 0
+            swell = f"{s.gradient_dag:,} → {_big(tree)}" if s else "—"
+            ratio = f"{s.ratio:.2f}" if s else "—"
+            out.append(f"| {row['size']} | " + " | ".join(_fmt(row.get(k)) for k in METHODS) + f" | {stage_text} | {ratio} | {swell} | {_mb(row['memory'])} |")
+        slopes = ", ".join(f"{k} {v:.2f}" for k, v in result["slopes"].items() if v is not None)
+        out += ["", f"Growth exponent (log-log slope): {slopes}."]
+        for name, why in result["skipped"].items():
+            out.append(f"- {name}: {why}")
+        out.append("")
+    return "\n".join(out)
+
+
+def _mb(megabytes: float | None) -> str:
+    return "—" if megabytes is None else f"{megabytes:.1f}"
+
+
+def _big(n: int) -> str:
+    return f"{n:,}" if n < 10**9 else f"10^{len(str(n)) - 1}"
+
+
+def machine() -> str:
+    found = ", ".join(f"{k} {v}" for k, v in versions().items())
+    return f"Machine: {platform.platform()}, nproc {os.cpu_count()}, Python {platform.python_version()}; {found}."
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--families", default=",".join(FAMILIES))
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="the two smallest sizes only")
+    args = parser.parse_args()
+    symgraph.parse.LIMITS = symgraph.parse.Limits(max_nodes=1_000_000, max_depth=100, max_text_length=100_000_000)
+    signal.signal(signal.SIGALRM, _alarm)
+    results = {}
+    start = time.perf_counter()
+    for family in args.families.split(","):
+        sizes = SIZES[family][:2] if args.quick else SIZES[family]
+        results[family] = run_family(family, sizes, args.repeats, lambda line: print(line, flush=True))
+    text = markdown(results)
+    print(text)
+    print(f"(bench took {time.perf_counter() - start:.0f} s)")
+    (Path(__file__).parent / "latest.md").write_text(text + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
