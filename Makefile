@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: setup graphviz demo test gallery bench clean
+.PHONY: setup graphviz demo test bench clean
 
 setup: $(STAMP) graphviz
 

@@ -30,7 +30,10 @@ class App(click.Group):
             sys.exit(0)
         except click.UsageError as e:
             command = e.ctx.command_path if e.ctx is not None else "symgraph"
-            fail(f"{e.format_message()} (see '{command} --help')", 2)
+            hint = f"see '{command} --help'"
+            if isinstance(e, click.NoSuchOption) and not e.option_name.startswith("--"):
+                hint = "a program that starts with '-' reads as options: write it as 'L = -…', or put it last after '--'"
+            fail(f"{e.format_message()} ({hint})", 2)
         except click.ClickException as e:
             fail(e.format_message(), e.exit_code)
         except SymgraphError as e:

@@ -14,16 +14,15 @@ from contextlib import contextmanager
 from functools import cached_property
 from typing import Any, Iterator, Mapping, Sequence
 
-import networkx as nx
 import numpy as np
 import sympy as sp
 
 from . import expand, ops
 from .backward import Gradients, backward
-from .check import CheckReport, check, sample_points
+from .check import CheckReport, check, merge, sample_points
 from .errors import EvaluationError, InputError
 from .evaluate import Conventions, evaluate, first_invalid, value_of
-from .explain import Step, _Writer, count_paths, local_steps, partial_symbol, path_steps, result_steps
+from .explain import Step, Writer, count_paths, local_steps, partial_symbol, path_steps, result_steps
 from .graph import Graph, Operand, build, is_node
 from .parse import Program, from_sympy, parse
 from .printing import number, pretty_name, unicode
@@ -83,8 +82,8 @@ class Derivation:
                 for name in self.wrt:
                     self.second[name] = backward(graph, self.gradients.of(self.wrt[name]), list(self.wrt.values()))
         with _timed(self.timings, "evaluate"):
-            self.values = self._evaluate() if self.inputs and set(self.at) == set(self.inputs) else None
-        self._writer = _Writer(conventions.relu_at_zero, self.value)
+            self.values = self._evaluate() if self.complete else None
+        self._writer = Writer(conventions.relu_at_zero, self.value)
 
     # --- numbers ----------------------------------------------------------------------------------
     def _targets(self) -> list[Operand]:
@@ -114,10 +113,16 @@ class Derivation:
             return f"{pretty_name(data['name'])} = {unicode(graph.expr(node), relu)} is undefined at {where}{why}"
         for (v, u), local in self.gradients.local.items():
             local_node = self.gradients.local_node[(v, u)]
-            if is_node(local_node) and (local_node == node or node in nx.ancestors(graph.dag, local_node)):
+            if is_node(local_node) and node in graph.upstream([local_node]):
                 lhs = partial_symbol(graph.label(v), graph.label(u))[0]
-                return f"{lhs} = {unicode(local, relu)} is undefined at {where}{why}"
+                domain = ops.get(graph[v]["op"]).domain  # the op being differentiated says why
+                return f"{lhs} = {unicode(local, relu)} is undefined at {where}" + (f": {domain}" if domain else why)
         return f"the derivative is undefined at {where}: it needs {unicode(graph.expr(node), relu)}{why}"
+
+    @property
+    def complete(self) -> bool:
+        """Every input has a value: numbers are shown everywhere and the check runs at that point."""
+        return bool(self.inputs) and set(self.at) == set(self.inputs)
 
     def value(self, operand: Operand) -> float | None:
         if self.values is None:
@@ -218,12 +223,12 @@ class Derivation:
         for i, gradients in self.second.items():
             checks.append((self.gradients.of(self.wrt[i]), {j: gradients.of(n) for j, n in self.wrt.items()}))
         targets = [t for function, row in checks for t in (function, *row.values())]
-        if set(self.at) == set(self.inputs):
+        if self.complete:
             points = {name: np.array([value]) for name, value in self.at.items()}
         else:
             points = sample_points(self.graph, targets, self.inputs, self.at, self.conventions)
         reports = [check(self.graph, f, row, self.inputs, points, self.conventions) for f, row in checks]
-        return _merge(reports)
+        return merge(reports)
 
     # --- output -------------------------------------------------------------------------------------
     def to_dict(self, include_check: bool = True) -> dict:
@@ -290,20 +295,6 @@ def _second_symbol(of: str, i: str, j: str) -> tuple[str, str]:
     return (
         f"∂²{pretty_name(of)}/∂{pretty_name(i)}∂{pretty_name(j)}",
         rf"\frac{{\partial^2 {sp.latex(sp.Symbol(of))}}}{{\partial {sp.latex(sp.Symbol(i))} \partial {sp.latex(sp.Symbol(j))}}}",
-    )
-
-
-def _merge(reports: list[CheckReport]) -> CheckReport:
-    statuses = [r.status for r in reports]
-    status = "failed" if "failed" in statuses else "inconclusive" if "inconclusive" in statuses else "passed"
-    abs_errors = [r.max_abs_error for r in reports if r.max_abs_error is not None]
-    rel_errors = [r.max_rel_error for r in reports if r.max_rel_error is not None]
-    return CheckReport(
-        reports[0].points,
-        max(abs_errors) if abs_errors else None,
-        max(rel_errors) if rel_errors else None,
-        status,
-        [reason for r in reports for reason in r.reasons],
     )
 
 

@@ -20,11 +20,12 @@ from .evaluate import Conventions, evaluate, value_of
 from .graph import Graph, Operand, is_node
 from .printing import number
 
-__all__ = ["CheckReport", "check", "sample_points", "RTOL", "ABS_FLOOR"]
+__all__ = ["CheckReport", "check", "merge", "sample_points", "RTOL", "ABS_FLOOR"]
 
 RTOL = 1e-6  #: relative agreement required
 ABS_FLOOR = 1e-10  #: below this a derivative "vanishes" and relative error means nothing
 _EPS = np.finfo(float).eps
+_ROWS = 6  # evaluations per point and input: x ± h, x ± h/2, x ± h/4
 _SEED = 20261123
 
 
@@ -110,16 +111,35 @@ def check(
                 continue
             error = abs(g[k] - estimate[k])
             scale = max(abs(g[k]), abs(estimate[k]))
-            abs_errors.append(error)
-            rel_errors.append(error / scale if scale > 0 else 0.0)
-            verdicts.append(_verdict(name, at, g[k], estimate[k], error, scale, noise[k], reasons))
-    status = "failed" if "failed" in verdicts else "inconclusive" if "inconclusive" in verdicts else "passed"
+            verdict = _verdict(name, at, g[k], estimate[k], error, scale, noise[k], reasons)
+            verdicts.append(verdict)
+            if verdict != "inconclusive" and np.isfinite(error):  # the maxima describe the points judged
+                abs_errors.append(error)
+                rel_errors.append(error / scale if scale > 0 else 0.0)
     return CheckReport(
         listed,
         max(abs_errors) if abs_errors else None,
         max(rel_errors) if rel_errors else None,
-        status,
+        _overall(verdicts),
         reasons,
+    )
+
+
+def _overall(statuses: list[str]) -> str:
+    """Any failure fails; otherwise anything inconclusive makes the whole inconclusive."""
+    return "failed" if "failed" in statuses else "inconclusive" if "inconclusive" in statuses else "passed"
+
+
+def merge(reports: list[CheckReport]) -> CheckReport:
+    """One report for several checks at the same points (the gradient, then each Hessian row)."""
+    abs_errors = [r.max_abs_error for r in reports if r.max_abs_error is not None]
+    rel_errors = [r.max_rel_error for r in reports if r.max_rel_error is not None]
+    return CheckReport(
+        reports[0].points,
+        max(abs_errors) if abs_errors else None,
+        max(rel_errors) if rel_errors else None,
+        _overall([r.status for r in reports]),
+        [reason for r in reports for reason in r.reasons],
     )
 
 
@@ -149,20 +169,27 @@ def _verdict(name, at, g, estimate, error, scale, noise, reasons) -> str:
 
 
 def _difference(graph, function, inputs, points, name, conventions):
-    """Richardson-extrapolated central difference along `name`, its error bound, and kink notes."""
+    """Richardson-extrapolated central difference along `name`, its error bound, and kink notes.
+
+    Three steps h, h/2, h/4 give two extrapolations; their disagreement bounds the error. Two
+    steps alone can agree by accident, e.g. sin(x) at x = 10¹⁰ where every step spans many periods.
+    """
     n_points = len(points[name])
     x = points[name]
-    h = _EPS ** (1 / 3) * np.maximum(1.0, np.abs(x))
-    offsets = np.concatenate([h, -h, h / 2, -h / 2])
-    batch = {n: np.tile(points[n], 4) for n in inputs}
+    # Relative to x below 1, so that 1/x at 10⁻⁶ is not differenced across its pole; never above
+    # ε^(1/3), so that sin(x) at 10¹⁰ is not stepped across whole periods (it is judged noisy instead).
+    h = _EPS ** (1 / 3) * np.clip(np.abs(x), 1e-3, 1.0)
+    steps = [h, h / 2, h / 4]
+    offsets = np.concatenate([sign * step for step in steps for sign in (1, -1)])
+    batch = {n: np.tile(points[n], _ROWS) for n in inputs}
     batch[name] = batch[name] + offsets
     values = evaluate(graph, {inputs[n]: batch[n] for n in inputs}, [function], conventions)
-    f = np.broadcast_to(value_of(values, function), (4 * n_points,)).reshape(4, n_points)
-    wide = (f[0] - f[1]) / (2 * h)
-    narrow = (f[2] - f[3]) / h
-    estimate = (4 * narrow - wide) / 3
-    rounding = _EPS * _magnitude(values, n_points) / h
-    noise = 10 * np.abs(estimate - narrow) + 100 * rounding
+    f = np.broadcast_to(value_of(values, function), (_ROWS * n_points,)).reshape(_ROWS, n_points)
+    central = [(f[2 * i] - f[2 * i + 1]) / (2 * step) for i, step in enumerate(steps)]
+    coarse = (4 * central[1] - central[0]) / 3
+    estimate = (4 * central[2] - central[1]) / 3
+    rounding = _EPS * _magnitude(values, n_points) / steps[-1]
+    noise = 10 * np.abs(estimate - coarse) + 100 * rounding
     return estimate, noise, _kinks(graph, values, n_points, conventions)
 
 
@@ -173,7 +200,7 @@ def _magnitude(values, n_points) -> np.ndarray:
     """
     largest = np.zeros(n_points)
     for value in values.values():
-        value = np.abs(np.broadcast_to(value, (4 * n_points,)).reshape(4, n_points))
+        value = np.abs(np.broadcast_to(value, (_ROWS * n_points,)).reshape(_ROWS, n_points))
         largest = np.maximum(largest, np.max(np.where(np.isfinite(value), value, 0.0), axis=0))
     return largest
 
@@ -182,15 +209,11 @@ def _kinks(graph, values, n_points, conventions) -> list[str]:
     """Per point, a note for each op whose operand crosses (or sits on) its kink within the step."""
     notes: list[dict[str, None]] = [{} for _ in range(n_points)]
     for node in sorted(values):
-        kink = _kink(graph, node)
-        if kink is None:
-            continue
-        side = np.sign(value_of(values, graph.operands(node)[0]) - kink)
-        side = np.broadcast_to(side, (4 * n_points,)).reshape(4, n_points)
-        op = ops.get(graph[node]["op"])
-        convention = op.kink_note.format(relu_at_zero=number(conventions.relu_at_zero))
-        for k in np.flatnonzero(np.any(side != side[0], axis=0) | np.any(side == 0, axis=0)):
-            notes[k][f"{op.name} has a kink at {number(kink)} within the step ({convention})"] = None
+        for position, at, note in _breaks(graph, node, conventions):
+            side = np.sign(value_of(values, graph.operands(node)[position]) - at)
+            side = np.broadcast_to(side, (_ROWS * n_points,)).reshape(_ROWS, n_points)
+            for k in np.flatnonzero(np.any(side != side[0], axis=0) | np.any(side == 0, axis=0)):
+                notes[k][note] = None
     return [
         "; ".join(n) + ", so finite differences cannot confirm the derivative there" if n else "" for n in notes
     ]
@@ -199,6 +222,22 @@ def _kinks(graph, values, n_points, conventions) -> list[str]:
 def _kink(graph: Graph, node: int) -> float | None:
     op_name = graph[node]["op"]
     return None if op_name is None else ops.get(op_name).kink
+
+
+def _breaks(graph: Graph, node: int, conventions: Conventions) -> list[tuple[int, float, str]]:
+    """(operand position, value, note) where the node's derivative breaks: a kink or a pole."""
+    op_name = graph[node]["op"]
+    if op_name is None:
+        return []
+    op = ops.get(op_name)
+    found = []
+    if op.kink is not None:
+        convention = op.kink_note.format(relu_at_zero=number(conventions.relu_at_zero))
+        found.append((0, op.kink, f"{op.name} has a kink at {number(op.kink)} within the step ({convention})"))
+    pole = op.pole(graph.operands(node)) if op.pole is not None else None
+    if pole is not None:
+        found.append((pole, 0.0, f"{op.name} is singular where its operand is 0, within the step"))
+    return found
 
 
 def _point_text(point: Mapping[str, float]) -> str:

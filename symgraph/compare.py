@@ -173,7 +173,7 @@ class _Judge:
 
     def _at_one_point(self) -> bool:
         """--at gives every input: the numbers are compared there only."""
-        return set(self.d.at) == set(self.d.inputs)
+        return self.d.complete
 
     def _numeric(self, candidate: Operand) -> tuple[bool | None, str, int, float | None]:
         inputs, conventions = self.d.inputs, self.d.conventions

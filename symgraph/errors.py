@@ -31,7 +31,7 @@ class ParseError(InputError):
         self.column = column
         where = ""
         if token is not None and column is not None:
-            where = f" at column {column} ('{_short(token)}')"
+            where = f" at column {column} ('{shorten(token)}')"
         elif column is not None:
             where = f" at column {column}"
         super().__init__(f"{message}{where}" + (f"; {hint}" if hint else ""))
@@ -55,6 +55,7 @@ class CheckFailed(SymgraphError):
     exit_code = 1
 
 
-def _short(token: str, width: int = 30) -> str:
+def shorten(token: str, width: int = 30) -> str:
+    """A token cut to `width` characters with an ellipsis, on one line."""
     token = token.replace("\n", " ")
     return token if len(token) <= width else token[: width - 1] + "…"

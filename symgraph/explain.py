@@ -17,7 +17,7 @@ from .backward import Gradients
 from .graph import Graph, Operand, is_node
 from .printing import latex, number, number_latex, pretty_name, unicode
 
-__all__ = ["Step", "MAX_PATHS", "MAX_PATH_EDGES", "MAX_LOCAL_STEPS", "local_steps", "path_steps", "result_steps", "count_paths", "paths", "partial_symbol"]
+__all__ = ["Step", "Writer", "MAX_PATHS", "MAX_PATH_EDGES", "MAX_LOCAL_STEPS", "chain", "local_steps", "path_steps", "result_steps", "count_paths", "paths", "partial_symbol"]
 
 #: More paths than this are summarised rather than listed.
 MAX_PATHS = 8
@@ -53,7 +53,7 @@ def partial_symbol(of: str, by: str, total: bool = False) -> tuple[str, str]:
     return text, tex
 
 
-class _Writer:
+class Writer:
     """Shared formatting: expressions in Unicode and LaTeX, with an optional value appended."""
 
     def __init__(self, relu_at_zero: float, value_of: Callable[[Operand], float | None]):
@@ -69,7 +69,7 @@ class _Writer:
         return text, tex
 
 
-def local_steps(graph: Graph, gradients: Gradients, writer: _Writer) -> list[Step]:
+def local_steps(graph: Graph, gradients: Gradients, writer: Writer) -> list[Step]:
     """∂v/∂u for the edges of the sweep, nearest the output first, as a teacher reads a graph.
 
     A large graph lists the first MAX_LOCAL_STEPS and says how many more there are: nobody reads
@@ -125,7 +125,7 @@ def paths(graph: Graph, source: int, target: int, within: set[int]) -> list[list
 
 
 def path_steps(
-    graph: Graph, gradients: Gradients, wrt: Mapping[str, int], total: bool, writer: _Writer
+    graph: Graph, gradients: Gradients, wrt: Mapping[str, int], total: bool, writer: Writer
 ) -> list[Step]:
     output = gradients.output
     steps = []
@@ -145,20 +145,11 @@ def path_steps(
             )
             steps.append(Step("path", lhs, note, lhs_tex, rf"\text{{{what}, summed by reverse accumulation}}"))
             continue
-        chain_text, chain_tex, product_text, product_tex, products = [], [], [], [], []
-        for path in found:
-            edges = list(zip(path[1:], path[:-1]))[::-1]
-            symbols = [partial_symbol(graph.label(v), graph.label(u)) for v, u in edges]
-            chain_text.append("·".join(s[0] for s in symbols))
-            chain_tex.append(" ".join(s[1] for s in symbols))
-            product = sp.Mul(*(gradients.local[e] for e in edges))
-            products.append(product)
-            product_text.append(unicode(product, writer.relu_at_zero))
-            product_tex.append(latex(product, writer.relu_at_zero))
-        steps.append(Step("path", lhs, " + ".join(chain_text), lhs_tex, " + ".join(chain_tex)))
-        sums = [p.is_Add and len(found) > 1 for p in products]
-        rhs = " + ".join(f"({t})" if s else t for t, s in zip(product_text, sums))
-        rhs_tex = " + ".join(rf"\left({t}\right)" if s else t for t, s in zip(product_tex, sums))
+        chains = [chain(graph, path) for path in found]
+        steps.append(Step("path", lhs, " + ".join(c[1] for c in chains), lhs_tex, " + ".join(c[2] for c in chains)))
+        products = [sp.Mul(*(gradients.local[e] for e in edges)) for edges, _, _ in chains]
+        rhs = _signed_sum(products, lambda e: unicode(e, writer.relu_at_zero), "({})", " − ")
+        rhs_tex = _signed_sum(products, lambda e: latex(e, writer.relu_at_zero), r"\left({}\right)", " - ")
         value = writer.value_of(gradients.of(node))
         if value is not None:
             rhs += f" = {number(value)}"
@@ -167,9 +158,27 @@ def path_steps(
     return steps
 
 
+def chain(graph: Graph, path: list[int]) -> tuple[list[tuple[int, int]], str, str]:
+    """A path's edges (v, u), output end first, and its product of partials in text and LaTeX."""
+    edges = list(zip(path[1:], path[:-1]))[::-1]
+    symbols = [partial_symbol(graph.label(v), graph.label(u)) for v, u in edges]
+    return edges, "·".join(s[0] for s in symbols), " ".join(s[1] for s in symbols)
+
+
+def _signed_sum(terms: list[sp.Expr], write, parenthesised: str, minus: str) -> str:
+    """One written term per path, in path order: a − b rather than a + −b; a sum term in parentheses."""
+    text = ""
+    for i, term in enumerate(terms):
+        negative = i > 0 and term.could_extract_minus_sign()
+        shown = -term if negative else term
+        piece = parenthesised.format(write(shown)) if shown.is_Add and len(terms) > 1 else write(shown)
+        text += piece if i == 0 else (minus if negative else " + ") + piece
+    return text
+
+
 def result_steps(
     lhs_for: Mapping[str, tuple[str, str]], forms: Mapping[str, list[sp.Expr]], values: Mapping[str, float | None],
-    writer: _Writer,
+    writer: Writer,
 ) -> list[Step]:
     """One line per form (in the named intermediates, then in the inputs); the value on the last."""
     steps = []

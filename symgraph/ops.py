@@ -54,6 +54,8 @@ class Op:
     domain: str | None = None
     takes_relu_convention: bool = False
     is_function: bool = False  # called by name in programs, e.g. tanh(x)
+    #: operands → the position whose value 0 is a pole or a domain edge (1/v, log u, √u), or None
+    pole: Callable[[Sequence], int | None] | None = None
 
     def partial(self, args: Sequence[sp.Expr], out: sp.Expr, position: int) -> sp.Expr:
         return self.partials(args, out)[position]
@@ -155,7 +157,10 @@ class logsumexp(_RegisteredFunction):
         return self._eval_rewrite_as_exp(*self.args)
 
     def _numpycode(self, printer):
-        return "functools.reduce(numpy.logaddexp, [" + ", ".join(printer._print(a) for a in self.args) + "])"
+        code = printer._print(self.args[0])
+        for arg in self.args[1:]:
+            code = f"numpy.logaddexp({code}, {printer._print(arg)})"
+        return code
 
 
 class relu(_RegisteredFunction):
@@ -197,8 +202,14 @@ class step(_RegisteredFunction):
         return sp.Heaviside(self.args[0], 0)
 
     def _latex(self, printer, exp=None):
-        base = rf"\mathbb{{1}}\left({printer._print(self.args[0])} > 0\right)"
+        at_zero = getattr(printer, "relu_at_zero", 0.0)  # symgraph's printer knows the convention
+        relation = {0.0: ">", 1.0: r"\geq"}.get(at_zero)
+        arg = printer._print(self.args[0])
+        base = rf"\mathbb{{1}}\left({arg} {relation} 0\right)" if relation else rf"H\left({arg}\right)"
         return base if exp is None else rf"{base}^{{{exp}}}"
+
+    def _numpycode(self, printer):
+        return f"numpy.heaviside({printer._print(self.args[0])}, 0)"
 
 
 # --- stable NumPy implementations ----------------------------------------------------------
@@ -264,17 +275,19 @@ _ENTRIES = [
     ),
     Op(
         "div", 2, lambda u, v: u / v, lambda a, y: (1 / a[1], -a[0] / a[1] ** 2), np.divide, "/", "/",
-        "quotient rule", domain="division by zero",
+        "quotient rule", domain="division by zero", pole=lambda operands: 1,
     ),
     Op(
         "pow", 2, sp.Pow, lambda a, y: (a[1] * a[0] ** (a[1] - 1), y * sp.log(a[0])), np.power, "^", "^",
         "power rule", head=sp.Pow, domain="0 to a negative power divides by zero, and a negative base needs an integer exponent",
+        pole=lambda operands: 0 if isinstance(operands[1], sp.Expr) and operands[1] < 1 else None,
     ),
     _unary("exp", sp.exp, np.exp, lambda u, y: y, "exp", r"\exp", "exp rule", domain="overflow"),
-    _unary("log", sp.log, np.log, lambda u, y: 1 / u, "log", r"\log", "log rule", domain="log needs a positive argument"),
+    _unary("log", sp.log, np.log, lambda u, y: 1 / u, "log", r"\log", "log rule", domain="log needs a positive argument",
+           pole=lambda operands: 0),
     _unary(
         "sqrt", sp.sqrt, np.sqrt, lambda u, y: 1 / (2 * y), "√", r"\sqrt", "square-root rule",
-        domain="sqrt needs a non-negative argument (and a positive one for its derivative)",
+        domain="sqrt needs a non-negative argument (and a positive one for its derivative)", pole=lambda operands: 0,
     ),
     _unary("sin", sp.sin, np.sin, lambda u, y: sp.cos(u), "sin", r"\sin", "sine rule"),
     _unary("cos", sp.cos, np.cos, lambda u, y: -sp.sin(u), "cos", r"\cos", "cosine rule"),

@@ -16,7 +16,7 @@ from typing import Union
 import sympy as sp
 
 from . import ops
-from .errors import InputError, LimitError, ParseError
+from .errors import InputError, LimitError, ParseError, shorten
 
 __all__ = ["Ref", "Apply", "Term", "Assignment", "Program", "parse", "parse_python", "describe_node", "from_sympy", "LIMITS", "Limits", "CONSTANTS"]
 
@@ -399,13 +399,13 @@ class _Walker:
         magnitude = abs(float(exponent.evalf(15)))
         if magnitude > LIMITS.max_exponent:
             raise LimitError(
-                f"exponent {_number_text(exponent)} in '{_short(self._token(node))}' is larger than {LIMITS.max_exponent}"
+                f"exponent {_number_text(exponent)} in '{shorten(self._token(node))}' is larger than {LIMITS.max_exponent}"
             )
         if isinstance(base, sp.Expr) and exponent.is_positive and base.is_number:
             digits = magnitude * float(sp.log(abs(base) + 1, 10).evalf(15))
             if digits > LIMITS.max_constant_digits:
                 raise LimitError(
-                    f"constant '{_short(self._token(node))}' would have about {digits:.3g} digits; "
+                    f"constant '{shorten(self._token(node))}' would have about {digits:.3g} digits; "
                     f"the limit is {LIMITS.max_constant_digits}"
                 )
 
@@ -426,7 +426,3 @@ def describe_node(node: ast.AST) -> str:
 def _number_text(value: sp.Expr) -> str:
     text = str(value)
     return text if len(text) <= 20 else f"{float(value.evalf(15)):.3g}"
-
-
-def _short(text: str, width: int = 30) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"

@@ -22,11 +22,10 @@ _SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _GREEK = {
     "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "eta": "η", "theta": "θ",
-    "lam": "λ", "lmbda": "λ", "mu": "μ", "nu": "ν", "rho": "ρ", "sigma": "σ", "tau": "τ", "phi": "φ",
+    "lam": "λ", "lmbda": "λ", "mu": "μ", "nu": "ν", "rho": "ρ", "tau": "τ", "phi": "φ",
     "omega": "ω",
 }
 _STEP_TEXT = {0.0: "1({} > 0)", 1.0: "1({} ≥ 0)"}
-_STEP_LATEX = {0.0: r"\mathbb{{1}}\left({} > 0\right)", 1.0: r"\mathbb{{1}}\left({} \geq 0\right)"}
 
 
 def pretty_name(name: str) -> str:
@@ -144,7 +143,7 @@ class _UnicodePrinter(StrPrinter):
         if exponent.is_Integer:
             power = str(exponent.p).translate(_SUPERSCRIPTS)
             op = ops.op_of_function(base.func) if base.is_Function else None
-            if op is not None and base.func not in (sp.exp, sp.Abs):
+            if op is not None and base.func not in (sp.exp, sp.Abs) and not op.takes_relu_convention:
                 return f"{op.text}{power}({self._print(base.args[0])})"
             return self.parenthesize(base, PRECEDENCE["Pow"], strict=True) + power
         return self.parenthesize(base, PRECEDENCE["Pow"], strict=True) + "^" + self._atomic(exponent)
@@ -183,14 +182,11 @@ class _SourcePrinter(StrPrinter):
 
 
 class _LatexPrinter(LatexPrinter):
+    """SymPy's LaTeX printer, carrying the relu′(0) convention that step's _latex reads."""
+
     def __init__(self, relu_at_zero: float = 0.0):
         super().__init__({"mul_symbol": None})
         self.relu_at_zero = relu_at_zero
-
-    def _print_step(self, expr, exp=None):
-        arg = self._print(expr.args[0])
-        text = _STEP_LATEX.get(self.relu_at_zero, r"H\left({}\right)").format(arg)
-        return text if exp is None else rf"{text}^{{{exp}}}"
 
 
 def unicode(expr: sp.Expr, relu_at_zero: float = 0.0) -> str:

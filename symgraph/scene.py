@@ -14,7 +14,7 @@ import sympy as sp
 
 from . import ops
 from .errors import InputError
-from .explain import MAX_PATHS, count_paths, partial_symbol, paths
+from .explain import MAX_PATHS, chain, count_paths, partial_symbol, paths
 from .graph import Operand, is_node
 from .printing import number, pretty_name, unicode
 
@@ -306,5 +306,4 @@ def _highlight(d: "Derivation", built: Scene, name: str) -> None:
 
 def _chain(d: "Derivation", path: list[int]) -> str:
     """The term of one path in the chain-rule sum, written as the steps write it."""
-    edges = list(zip(path[1:], path[:-1]))[::-1]
-    return "·".join(partial_symbol(d.graph.label(v), d.graph.label(u))[0] for v, u in edges)
+    return chain(d.graph, path)[1]

@@ -64,7 +64,7 @@ class Stats:
         if largest is not None:
             tree = self.tree_size[largest]
             which = f"∂/∂{pretty_name(largest)}" + (f", the largest of {len(self.tree_size)}" if len(self.tree_size) > 1 else "")
-            lines.append(f"  gradient as tree  {_count(tree)} nodes ({which}; {_count(tree // max(self.gradient_dag, 1))}× the DAG)")
+            lines.append(f"  gradient as tree  {_count(tree)} nodes ({which}; {tree / max(self.gradient_dag, 1):.3g}× the DAG)")
         stages = " · ".join(f"{stage} {_seconds(self.timings[stage])}" for stage in STAGES if stage in self.timings)
         lines.append(f"  time              {stages}")
         return "\n".join(lines)

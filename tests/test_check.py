@@ -100,3 +100,28 @@ def test_log_of_sigmoid_underflows_but_logsigmoid_does_not():
         derive("log(sigmoid(x))", at={"x": -1000})
     d = derive("logsigmoid(x)", at={"x": -1000})
     assert d.value(d.output) == -1000 and d.value(d.gradients.of(d.wrt["x"])) == 1
+
+
+@pytest.mark.parametrize(
+    "program, point, allowed",
+    [
+        ("1/x", 1e-6, {"passed"}),  # the step shrinks with x: no differencing across the pole
+        ("x**-2", 1e-7, {"passed", "inconclusive"}),
+        ("1/(x - 1)", 1.000001, {"inconclusive"}),  # the pole lies inside the step
+        ("sin(x)", 1e10, {"inconclusive"}),  # rounding of x itself swamps any step
+        ("log(x)", 1e-6, {"passed", "inconclusive"}),
+    ],
+)
+def test_poles_and_extreme_points_are_never_false_failures(program, point, allowed):
+    report = derive(program, at={"x": point}).check()
+    assert report.status in allowed, report.reasons
+    assert report.max_abs_error is None or np.isfinite(report.max_abs_error)
+
+
+def test_errors_in_json_are_numbers_or_null():
+    import json
+
+    from symgraph.formats import to_json
+
+    data = json.loads(to_json(derive("log(x)", at={"x": 1e-6})), parse_constant=lambda c: pytest.fail(c))
+    assert data["check"]["max_abs_error"] is None or np.isfinite(data["check"]["max_abs_error"])

@@ -115,3 +115,9 @@ def test_stats_prints_the_swell_meter_in_text_and_json(run):
     assert data["stats"]["gradient"]["tree_size"]["w"] > 10**9
     assert set(data["stats"]["seconds"]) == {"parse", "build", "backward", "evaluate", "check"}
     assert data["check"]["status"] in ("passed", "inconclusive")
+
+
+def test_program_starting_with_minus_gets_a_hint(run):
+    result = run("derive", "-log(sigmoid(z))", "--at", "z=1")
+    assert result.exit_code == 2 and "write it as 'L = -…', or put it last after '--'" in result.stderr
+    assert run("derive", "--at", "z=1", "--", "-log(sigmoid(z))").exit_code == 0

@@ -101,3 +101,25 @@ def test_large_programs_are_listed_in_part_and_counted():
     assert len(text.splitlines()) < 160
     data = json.loads(render_format(d, "json", include_check=False))
     assert len(data["nodes"]) == 2 + 398  # every node is in the JSON
+
+
+def test_relu_convention_reaches_every_format():
+    assert r"\mathbb{1}\left(x \geq 0\right)" in render_format(derive("relu(x)*x", relu_at_zero=1), "latex")
+    assert "1(x ≥ 0)" in render_format(derive("relu(x)*x", relu_at_zero=1), "text")
+    assert "H(x)" in render_format(derive("relu(x)*x", relu_at_zero=0.5), "text")
+    assert "1(x > 0)²" in render_format(derive("relu(x)**2", order=2, at={"x": 0.5}), "text")
+
+
+def test_a_negative_path_term_is_subtracted():
+    assert "= cos(x) − 1" in render_format(derive("sin(x) - x"), "text", include_check=False)
+
+
+def test_lambdify_agrees_for_step_and_logsumexp():
+    import numpy as np
+    import sympy as sp
+
+    from symgraph.ops import logsumexp, relu
+
+    x, y = sp.symbols("x y")
+    assert sp.lambdify(x, sp.diff(relu(x), x))(np.array([-1.0, 2.0])).tolist() == [0.0, 1.0]
+    assert sp.lambdify([x, y], logsumexp(x, y))(1000.0, 0.0) == pytest.approx(1000.0)

@@ -36,17 +36,29 @@ def _acceptable(error: SymgraphError) -> bool:
 BINARY = {"+": sp.Add, "-": lambda a, b: a - b, "*": sp.Mul, "/": lambda a, b: a / b}
 
 
+def _reference(function, *args) -> sp.Expr:
+    """The reference SymPy expression; SymPy itself may fail on constants such as zoo**2 (then nan)."""
+    if any(a.has(sp.nan, sp.zoo) for a in args):
+        return sp.nan
+    try:
+        return function(*args)
+    except (ValueError, TypeError, AttributeError, KeyError, ZeroDivisionError):
+        return sp.nan
+
+
 def expressions(names: tuple[str, ...], env: dict[str, sp.Expr]):
     leaves = st.sampled_from(names).map(lambda n: (n, env[n])) | st.integers(1, 3).map(lambda k: (str(k), sp.Integer(k)))
 
     def extend(children):
         unary = st.tuples(st.sampled_from(sorted(UNARY)), children).map(
-            lambda t: (f"{t[0]}({t[1][0]})", UNARY[t[0]](t[1][1]))
+            lambda t: (f"{t[0]}({t[1][0]})", _reference(UNARY[t[0]], t[1][1]))
         )
         binary = st.tuples(st.sampled_from(sorted(BINARY)), children, children).map(
-            lambda t: (f"({t[1][0]} {t[0]} {t[2][0]})", BINARY[t[0]](t[1][1], t[2][1]))
+            lambda t: (f"({t[1][0]} {t[0]} {t[2][0]})", _reference(BINARY[t[0]], t[1][1], t[2][1]))
         )
-        power = st.tuples(children, st.integers(2, 3)).map(lambda t: (f"({t[0][0]})**{t[1]}", t[0][1] ** t[1]))
+        power = st.tuples(children, st.integers(2, 3)).map(
+            lambda t: (f"({t[0][0]})**{t[1]}", _reference(sp.Pow, t[0][1], t[1]))
+        )
         return unary | binary | power
 
     return st.recursive(leaves, extend, max_leaves=6)
@@ -73,6 +85,7 @@ def _setup(program, point):
     except SymgraphError as error:
         assert _acceptable(error), error
         assume(False)
+    assume(not reference.has(sp.nan, sp.zoo, sp.oo, -sp.oo))  # symgraph refuses these; tested elsewhere
     assume(sp.count_ops(reference) <= 60)  # keeps the reference's sympy.diff and lambdify quick
     at = {n: v for n, v in zip(INPUTS, point) if n in inputs}
     return text, reference, at, sp.symbols(INPUTS, real=True), sp.symbols(INPUTS)
