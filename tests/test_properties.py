@@ -38,7 +38,7 @@ BINARY = {"+": sp.Add, "-": lambda a, b: a - b, "*": sp.Mul, "/": lambda a, b: a
 
 def _reference(function, *args) -> sp.Expr:
     """The reference SymPy expression; SymPy itself may fail on constants such as zoo**2 (then nan)."""
-    if any(a.has(sp.nan, sp.zoo) for a in args):
+    if any(isinstance(a, sp.Basic) and a.has(sp.nan, sp.zoo) for a in args):
         return sp.nan
     try:
         return function(*args)
