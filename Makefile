@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: setup graphviz demo test bench clean
+.PHONY: setup graphviz demo test bench gallery clean
 
 setup: $(STAMP) graphviz
 
@@ -38,6 +38,10 @@ test: setup
 bench: setup
 	@$(BIN)/python -m pip install --quiet pytensor jax jaxlib || echo "note: pytensor/jax did not install; bench/run.py compares with SymPy only"
 	$(BIN)/python bench/run.py
+
+# make gallery: rebuild gallery/ from gallery/examples/*.toml (tests/test_gallery.py checks it is up to date).
+gallery: setup
+	$(BIN)/symgraph gallery build
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -17,6 +17,7 @@ from symgraph.themes import THEMES
 
 from .app import App
 from .compare import compare
+from .gallery import gallery
 from .params import params
 
 __all__ = ["app"]
@@ -173,3 +174,4 @@ def render(program, file, wrt, at, of, relu_at_zero, output, fmt, view, highligh
 
 app.add_command(params)
 app.add_command(compare)
+app.add_command(gallery)
