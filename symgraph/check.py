@@ -210,9 +210,12 @@ def _kinks(graph, values, n_points, conventions) -> list[str]:
     notes: list[dict[str, None]] = [{} for _ in range(n_points)]
     for node in sorted(values):
         for position, at, note in _breaks(graph, node, conventions):
-            side = np.sign(value_of(values, graph.operands(node)[position]) - at)
-            side = np.broadcast_to(side, (_ROWS * n_points,)).reshape(_ROWS, n_points)
-            for k in np.flatnonzero(np.any(side != side[0], axis=0) | np.any(side == 0, axis=0)):
+            # Near the break relative to how far the step moves the operand: this catches a crossing
+            # (relu(x) at 0) and a touch without crossing (sqrt(x²) at x ≈ 0) alike.
+            u = value_of(values, graph.operands(node)[position]) - at
+            u = np.broadcast_to(u, (_ROWS * n_points,)).reshape(_ROWS, n_points)
+            near = np.min(np.abs(u), axis=0) <= np.max(u, axis=0) - np.min(u, axis=0)
+            for k in np.flatnonzero(near):
                 notes[k][note] = None
     return [
         "; ".join(n) + ", so finite differences cannot confirm the derivative there" if n else "" for n in notes

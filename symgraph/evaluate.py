@@ -31,7 +31,7 @@ class Conventions:
 @functools.lru_cache(maxsize=4096)
 def constant_value(constant: sp.Expr) -> float:
     """The float of a folded constant; cached, since evalf is slow and the same few constants recur."""
-    value = float(sp.N(constant, 17))
+    value = ops.approximate(constant)
     if not np.isfinite(value):
         raise EvaluationError(f"the constant {constant} is too large for a floating-point number")
     return value

@@ -31,6 +31,7 @@ __all__ = [
     "get",
     "decompose",
     "op_of_function",
+    "approximate",
 ]
 
 Partials = Callable[[Sequence[sp.Expr], sp.Expr], tuple[sp.Expr, ...]]
@@ -326,6 +327,28 @@ def get(name: str) -> Op:
 def op_of_function(func: type) -> Op | None:
     """The entry of a SymPy head (sp.tanh, sigmoid, sp.Abs …), or None."""
     return _BY_HEAD.get(func)
+
+
+def approximate(constant: sp.Expr) -> float:
+    """The float value of a constant expression, op by op in NumPy: inf or nan when it does not fit.
+
+    SymPy's evalf works in arbitrary precision, so exp(exp(exp(exp(3)))) would run for ever;
+    floats overflow at once, which is the answer a limit needs.
+    """
+    if constant.is_Rational or constant.is_Float:
+        return float(constant)
+    if constant.is_NumberSymbol:
+        return float(constant.evalf(17))
+    if constant.has(sp.I, sp.zoo, sp.nan, sp.oo, -sp.oo):
+        return float("nan")
+    try:
+        op, args = decompose(constant)
+    except NotImplementedError:  # a head with no op (e.g. Max): small by construction here
+        return float(sp.N(constant, 17))
+    with np.errstate(all="ignore"):
+        values = [approximate(a) for a in args]
+        result = op.numpy(*values, at_zero=0.0) if op.takes_relu_convention else op.numpy(*values)
+    return float(result)
 
 
 def decompose(expr: sp.Expr) -> tuple[Op, tuple[sp.Expr, ...]]:

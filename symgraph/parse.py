@@ -9,10 +9,12 @@ checked while walking, before SymPy sees anything, so no input can hang the proc
 from __future__ import annotations
 
 import ast
+import math
 import unicodedata
 from dataclasses import dataclass
 from typing import Union
 
+import numpy as np
 import sympy as sp
 
 from . import ops
@@ -396,13 +398,13 @@ class _Walker:
         base, exponent = args
         if not isinstance(exponent, sp.Expr):
             return
-        magnitude = abs(float(exponent.evalf(15)))
+        magnitude = abs(ops.approximate(exponent))
         if magnitude > LIMITS.max_exponent:
             raise LimitError(
                 f"exponent {_number_text(exponent)} in '{shorten(self._token(node))}' is larger than {LIMITS.max_exponent}"
             )
-        if isinstance(base, sp.Expr) and exponent.is_positive and base.is_number:
-            digits = magnitude * float(sp.log(abs(base) + 1, 10).evalf(15))
+        if isinstance(base, sp.Expr) and ops.approximate(exponent) > 0 and base.is_number:
+            digits = magnitude * math.log10(abs(ops.approximate(base)) + 1)
             if digits > LIMITS.max_constant_digits:
                 raise LimitError(
                     f"constant '{shorten(self._token(node))}' would have about {digits:.3g} digits; "
@@ -411,11 +413,15 @@ class _Walker:
 
     def fold(self, op: str, args: tuple[sp.Expr, ...], node: ast.AST) -> sp.Expr:
         value = ops.get(op).build(*args)
-        approximate = sp.N(value, 15)
-        if value.has(sp.zoo, sp.oo, sp.nan, -sp.oo) or approximate.has(sp.zoo, sp.oo, sp.nan, -sp.oo):
+        if value.has(sp.zoo, sp.oo, sp.nan, -sp.oo):
             raise self.error("this constant is undefined (division by zero or log(0))", node)
-        if not approximate.is_number or sp.im(approximate) != 0:
+        if value.has(sp.I):
             raise self.error("this constant is not a real number", node)
+        approximate = ops.approximate(value)
+        if np.isinf(approximate):
+            raise self.error("this constant is too large for a floating-point number", node)
+        if np.isnan(approximate):
+            raise self.error("this constant is undefined or not a real number", node)
         return value
 
 
@@ -425,4 +431,4 @@ def describe_node(node: ast.AST) -> str:
 
 def _number_text(value: sp.Expr) -> str:
     text = str(value)
-    return text if len(text) <= 20 else f"{float(value.evalf(15)):.3g}"
+    return text if len(text) <= 20 else f"{ops.approximate(value):.3g}"
