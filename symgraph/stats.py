@@ -64,7 +64,7 @@ class Stats:
         if largest is not None:
             tree = self.tree_size[largest]
             which = f"∂/∂{pretty_name(largest)}" + (f", the largest of {len(self.tree_size)}" if len(self.tree_size) > 1 else "")
-            lines.append(f"  gradient as tree  {_count(tree)} nodes ({which}; {tree / max(self.gradient_dag, 1):.3g}× the DAG)")
+            lines.append(f"  gradient as tree  {_count(tree)} nodes ({which}; {_ratio(tree / max(self.gradient_dag, 1))}× the DAG)")
         stages = " · ".join(f"{stage} {_seconds(self.timings[stage])}" for stage in STAGES if stage in self.timings)
         lines.append(f"  time              {stages}")
         return "\n".join(lines)
@@ -91,6 +91,10 @@ def stats(derivation: Derivation) -> Stats:
 def _count(n: int) -> str:
     """Exact with thousands separators up to 10¹², then as a power of ten (trees reach 10⁷⁹)."""
     return f"{n:,}" if n < 10**12 else f"{n / 10 ** (len(str(n)) - 1):.1f}e{len(str(n)) - 1}"
+
+
+def _ratio(r: float) -> str:
+    return f"{r:,.0f}" if r >= 100 else f"{r:.3g}"
 
 
 def _seconds(t: float) -> str:
