@@ -84,6 +84,7 @@ class Derivation:
         with _timed(self.timings, "evaluate"):
             self.values = self._evaluate() if self.complete else None
         self._writer = Writer(conventions.relu_at_zero, self.value)
+        self._tree_sizes: dict[str, int] = {}
 
     # --- numbers ----------------------------------------------------------------------------------
     def _targets(self) -> list[Operand]:
@@ -166,7 +167,10 @@ class Derivation:
         }
 
     def tree_size(self, name: str) -> int:
-        return expand.tree_size(self.graph, self.gradients.of(self.wrt[name]))
+        """Nodes of ∂output/∂name written out as one tree; counted once (the steps and JSON both ask)."""
+        if name not in self._tree_sizes:
+            self._tree_sizes[name] = expand.tree_size(self.graph, self.gradients.of(self.wrt[name]))
+        return self._tree_sizes[name]
 
     @property
     def output_name(self) -> str:
