@@ -20,35 +20,80 @@ import sympy as sp
 from . import expand, ops
 from .backward import Gradients, backward
 from .check import CheckReport, check, merge, sample_points
-from .errors import EvaluationError, InputError
+from .errors import EvaluationError, InputError, ShapeError, shorten
 from .evaluate import Conventions, evaluate, first_invalid, value_of
 from .explain import Step, Writer, count_paths, local_steps, partial_symbol, path_steps, result_steps
 from .graph import Graph, Operand, build, is_node
 from .parse import Program, from_sympy, parse
-from .printing import number, pretty_name, unicode
+from .printing import pretty_name, unicode, value_text
+from .tensor_check import check_tensor, random_point
+from .tensor_explain import backprop_steps
+from .tensor_graph import TensorGraph
+from .tensor_ops import shape_text
 
 __all__ = ["derive", "Derivation", "parse_value", "RELU_CONVENTIONS"]
 
 RELU_CONVENTIONS = (0.0, 0.5, 1.0)
 
 
-def parse_value(name: str, text: Any) -> float:
-    """A value given with --at: a number, or JSON text of a number."""
+#: A tensor value given with --at may have at most this many entries.
+MAX_VALUE_ENTRIES = 100_000
+
+
+def parse_value(name: str, text: Any) -> float | np.ndarray:
+    """A value given with --at: a number, or JSON text of a number or of nested lists (a tensor)."""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         value = float(text)
+    elif isinstance(text, (list, tuple, np.ndarray)):
+        return _tensor_value(name, text, text)
     else:
+        if len(str(text)) > 20 * MAX_VALUE_ENTRIES:
+            raise InputError(f"--at {name}: the value is too long")
         try:
             value = json.loads(str(text))
-        except ValueError:
-            raise InputError(f"--at {name}={text}: not a number (write e.g. {name}=0.5)") from None
+        except (ValueError, RecursionError):
+            raise InputError(f"--at {name}={shorten(str(text))}: not a number or JSON list (write e.g. {name}=0.5 or {name}='[1, 2]')") from None
         if isinstance(value, list):
-            raise InputError(f"--at {name}: tensor values need tensor programs, which are not supported yet")
+            return _tensor_value(name, value, text)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise InputError(f"--at {name}={text}: not a number (write e.g. {name}=0.5)")
+            raise InputError(f"--at {name}={shorten(str(text))}: not a number (write e.g. {name}=0.5)")
         value = float(value)
     if not math.isfinite(value):
         raise InputError(f"--at {name}={text}: the value must be finite")
     return value
+
+
+def _tensor_value(name: str, value: Any, text: Any) -> np.ndarray:
+    """Nested lists of numbers, rectangular, finite, with at most 4 axes."""
+    if isinstance(value, np.ndarray) and value.dtype.kind in "iuf":
+        array = value.astype(float)
+    else:
+        if not _rectangular(value):
+            raise InputError(f"--at {name}: the lists must be nested evenly and hold numbers, e.g. [[0, -1], [2, 0]]")
+        array = np.array(value, dtype=float)
+    if array.size == 0:
+        raise InputError(f"--at {name}: the value is empty")
+    if array.ndim > 4:
+        raise InputError(f"--at {name}: tensors have at most 4 axes, this value has {array.ndim}")
+    if array.size > MAX_VALUE_ENTRIES:
+        raise InputError(f"--at {name}: {array.size:,} entries; the limit is {MAX_VALUE_ENTRIES:,}")
+    if not np.all(np.isfinite(array)):
+        raise InputError(f"--at {name}: every entry must be finite")
+    return array
+
+
+def _rectangular(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, bool) or depth > 4:
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    if not isinstance(value, (list, tuple)) or not value:
+        return False
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        return True
+    if not all(isinstance(v, (list, tuple)) for v in value) or len({len(v) for v in value}) != 1:
+        return False
+    return all(_rectangular(v, depth + 1) for v in value)
 
 
 class Derivation:
@@ -83,7 +128,7 @@ class Derivation:
                     self.second[name] = backward(graph, self.gradients.of(self.wrt[name]), list(self.wrt.values()))
         with _timed(self.timings, "evaluate"):
             self.values = self._evaluate() if self.complete else None
-        self._writer = Writer(conventions.relu_at_zero, self.value)
+        self._writer = Writer(conventions.relu_at_zero, self.value, graph.expr_shape if self.is_tensor else None)
         self._tree_sizes: dict[str, int] = {}
 
     # --- numbers ----------------------------------------------------------------------------------
@@ -106,9 +151,9 @@ class Derivation:
         data = graph[node]
         op = ops.get(data["op"])
         operands = [o for o in data["operands"] if is_node(o) and graph[o]["op"] is not None]
-        at = ", ".join(f"{unicode(graph.symbol(o))} = {number(values[o])}" for o in operands)
+        at = ", ".join(f"{unicode(graph.symbol(o))} = {value_text(values[o])}" for o in operands)
         why = f": {op.domain}" if op.domain else ""
-        point = ", ".join(f"{pretty_name(n)} = {number(v)}" for n, v in self.at.items())
+        point = ", ".join(f"{pretty_name(n)} = {value_text(v)}" for n, v in self.at.items())
         where = f"{point} ({at})" if at else point
         if data["kind"] != "gradient":
             return f"{pretty_name(data['name'])} = {unicode(graph.expr(node), relu)} is undefined at {where}{why}"
@@ -125,10 +170,23 @@ class Derivation:
         """Every input has a value: numbers are shown everywhere and the check runs at that point."""
         return bool(self.inputs) and set(self.at) == set(self.inputs)
 
-    def value(self, operand: Operand) -> float | None:
+    @property
+    def is_tensor(self) -> bool:
+        return isinstance(self.graph, TensorGraph)
+
+    def value(self, operand: Operand) -> float | np.ndarray | None:
+        """A node's (or constant's) value: a float, or an array in a tensor program; None without values."""
         if self.values is None:
             return None
-        return float(value_of(self.values, operand))
+        value = value_of(self.values, operand)
+        return float(value) if np.ndim(value) == 0 else np.asarray(value)
+
+    def gradient_value(self, name: str) -> float | np.ndarray | None:
+        """∂output/∂name at the point, shaped like the input (zeros where the output does not depend on it)."""
+        value = self.value(self.gradients.of(self.wrt[name]))
+        if value is None or not self.is_tensor:
+            return value
+        return np.broadcast_to(value, self.graph.shape(self.wrt[name])).copy()
 
     # --- forms --------------------------------------------------------------------------------------
     @cached_property
@@ -191,14 +249,17 @@ class Derivation:
     # --- explanation --------------------------------------------------------------------------------
     @cached_property
     def steps(self) -> list[Step]:
-        steps = local_steps(self.graph, self.gradients, self._writer)
-        steps += path_steps(self.graph, self.gradients, self.wrt, self.total, self._writer)
+        if self.is_tensor:
+            steps = backprop_steps(self.graph, self.gradients, self._writer)
+        else:
+            steps = local_steps(self.graph, self.gradients, self._writer)
+            steps += path_steps(self.graph, self.gradients, self.wrt, self.total, self._writer)
         lhs = {name: partial_symbol(self.output_name, name, self.total) for name in self.wrt}
         forms, values = {}, {}
         for name, node in self.wrt.items():
             both = [self.in_terms_of_intermediates[name], self.gradient[name]]
             forms[name] = list(dict.fromkeys(f for f in both if f is not None)) or [self._too_large(name)]
-            values[name] = self.value(self.gradients.of(node))
+            values[name] = self.gradient_value(name)
         steps += result_steps(lhs, forms, values, self._writer)
         if self.hessian is not None:
             for i, row in self.hessian.items():
@@ -223,6 +284,10 @@ class Derivation:
 
     def _run_check(self) -> CheckReport:
         derivatives = {name: self.gradients.of(node) for name, node in self.wrt.items()}
+        if self.is_tensor:
+            targets = [self.output, *derivatives.values()]
+            point = self.at if self.complete else random_point(self.graph, self.inputs, self.at, targets)
+            return check_tensor(self.graph, self.output, derivatives, self.inputs, point, self.conventions)
         checks = [(self.output, derivatives)]
         for i, gradients in self.second.items():
             checks.append((self.gradients.of(self.wrt[i]), {j: gradients.of(n) for j, n in self.wrt.items()}))
@@ -319,26 +384,54 @@ def derive(
     timings: dict[str, float] = {}
     with _timed(timings, "parse"):
         parsed = parse(program) if isinstance(program, str) else from_sympy(program)
-    with _timed(timings, "build"):
-        graph, output = build(parsed, of)
-    if not is_node(output):
-        raise InputError(f"the output{' ' + of if of else ''} is a constant; there is nothing to differentiate")
-    if graph[output]["op"] is None:
-        raise InputError(f"the output is just the input {graph.label(output)}; there is nothing to differentiate")
     if order not in (1, 2):
         raise InputError(f"--order {order}: use 1 (gradient) or 2 (second derivatives)")
     if float(relu_at_zero) not in RELU_CONVENTIONS:
         raise InputError(f"--relu-at-zero {relu_at_zero}: use 0, 0.5 or 1")
-    wrt_names = [wrt] if isinstance(wrt, str) else list(wrt or parsed.inputs)
-    for name in wrt_names:
-        if name not in parsed.inputs:
-            hint = "it is an intermediate; " if name in graph.names else ""
-            raise InputError(f"--wrt {name}: {hint}not an input of the program; inputs: {', '.join(parsed.inputs)}")
     values = {}
     for name, text in (at or {}).items():
         if name not in parsed.inputs:
             raise InputError(f"--at {name}: not an input of the program; inputs: {', '.join(parsed.inputs)}")
         values[name] = parse_value(name, text)
+    tensor = parsed.uses_tensor_ops or any(np.ndim(v) for v in values.values())
+    with _timed(timings, "build"):
+        graph, output = build(parsed, of, TensorGraph(_shapes(parsed, values)) if tensor else None)
+    if not is_node(output):
+        raise InputError(f"the output{' ' + of if of else ''} is a constant; there is nothing to differentiate")
+    if graph[output]["op"] is None:
+        raise InputError(f"the output is just the input {graph.label(output)}; there is nothing to differentiate")
+    if tensor:
+        _check_tensor_output(graph, output, order)
+    wrt_names = [wrt] if isinstance(wrt, str) else list(wrt or parsed.inputs)
+    for name in wrt_names:
+        if name not in parsed.inputs:
+            hint = "it is an intermediate; " if name in graph.names else ""
+            raise InputError(f"--wrt {name}: {hint}not an input of the program; inputs: {', '.join(parsed.inputs)}")
     return Derivation(
         parsed, graph, output, list(dict.fromkeys(wrt_names)), values, order, Conventions(float(relu_at_zero)), timings
     )
+
+
+def _shapes(program: Program, values: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
+    """Each input's shape: declared, or that of its value; a declaration and a value must agree."""
+    shapes = dict(program.declarations)
+    for name, value in values.items():
+        shape = np.shape(value)
+        if name in shapes and shapes[name] != shape:
+            raise ShapeError(
+                f"--at {name}: the value has shape {shape_text(shape)} but {name} is declared {shape_text(shapes[name])}"
+            )
+        shapes[name] = shape
+    return shapes
+
+
+def _check_tensor_output(graph: TensorGraph, output: int, order: int) -> None:
+    shape = graph.shape(output)
+    if shape:
+        name = graph.label(output)
+        raise ShapeError(
+            f"the output {name} has shape {shape_text(shape)}; a gradient needs a scalar output, "
+            f"e.g. L = sum({name}), L = {name}[0] or a loss such as mse({name}, t)"
+        )
+    if order == 2:
+        raise InputError("--order 2 is for scalar programs; tensor programs give the gradient")

@@ -17,6 +17,7 @@ from typing import Callable
 import sympy as sp
 
 from . import ops
+from .errors import InputError
 from .graph import Graph, Operand, is_node
 
 __all__ = ["Gradients", "backward"]
@@ -32,6 +33,9 @@ class Gradients:
     local: dict[tuple[int, int], sp.Expr] = field(default_factory=dict)
     #: (v, u) → the node (or constant) holding ∂v/∂u in the graph.
     local_node: dict[tuple[int, int], Operand] = field(default_factory=dict)
+    #: (v, u) → ∂L/∂u's term from a tensor op v, its vector-Jacobian product in v's symbols, where
+    #: `adjoint_symbol` stands for ∂L/∂v (tensor ops have no local partial to show, only this rule).
+    vjp: dict[tuple[int, int], sp.Expr] = field(default_factory=dict)
     #: nodes in the sweep, in the order their adjoints were completed (reverse topological).
     order: list[int] = field(default_factory=list)
 
@@ -57,6 +61,14 @@ def backward(graph: Graph, output: Operand, wrt: list[int]) -> Gradients:
         adjoint = graph.operand_expr(gradients.adjoint[v])
         if adjoint == 0:
             continue
+        op = ops.get(graph[v]["op"])
+        if op.is_tensor:
+            for u in graph.dag.predecessors(v):
+                if u in relevant:
+                    rule = _vjp(graph, v, u, ADJOINT)
+                    gradients.vjp[(v, u)] = rule
+                    terms[u].append(graph.fit(rule.xreplace({ADJOINT: adjoint}), u))
+            continue
         partial = _partials(graph, v)
         for u in graph.dag.predecessors(v):
             if u not in relevant:
@@ -65,8 +77,26 @@ def backward(graph: Graph, output: Operand, wrt: list[int]) -> Gradients:
             local_node = graph.add_expr(local)
             gradients.local[(v, u)] = local
             gradients.local_node[(v, u)] = local_node
-            terms[u].append(_product(adjoint, graph.operand_expr(local_node)))
+            terms[u].append(graph.fit(_product(adjoint, graph.operand_expr(local_node)), u))
     return gradients
+
+
+#: Stands for ∂L/∂v in a vector-Jacobian rule until the adjoint's own symbol is put in.
+ADJOINT = sp.Symbol("_adjoint")
+
+
+def _vjp(graph: Graph, v: int, u: int, adjoint: sp.Expr) -> sp.Expr:
+    """∂L/∂u's term through the tensor op v: the op's rule, summed over the positions where v reads u."""
+    op = ops.get(graph[v]["op"])
+    if op.vjp is None:
+        raise InputError(
+            f"{op.name} is not differentiable: {graph.label(v)} = {op.name}(…) lies between the inputs and the output"
+        )
+    operands, params = op.split(graph.operands(v))
+    shapes = [graph.shape(o) for o in operands]
+    args = [graph.operand_expr(o) for o in operands]
+    positions = graph.dag.edges[u, v]["positions"]
+    return _sum([op.vjp(shapes, args, params, graph.symbol(v), adjoint, p) for p in positions])
 
 
 def _sum(terms: list[sp.Expr]) -> sp.Expr:

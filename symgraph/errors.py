@@ -7,6 +7,7 @@ __all__ = [
     "InputError",
     "ParseError",
     "LimitError",
+    "ShapeError",
     "EvaluationError",
     "GraphvizMissing",
     "CheckFailed",
@@ -39,6 +40,10 @@ class ParseError(InputError):
 
 class LimitError(InputError):
     """The input is legal but larger than a documented limit allows."""
+
+
+class ShapeError(InputError):
+    """Tensor shapes that do not fit an operation; found before anything is evaluated."""
 
 
 class EvaluationError(InputError):

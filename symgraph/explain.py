@@ -15,7 +15,7 @@ import sympy as sp
 
 from .backward import Gradients
 from .graph import Graph, Operand, is_node
-from .printing import latex, number, number_latex, pretty_name, unicode
+from .printing import ShapeOf, latex, number, number_latex, pretty_name, unicode, value_latex, value_text
 
 __all__ = ["Step", "Writer", "MAX_PATHS", "MAX_PATH_EDGES", "MAX_LOCAL_STEPS", "chain", "local_steps", "path_steps", "result_steps", "count_paths", "paths", "partial_symbol"]
 
@@ -54,18 +54,29 @@ def partial_symbol(of: str, by: str, total: bool = False) -> tuple[str, str]:
 
 
 class Writer:
-    """Shared formatting: expressions in Unicode and LaTeX, with an optional value appended."""
+    """Shared formatting: expressions in Unicode and LaTeX, with an optional value appended.
 
-    def __init__(self, relu_at_zero: float, value_of: Callable[[Operand], float | None]):
+    `shapes` gives the shape of an expression in a tensor program, so that products of tensors
+    print as ⊙; it is None for scalar programs.
+    """
+
+    def __init__(self, relu_at_zero: float, value_of: Callable[[Operand], object], shapes: ShapeOf | None = None):
         self.relu_at_zero = relu_at_zero
         self.value_of = value_of
+        self.shapes = shapes
 
-    def forms(self, exprs: list[sp.Expr], value: float | None) -> tuple[str, str]:
-        text = " = ".join(unicode(e, self.relu_at_zero) for e in exprs)
-        tex = " = ".join(latex(e, self.relu_at_zero) for e in exprs)
+    def text(self, expr: sp.Expr) -> str:
+        return unicode(expr, self.relu_at_zero, self.shapes)
+
+    def latex(self, expr: sp.Expr) -> str:
+        return latex(expr, self.relu_at_zero, self.shapes)
+
+    def forms(self, exprs: list[sp.Expr], value) -> tuple[str, str]:
+        text = " = ".join(self.text(e) for e in exprs)
+        tex = " = ".join(self.latex(e) for e in exprs)
         if value is not None and not all(e.is_number for e in exprs):
-            text += f" = {number(value)}"
-            tex += f" = {number_latex(value)}"
+            text += f" = {value_text(value)}"
+            tex += f" = {value_latex(value)}"
         return text, tex
 
 

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import sympy as sp
 
 from . import ops
-from .printing import latex, number, number_latex, pretty_name, source, unicode
+from .printing import latex, pretty_name, source, value_latex, value_text
+from .tensor_ops import shape_text
 
 if TYPE_CHECKING:
     from .api import Derivation
@@ -22,8 +23,10 @@ __all__ = ["to_text", "to_markdown", "to_latex", "to_json", "to_dict", "FORMATS"
 FORMATS = ("text", "markdown", "latex", "json")
 
 
-def _op_word(op_name: str | None) -> str:
-    return "input" if op_name is None else ops.get(op_name).rule.removesuffix(" rule")
+def _op_word(d: "Derivation", node: int) -> str:
+    op_name = d.graph[node]["op"]
+    word = "input" if op_name is None else ops.get(op_name).rule.removesuffix(" rule")
+    return f"{word}, {shape_text(d.graph.shape(node))}" if d.is_tensor else word
 
 
 #: Text, Markdown and LaTeX list this many graph nodes, then count the rest (JSON lists all).
@@ -32,14 +35,12 @@ MAX_LISTED_NODES = 60
 
 def _forward_rows(d: "Derivation"):
     """(names, definition in Unicode, LaTeX, op word, value) for the first MAX_LISTED_NODES forward nodes."""
-    graph = d.graph
+    graph, writer = d.graph, d._writer
     for node in itertools.islice(graph.nodes("forward"), MAX_LISTED_NODES):
         data = graph[node]
         names = (data["name"], *data["aliases"])
         expr = graph.expr(node)
-        yield names, unicode(expr, d.conventions.relu_at_zero), latex(expr, d.conventions.relu_at_zero), _op_word(
-            data["op"]
-        ), d.value(node)
+        yield names, writer.text(expr), writer.latex(expr), _op_word(d, node), d.value(node)
 
 
 def _more_nodes(d: "Derivation") -> list[str]:
@@ -48,11 +49,16 @@ def _more_nodes(d: "Derivation") -> list[str]:
 
 
 def _header(d: "Derivation") -> str:
-    inputs = ", ".join(
-        pretty_name(n) + (f" = {number(d.at[n])}" if n in d.at else "") for n in d.inputs
-    ) or "none"
+    inputs = ", ".join(_input_text(d, n) for n in d.inputs) or "none"
     noun = "input" if len(d.inputs) == 1 else "inputs"
     return f"{noun} {inputs} → output {pretty_name(d.output_name)}"
+
+
+def _input_text(d: "Derivation", name: str) -> str:
+    text = pretty_name(name)
+    if d.is_tensor and d.graph.shape(d.inputs[name]):
+        text += f" ({shape_text(d.graph.shape(d.inputs[name]))})"
+    return text + (f" = {value_text(d.at[name])}" if name in d.at else "")
 
 
 def _chain_title(d: "Derivation") -> str:
@@ -65,9 +71,12 @@ def _chain_title(d: "Derivation") -> str:
 
 def _sections(d: "Derivation"):
     """(title, steps) in reading order."""
-    by_kind = {"local": [], "path": [], "result": []}
+    by_kind = {"local": [], "path": [], "result": [], "backprop": []}
     for step in d.steps:
         by_kind[step.kind].append(step)
+    if d.is_tensor:
+        return [("Backpropagation, from the output (matrix notation; ⊙ is the elementwise product)", by_kind["backprop"]),
+                ("Result", by_kind["result"])]
     return [
         ("Local derivatives", by_kind["local"]),
         (_chain_title(d), by_kind["path"]),
@@ -79,7 +88,7 @@ def to_text(d: "Derivation", include_check: bool = True) -> str:
     lines = [f"Graph  ({_header(d)})"]
     rows = []
     for names, expr, _, word, value in _forward_rows(d):
-        shown = f"{_pretty(names)} = {expr}" + (f" = {number(value)}" if value is not None else "")
+        shown = f"{_pretty(names)} = {expr}" + (f" = {value_text(value)}" if value is not None else "")
         rows.append((shown, word))
     width = max((len(shown) for shown, _ in rows), default=0)
     lines += [f"  {shown:<{width}}    {word}" for shown, word in rows]
@@ -102,7 +111,7 @@ def to_text(d: "Derivation", include_check: bool = True) -> str:
 def to_markdown(d: "Derivation", include_check: bool = True) -> str:
     lines = [f"**Graph** ({_header(d)})", "", "| node | definition | op | value |", "|---|---|---|---|"]
     for names, _, tex, word, value in _forward_rows(d):
-        lines.append(f"| {_pretty(names)} | ${tex}$ | {word} | {number(value) if value is not None else ''} |")
+        lines.append(f"| {_pretty(names)} | ${tex}$ | {word} | {value_text(value) if value is not None else ''} |")
     lines += [f"| {note} | | | |" for note in _more_nodes(d)]
     for title, steps in _sections(d):
         lines += ["", f"**{title}**", ""]
@@ -122,7 +131,7 @@ def _markdown_step(step) -> str:
 def to_latex(d: "Derivation", include_check: bool = True) -> str:
     lines = [r"\begin{align*}"]
     for names, _, tex, _, value in _forward_rows(d):
-        tail = f" = {number_latex(value)}" if value is not None else ""
+        tail = f" = {value_latex(value)}" if value is not None else ""
         lines.append(rf"  {', '.join(sp.latex(sp.Symbol(n)) for n in names)} &= {tex}{tail} \\")
     for _, steps in _sections(d):
         for step in steps:
@@ -154,19 +163,23 @@ def to_dict(d: "Derivation", include_check: bool = True) -> dict:
                 "op": data["op"] or "input",
                 "expr": source(graph.expr(node)),
                 "args": [graph.label(o) if isinstance(o, int) else source(o) for o in data["operands"]],
-                "value": d.value(node),
+                "value": _json_value(d.value(node)),
             }
         )
+        if d.is_tensor:
+            nodes[-1]["shape"] = list(graph.shape(node))
     gradient = {}
     for name, node in d.wrt.items():
         expr, mid = d.gradient[name], d.in_terms_of_intermediates[name]
         gradient[name] = {
             "expr": source(expr) if expr is not None else None,
             "in_terms_of_intermediates": source(mid) if mid is not None else None,
-            "latex": latex(expr, d.conventions.relu_at_zero) if expr is not None else None,
-            "value": d.value(d.gradients.of(node)),
+            "latex": d._writer.latex(expr) if expr is not None else None,
+            "value": _json_value(d.gradient_value(name)),
             "tree_size": d.tree_size(name),
         }
+        if d.is_tensor:
+            gradient[name]["shape"] = list(graph.shape(node))
     hessian = None
     if d.hessian is not None:
         hessian = {
@@ -203,6 +216,11 @@ def to_dict(d: "Derivation", include_check: bool = True) -> dict:
             "reasons": report.reasons,
         }
     return result
+
+
+def _json_value(value):
+    """A float, nested lists for a tensor, or None."""
+    return value.tolist() if hasattr(value, "tolist") else value
 
 
 def to_json(d: "Derivation", include_check: bool = True) -> str:

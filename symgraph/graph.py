@@ -14,7 +14,7 @@ import networkx as nx
 import sympy as sp
 
 from . import ops
-from .errors import InputError
+from .errors import InputError, ShapeError
 from .parse import Apply, Program, Ref, Term
 
 __all__ = ["Graph", "Operand", "build", "is_node"]
@@ -122,6 +122,10 @@ class Graph:
             if not kinds or self.dag.nodes[node]["kind"] in kinds:
                 yield node
 
+    def fit(self, term: sp.Expr, node: int) -> sp.Expr:
+        """A backward term for `node`, as it is; a tensor graph sums a term broadcast over its operand."""
+        return term
+
     def operands(self, node: int) -> tuple[Operand, ...]:
         return self.dag.nodes[node]["operands"]
 
@@ -199,14 +203,20 @@ def _letters(taken: set[str]) -> Iterator[str]:
         index += 1
 
 
-def build(program: Program, output: str | None = None) -> tuple[Graph, Operand]:
-    """The forward graph of a program and the node of its output (the last assignment, or `output`)."""
-    graph = Graph()
+def build(program: Program, output: str | None = None, graph: Graph | None = None) -> tuple[Graph, Operand]:
+    """The forward graph of a program and the node of its output (the last assignment, or `output`).
+
+    `graph` is an empty graph to build into (a TensorGraph for tensor programs).
+    """
+    graph = Graph() if graph is None else graph
     for name in program.inputs:
         graph.add_input(name)
     last: Operand | None = None
     for assignment in program.assignments:
-        operand = graph.add_term(assignment.term)
+        try:
+            operand = graph.add_term(assignment.term)
+        except ShapeError as error:
+            raise ShapeError(f"{assignment.name or 'the output'}: {error}") from None
         if assignment.name is not None:
             if is_node(operand):
                 graph.name_node(operand, assignment.name)

@@ -34,6 +34,9 @@ __all__ = [
     "approximate",
 ]
 
+#: The default of a tensor op's parameter that must be given (cross_entropy's target class).
+REQUIRED = -1
+
 Partials = Callable[[Sequence[sp.Expr], sp.Expr], tuple[sp.Expr, ...]]
 
 
@@ -57,6 +60,26 @@ class Op:
     is_function: bool = False  # called by name in programs, e.g. tanh(x)
     #: operands → the position whose value 0 is a pole or a domain edge (1/v, log u, √u), or None
     pole: Callable[[Sequence], int | None] | None = None
+    #: Tensor ops only (symgraph.tensor_ops): operand shapes and integer parameters → output shape.
+    shape: Callable[[Sequence[tuple], Sequence[int]], tuple] | None = None
+    #: Tensor ops only: (operand shapes, operands, parameters, output, its adjoint, position) → the
+    #: vector-Jacobian product ∂L/∂operand as a SymPy expression over those symbols.
+    vjp: Callable[..., sp.Expr] | None = None
+    #: Tensor ops only: keyword parameters with their defaults (None: omitted), stored after the operands.
+    #: ("*", None) takes any number of integers (the dimensions of ones(3, 2)).
+    keywords: tuple[tuple[str, int | None], ...] = ()
+    #: Tensor ops only: (operand arrays of scalar terms, parameters) → the output's array of scalar terms,
+    #: the op written component by component; the scalar engine differentiates it to verify `vjp`.
+    components: Callable[..., np.ndarray] | None = None
+
+    @property
+    def is_tensor(self) -> bool:
+        return self.shape is not None
+
+    def split(self, operands: Sequence) -> tuple[tuple, list[int]]:
+        """A tensor op's operands and its integer parameters (stored after them)."""
+        count = len(operands) if self.arity == -1 else self.arity
+        return tuple(operands[:count]), [int(p) for p in operands[count:]]
 
     def partial(self, args: Sequence[sp.Expr], out: sp.Expr, position: int) -> sp.Expr:
         return self.partials(args, out)[position]
@@ -300,6 +323,10 @@ _ENTRIES = [
            kink=0.0, kink_note="sign jumps at 0"),
 ]
 
+from .tensor_ops import TENSOR_ENTRIES  # noqa: E402  (they are Op entries too, built from the class above)
+
+_ENTRIES += TENSOR_ENTRIES
+
 OPS: dict[str, Op] = {op.name: op for op in _ENTRIES}
 
 #: Functions a program may call, by name, with their number of arguments.
@@ -336,7 +363,7 @@ def approximate(constant: sp.Expr) -> float:
     with np.errstate(all="ignore"):
         values = [approximate(a) for a in args]
         result = op.numpy(*values, at_zero=0.0) if op.takes_relu_convention else op.numpy(*values)
-    return float(result)
+    return float(result) if np.ndim(result) == 0 else result  # a tensor constant, e.g. onehot(3, 1)
 
 
 def decompose(expr: sp.Expr) -> tuple[Op, tuple[sp.Expr, ...]]:

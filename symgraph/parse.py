@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Union
 
 import numpy as np
@@ -68,28 +69,45 @@ class Assignment:
 
 @dataclass(frozen=True)
 class Program:
-    """Ordered named assignments; `inputs` in order of first use."""
+    """Ordered named assignments; `inputs` in order of first use; declared shapes (`W: 3x2`) by name."""
 
     assignments: tuple[Assignment, ...]
     inputs: tuple[str, ...]
     source: str
+    declarations: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(a.name for a in self.assignments if a.name is not None)
 
+    @property
+    def uses_tensor_ops(self) -> bool:
+        """Declares a tensor or applies a tensor op (@, .T, indexing, sum …): a tensor program."""
+        if any(self.declarations.values()):
+            return True
+        stack = [a.term for a in self.assignments]
+        while stack:
+            term = stack.pop()
+            if isinstance(term, Apply):
+                if ops.get(term.op).is_tensor:
+                    return True
+                stack.extend(term.args)
+        return False
 
-_BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
-_OPERATOR_WORDS = {ast.BitXor: "'^'", ast.MatMult: "'@'", ast.FloorDiv: "'//'", ast.Mod: "'%'", ast.BitAnd: "'&'",
+
+_BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul"}
+_OPERATOR_WORDS = {ast.BitXor: "'^'", ast.FloorDiv: "'//'", ast.Mod: "'%'", ast.BitAnd: "'&'",
                    ast.BitOr: "'|'", ast.LShift: "'<<'", ast.RShift: "'>>'"}
 _OPERATOR_HINTS = {
     ast.BitXor: "for a power write x**2",
-    ast.MatMult: "'@' needs tensors, which scalar programs do not have",
     ast.FloorDiv: "write /",
 }
+#: A declaration `W: 3x2` is rewritten `W: 3*2` (same columns) so that Python's parser reads it.
+_DECLARATION = re.compile(r"^(\s*[^\W\d]\w*\s*:\s*)(\d+(?:\s*x\s*\d+)*)(\s*)$")
 _NODE_WORDS = {
     ast.Attribute: "attribute access",
     ast.Subscript: "indexing",
+    ast.Slice: "slicing",
     ast.Lambda: "lambda",
     ast.ListComp: "comprehension",
     ast.SetComp: "comprehension",
@@ -126,13 +144,25 @@ def parse_python(text: str, what: str, example: str) -> ast.Module:
         raise ParseError(f"empty {what}: write {example}")
     _check_characters(text)
     try:
-        return ast.parse(text, mode="exec")
+        return ast.parse(_readable_declarations(text), mode="exec")
     except SyntaxError as e:
         raise _syntax_error(e, text) from None
     except (RecursionError, MemoryError):
         raise LimitError(f"{what} nests too deeply for the parser; split it up") from None
     except ValueError as e:  # e.g. integer literals past Python's digit limit
         raise LimitError(f"{what} is too large: {e}") from None
+
+
+def _readable_declarations(text: str) -> str:
+    """`W: 3x2` → `W: 3*2` in every statement that is a declaration; nothing else changes."""
+    lines = []
+    for line in text.split("\n"):
+        pieces = []
+        for piece in line.split(";"):
+            match = _DECLARATION.match(piece)
+            pieces.append(match[1] + re.sub(r"x", "*", match[2]) + match[3] if match else piece)
+        lines.append(";".join(pieces))
+    return "\n".join(lines)
 
 
 def from_sympy(expr: sp.Expr) -> Program:
@@ -217,6 +247,8 @@ class _Walker:
         self.constants: dict[str, sp.Expr] = {}
         self.inputs: dict[str, None] = {}
         self.used_at: dict[str, ast.AST] = {}
+        self.declarations: dict[str, tuple[int, ...]] = {}
+        self.declared_at: dict[str, ast.AST] = {}
         self.text = text
 
     # --- reporting ---------------------------------------------------------------------------
@@ -251,12 +283,41 @@ class _Walker:
             elif isinstance(stmt, ast.Expr):
                 raise self.error("only the last line may be a bare expression", stmt, "name it with '='")
             elif isinstance(stmt, ast.AnnAssign):
-                raise self.error("declarations ('name: shape') need tensor support, which is not here yet", stmt)
+                self.declare(stmt)
             else:
                 raise self.error(f"{describe_node(stmt)} is not allowed in a program", stmt)
         if not assignments:
             raise ParseError("empty program: write an expression such as exp(x**2 + tanh(x))")
-        return Program(tuple(assignments), tuple(self.inputs), self.text)
+        for name, stmt in self.declared_at.items():
+            if name not in self.inputs:
+                what = "assigned" if name in self.defined else "never used"
+                raise self.error(f"'{name}' is declared but {what}; only inputs are declared", stmt)
+        return Program(tuple(assignments), tuple(self.inputs), self.text, dict(self.declarations))
+
+    def declare(self, stmt: ast.AnnAssign) -> None:
+        """`W: 3x2`, `x: 2` or `s: scalar`: the shape of an input."""
+        target = stmt.target
+        if not isinstance(target, ast.Name) or stmt.value is not None:
+            raise self.error("a declaration is 'name: shape', e.g. W: 3x2", stmt)
+        name = target.id
+        self.check_name(name, target)
+        if name in self.declarations:
+            raise self.error(f"'{name}' is declared twice", target)
+        self.declarations[name] = self.shape(stmt.annotation)
+        self.declared_at[name] = target
+
+    def shape(self, node: ast.AST) -> tuple[int, ...]:
+        if isinstance(node, ast.Name) and node.id == "scalar":
+            return ()
+        factors = self.chain(node, ast.Mult) if isinstance(node, ast.BinOp) else [node]
+        sizes = []
+        for factor in factors:
+            if not (isinstance(factor, ast.Constant) and type(factor.value) is int and 1 <= factor.value <= 100_000):
+                raise self.error("a shape is sizes joined by x, e.g. W: 3x2 (or 'scalar')", node)
+            sizes.append(factor.value)
+        if len(sizes) > 4:
+            raise self.error("tensors have at most 4 axes", node)
+        return tuple(sizes)
 
     def assign(self, stmt: ast.Assign) -> Assignment:
         if len(stmt.targets) != 1:
@@ -298,7 +359,28 @@ class _Walker:
             return self.name(node)
         if isinstance(node, ast.Constant):
             return self.constant(node)
-        raise self.error(f"{describe_node(node)} is not allowed", node)
+        if isinstance(node, ast.Attribute) and node.attr == "T":
+            return self.apply("transpose", (self.term(node.value, depth + 1),), node)
+        if isinstance(node, ast.Subscript):
+            return self.subscript(node, depth)
+        raise self.error(f"{describe_node(node)} is not allowed", node, _HINTS.get(type(node)))
+
+    def subscript(self, node: ast.Subscript, depth: int) -> Term:
+        """p[1], X[0, 2] (0-based) and x[2:5]: integers only."""
+        base = self.term(node.value, depth + 1)
+        if isinstance(node.slice, ast.Slice):
+            bounds = (node.slice.lower, node.slice.upper)
+            if node.slice.step is not None or None in bounds:
+                raise self.error("a slice is x[start:stop] with both bounds", node.slice)
+            return Apply("slice", (base, *(self.integer(b) for b in bounds)))
+        indices = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        return Apply("index", (base, *(self.integer(i) for i in indices)))
+
+    def integer(self, node: ast.AST) -> sp.Integer:
+        if isinstance(node, ast.Constant) and type(node.value) is int:
+            return sp.Integer(node.value)
+        hint = "indices count from 0; write x[0] for the first entry" if isinstance(node, ast.UnaryOp) else None
+        raise self.error("expected a non-negative integer", node, hint)
 
     def binop(self, node: ast.BinOp, depth: int) -> Term:
         kind = _BINARY.get(type(node.op))
@@ -332,6 +414,11 @@ class _Walker:
         if name not in ops.FUNCTIONS:
             known = ", ".join(sorted(ops.FUNCTIONS))
             raise self.error(f"unknown function '{name}'", node.func, f"known functions: {known}")
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                raise self.error("star arguments are not allowed", arg)
+        if ops.get(name).is_tensor:
+            return self.tensor_call(ops.get(name), node, depth)
         if node.keywords:
             raise self.error(f"{name} takes no keyword arguments", node.keywords[0].value)
         arity = ops.FUNCTIONS[name]
@@ -339,10 +426,41 @@ class _Walker:
             raise self.error(f"{name} takes one or more arguments, got none", node)
         if arity != -1 and len(node.args) != arity:
             raise self.error(f"{name} takes {arity} argument{'s' if arity != 1 else ''}, got {len(node.args)}", node)
-        for arg in node.args:
-            if isinstance(arg, ast.Starred):
-                raise self.error("star arguments are not allowed", arg)
         return self.apply(name, tuple(self.term(a, depth + 1) for a in node.args), node)
+
+    def tensor_call(self, op: ops.Op, node: ast.Call, depth: int) -> Term:
+        """Tensor operands first, then integer parameters, positional or by keyword (sum(X, axis=0))."""
+        name, args = op.name, list(node.args)
+        count = len(args) if op.arity == -1 else op.arity
+        if len(args) < max(count, 1):
+            raise self.error(f"{name} takes {max(count, 1)} tensor argument{'s' if count > 1 else ''}, got {len(args)}", node)
+        operands = tuple(self.term(a, depth + 1) for a in args[:count])
+        extra = args[count:]
+        if op.keywords == (("*", None),):
+            if node.keywords:
+                raise self.error(f"{name} takes integers, not keywords", node.keywords[0].value)
+            if not extra:
+                raise self.error(f"{name} needs at least one integer", node)
+            return Apply(name, (*operands, *(self.integer(a) for a in extra)))
+        known = [k for k, _ in op.keywords]
+        if len(extra) > len(known):
+            raise self.error(f"{name} takes at most {count + len(known)} arguments, got {len(args)}", node)
+        given = {k: self.integer(a) for k, a in zip(known, extra)}
+        for keyword in node.keywords:
+            if keyword.arg not in known or keyword.arg in given:
+                what = "is given twice" if keyword.arg in given else "is not a parameter"
+                hint = f"{name} takes {', '.join(known)}" if known else f"{name} takes no parameters"
+                raise self.error(f"{keyword.arg} {what} of {name}", keyword.value, hint)
+            given[keyword.arg] = self.integer(keyword.value)
+        params = []
+        for key, default in op.keywords:
+            value = given.get(key, None if default is None else sp.Integer(default))
+            if value == ops.REQUIRED:
+                raise self.error(f"{name} needs {key}", node, f"write {name}(…, {key}=…)")
+            if value is None:
+                break  # an omitted optional parameter (sum without an axis) ends the list
+            params.append(value)
+        return Apply(name, (*operands, *params))
 
     def name(self, node: ast.Name) -> Term:
         name = node.id
@@ -423,6 +541,11 @@ class _Walker:
         if np.isnan(approximate):
             raise self.error("this constant is undefined or not a real number", node)
         return value
+
+
+_HINTS = {
+    ast.Attribute: "the only attribute is .T (transpose)",
+}
 
 
 def describe_node(node: ast.AST) -> str:

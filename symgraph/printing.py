@@ -8,7 +8,9 @@ from the op registry, so a new op prints correctly everywhere at once.
 from __future__ import annotations
 
 import re
+from typing import Callable
 
+import numpy as np
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
@@ -16,7 +18,10 @@ from sympy.printing.str import StrPrinter
 
 from . import ops
 
-__all__ = ["unicode", "source", "latex", "number", "number_latex", "pretty_name"]
+__all__ = ["unicode", "source", "latex", "number", "number_latex", "value_text", "value_latex", "pretty_name", "MAX_SHOWN_ENTRIES"]
+
+#: A tensor with more entries than this is summarised (shape and range) instead of written out.
+MAX_SHOWN_ENTRIES = 36
 
 _SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -57,12 +62,43 @@ def number_latex(value) -> str:
     return mantissa + (rf" \cdot 10^{{{int(exponent)}}}" if exponent else "")
 
 
+def value_text(value) -> str:
+    """A number, or a small tensor as nested brackets [[0, −1], [2, 0]]; a large one as its shape and range."""
+    array = np.asarray(value, dtype=float)
+    if array.ndim == 0:
+        return number(array)
+    if array.size > MAX_SHOWN_ENTRIES:
+        shape = "×".join(map(str, array.shape))
+        return f"({shape} tensor, entries {number(array.min(), 4)} to {number(array.max(), 4)})"
+    return _nested(array, lambda x: number(x, 4))
+
+
+def _nested(array: np.ndarray, write) -> str:
+    if array.ndim == 0:
+        return write(array)
+    return "[" + ", ".join(_nested(a, write) for a in array) + "]"
+
+
+def value_latex(value) -> str:
+    """A number, or a vector (as a column) or matrix as a bmatrix."""
+    array = np.asarray(value, dtype=float)
+    if array.ndim == 0:
+        return number_latex(array)
+    if array.size > MAX_SHOWN_ENTRIES or array.ndim > 2:
+        shape = r" \times ".join(map(str, array.shape))
+        return rf"\text{{({shape} tensor)}}"
+    rows = array[:, None] if array.ndim == 1 else array
+    body = r" \\ ".join(" & ".join(number_latex(x) for x in row) for row in rows)
+    return rf"\begin{{bmatrix}} {body} \end{{bmatrix}}"
+
+
 class _UnicodePrinter(StrPrinter):
     printmethod = "_symgraph_unicode"
 
-    def __init__(self, relu_at_zero: float = 0.0):
+    def __init__(self, relu_at_zero: float = 0.0, shapes: "ShapeOf | None" = None):
         super().__init__({"order": None})
         self.relu_at_zero = relu_at_zero
+        self.shapes = shapes
 
     def _print_Symbol(self, expr):
         return pretty_name(expr.name)
@@ -130,6 +166,8 @@ class _UnicodePrinter(StrPrinter):
                 text = piece
             elif factors[i - 1].is_Number and _reads_as_juxtaposed(factor, piece):
                 text += piece
+            elif _is_tensor(self.shapes, factor) and _is_tensor(self.shapes, factors[i - 1]):
+                text += " ⊙ " + piece
             else:
                 text += "·" + piece
         return text
@@ -182,21 +220,38 @@ class _SourcePrinter(StrPrinter):
 
 
 class _LatexPrinter(LatexPrinter):
-    """SymPy's LaTeX printer, carrying the relu′(0) convention that step's _latex reads."""
+    """SymPy's LaTeX printer, carrying the relu′(0) convention that step's _latex reads, and ⊙ for tensors."""
 
-    def __init__(self, relu_at_zero: float = 0.0):
+    def __init__(self, relu_at_zero: float = 0.0, shapes: "ShapeOf | None" = None):
         super().__init__({"mul_symbol": None})
         self.relu_at_zero = relu_at_zero
+        self.shapes = shapes
+
+    def _print_Mul(self, expr):
+        factors = [f for f in sp.Mul.make_args(expr) if not (f.is_Pow and f.exp.is_negative)]
+        if sum(_is_tensor(self.shapes, f) for f in factors) < 2:
+            return super()._print_Mul(expr)
+        numerator, denominator = sp.fraction(expr)
+        top = r" \odot ".join(self.parenthesize(f, PRECEDENCE["Mul"]) for f in sp.Mul.make_args(numerator))
+        return top if denominator == 1 else rf"\frac{{{top}}}{{{self._print(denominator)}}}"
 
 
-def unicode(expr: sp.Expr, relu_at_zero: float = 0.0) -> str:
-    return _UnicodePrinter(relu_at_zero).doprint(sp.sympify(expr))
+#: The shape of an expression over tensor symbols (TensorGraph.expr_shape), for ⊙ between tensors.
+ShapeOf = Callable[[sp.Expr], tuple]
+
+
+def _is_tensor(shapes: ShapeOf | None, expr: sp.Expr) -> bool:
+    return shapes is not None and bool(shapes(expr))
+
+
+def unicode(expr: sp.Expr, relu_at_zero: float = 0.0, shapes: ShapeOf | None = None) -> str:
+    return _UnicodePrinter(relu_at_zero, shapes).doprint(sp.sympify(expr))
 
 
 def source(expr: sp.Expr) -> str:
     return _SourcePrinter({"order": None}).doprint(sp.sympify(expr))
 
 
-def latex(expr: sp.Expr, relu_at_zero: float = 0.0) -> str:
-    return _LatexPrinter(relu_at_zero).doprint(sp.sympify(expr))
+def latex(expr: sp.Expr, relu_at_zero: float = 0.0, shapes: ShapeOf | None = None) -> str:
+    return _LatexPrinter(relu_at_zero, shapes).doprint(sp.sympify(expr))
 

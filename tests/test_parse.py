@@ -56,7 +56,7 @@ def test_constants_fold_exactly():
         ("y = x; y = 2*x", "assigned twice", 8),
         ("y = x + 1; x = 2", "used at column 5 before it is assigned", 12),
         ("a = b = x", "chained assignment", 1),
-        ("x[0]", "indexing", 1),
+        ("x[-1]", "non-negative integer", 3),
         ("'text'", "str constant", 1),
         ("True + x", "bool constant", 1),
         ("exp + 1", "'exp' is a function", 1),

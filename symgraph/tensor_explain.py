@@ -1,0 +1,61 @@
+"""Backpropagation steps of a tensor program, in matrix notation, output first.
+
+Where a scalar program lists local partials and paths, a tensor program lists one equation per
+node: ∂L/∂u = Σ_v (v's vector-Jacobian rule applied to ∂L/∂v), e.g. ∂L/∂h = Wᵀ ∂L/∂z and
+∂L/∂z = ∂L/∂b ⊙ 1(z > 0). Elementwise ops contribute ∂L/∂v ⊙ (their local derivative), the
+same partial the scalar engine shows, so one op's rule reads the same in both.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from . import ops
+from .backward import ADJOINT, Gradients
+from .explain import MAX_LOCAL_STEPS, Step, Writer, partial_symbol
+from .printing import pretty_name
+from .tensor_graph import TensorGraph
+from .tensor_ops import HEADS, Adjoint
+
+__all__ = ["backprop_steps", "adjoint_symbol"]
+
+
+def adjoint_symbol(graph: TensorGraph, output: int, node: int) -> sp.Expr:
+    """∂L/∂v as a symbol (1 for the output itself), known to the graph with v's shape."""
+    if node == output:
+        return sp.Integer(1)
+    symbol = Adjoint(pretty_name(graph.label(output)), pretty_name(graph.label(node)))
+    graph.display_shapes[symbol] = graph.shape(node)
+    return symbol
+
+
+def term(graph: TensorGraph, gradients: Gradients, v: int, u: int) -> sp.Expr:
+    """v's contribution to ∂L/∂u, with ∂L/∂v as a symbol."""
+    adjoint = adjoint_symbol(graph, gradients.output, v)
+    if (v, u) in gradients.vjp:
+        return gradients.vjp[(v, u)].xreplace({ADJOINT: adjoint})
+    contribution = adjoint * gradients.local[(v, u)]
+    if graph.shape(v) and not graph.shape(u):
+        return HEADS["sum"](contribution)  # a scalar broadcast over a tensor
+    return contribution
+
+
+def backprop_steps(graph: TensorGraph, gradients: Gradients, writer: Writer) -> list[Step]:
+    """One equation per node of the sweep, nearest the output first, each with its value."""
+    steps = []
+    nodes = [u for u in gradients.order if u != gradients.output]
+    for u in nodes[:MAX_LOCAL_STEPS]:
+        contributions = [
+            term(graph, gradients, v, u)
+            for v in sorted(graph.dag.successors(u))
+            if (v, u) in gradients.local or (v, u) in gradients.vjp
+        ]
+        lhs, lhs_tex = partial_symbol(graph.label(gradients.output), graph.label(u))
+        rules = sorted({ops.get(graph[v]["op"]).rule for v in graph.dag.successors(u) if (v, u) in gradients.local or (v, u) in gradients.vjp})
+        rhs, rhs_tex = writer.forms([sp.Add(*contributions)], writer.value_of(gradients.of(u)))
+        steps.append(Step("backprop", lhs, f"{rhs}    ({', '.join(rules)})", lhs_tex, rhs_tex))
+    hidden = len(nodes) - MAX_LOCAL_STEPS
+    if hidden > 0:
+        note = f"… and {hidden:,} more adjoints (--format json lists every node)"
+        steps.append(Step("backprop", "", note, "", rf"\text{{… and {hidden:,} more adjoints}}", note=True))
+    return steps
