@@ -216,7 +216,7 @@ def build(program: Program, output: str | None = None, graph: Graph | None = Non
         try:
             operand = graph.add_term(assignment.term)
         except ShapeError as error:
-            raise ShapeError(f"{assignment.name or 'the output'}: {error}") from None
+            raise ShapeError(f"in {assignment.name or 'the output'}: {error}") from None
         if assignment.name is not None:
             if is_node(operand):
                 graph.name_node(operand, assignment.name)

@@ -34,6 +34,7 @@ class Limits:
     max_exponent: int = 1_000
     max_constant_digits: int = 300
     max_literal_digits: int = 50
+    max_tensor_entries: int = 1_000_000
 
 
 LIMITS = Limits()
@@ -317,6 +318,8 @@ class _Walker:
             sizes.append(factor.value)
         if len(sizes) > 4:
             raise self.error("tensors have at most 4 axes", node)
+        if math.prod(sizes) > LIMITS.max_tensor_entries:
+            raise LimitError(f"shape {'x'.join(map(str, sizes))} has {math.prod(sizes):,} entries; the limit is {LIMITS.max_tensor_entries:,}")
         return tuple(sizes)
 
     def assign(self, stmt: ast.Assign) -> Assignment:

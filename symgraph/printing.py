@@ -152,6 +152,8 @@ class _UnicodePrinter(StrPrinter):
         top = self._join(numerator) if numerator else "1"
         if not denominator:
             return sign + top
+        if numerator and _is_adjoint(numerator[-1]):  # ∂L/∂g ⊙ 1/d, not ∂L/∂g/d
+            return sign + top + " ⊙ 1/" + self.parenthesize(sp.Mul(*denominator), PRECEDENCE["Mul"], strict=True)
         if len(denominator) == 1:
             bottom = self.parenthesize(denominator[0], PRECEDENCE["Mul"], strict=True)
         else:
@@ -238,6 +240,11 @@ class _LatexPrinter(LatexPrinter):
 
 #: The shape of an expression over tensor symbols (TensorGraph.expr_shape), for ⊙ between tensors.
 ShapeOf = Callable[[sp.Expr], tuple]
+
+
+def _is_adjoint(expr: sp.Expr) -> bool:
+    """∂L/∂z, the only kind of symbol whose name holds a '/'."""
+    return expr.is_Symbol and "/" in expr.name
 
 
 def _is_tensor(shapes: ShapeOf | None, expr: sp.Expr) -> bool:

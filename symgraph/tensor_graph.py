@@ -7,15 +7,16 @@ their operand's shape: a scalar broadcast over a tensor gets the sum of its adjo
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import Mapping
 
 import sympy as sp
 
-from . import ops
-from .errors import ShapeError
+from . import ops, parse
+from .errors import LimitError
 from .graph import Graph, Operand, is_node
-from .tensor_ops import HEADS, TensorFunction, broadcast
+from .tensor_ops import HEADS, TensorFunction, broadcast, shape_text
 
 __all__ = ["TensorGraph", "Shape", "constant_shape"]
 
@@ -70,7 +71,11 @@ def _apply_shape(op: ops.Op, shapes: list[Shape], operands) -> Shape:
     if not op.is_tensor:
         return broadcast(f"elementwise {op.name}", shapes)
     tensors, params = op.split(tuple(operands))
-    return op.shape(shapes[: len(tensors)], params)
+    shape = op.shape(shapes[: len(tensors)], params)
+    if math.prod(shape) > parse.LIMITS.max_tensor_entries:
+        raise LimitError(f"{op.name} would make a tensor of shape {shape_text(shape)}, "
+                         f"{math.prod(shape):,} entries; the limit is {parse.LIMITS.max_tensor_entries:,}")
+    return shape
 
 
 @lru_cache(maxsize=1024)

@@ -300,7 +300,8 @@ def _onehot_shape(shapes, params):
 def _slice_shape(shapes, params):
     (a,) = shapes
     start, stop = params
-    _need(0 <= start < stop <= a[0], f"slice {start}:{stop} of shape {shape_text(a)}")
+    _need(len(a) >= 1, f"slice {start}:{stop}: a scalar cannot be sliced")
+    _need(0 <= start < stop <= a[0], f"slice {start}:{stop} of shape {shape_text(a)}: use 0 ≤ start < stop ≤ {a[0]}")
     return (stop - start,) + a[1:]
 
 

@@ -152,6 +152,24 @@ CONSTANT_ERRORS = [
     "x + log(log(1))", "1/(2 - 2) + x", "x**0.5 + (-8)**0.5", "exp(x) / (pi - pi)", "logsumexp(x, 1/0)",
 ]
 
+TENSORS = [
+    "W: 3x2; h: 3; L = sum(W @ h)", "a: 2; b: 3; L = sum(a + b)", "a: 2; b: 3; L = dot(a, b)", "W: 3x2; L = W",
+    "W: 3x2; L = W @ W", "x: 3; L = x[3]", "x: 3; L = x[-1]", "x: 3; L = x[1.5]", "x: 3; L = x[y]",
+    "x: 3; L = x[::2]", "x: 3; L = x[1:]", "x: 3; L = x[2:1]", "x: 3; L = x[0, 0]", "L = x[0]", "L = x[1:2]",
+    "x: 3; L = x.real", "x: 3; L = x.T.T.shape", "x: 3; L = sum(x, axis=1)", "x: 3; L = sum(x, axis=-1)",
+    "x: 3; L = sum(x, axes=0)", "x: 3; L = sum(x, 0, 1)", "x: 3; L = sum(x, axis=x)", "x: 3; L = cross_entropy(x)",
+    "x: 3; L = cross_entropy(x, 3)", "x: 3; L = cross_entropy(x, target=1.5)", "L = onehot(3, 7)[0] * x",
+    "L = ones(0) * x", "L = sum(ones(10**7)) * x", "L = sum(ones(100000, 100000)) * x", "x: 3; L = reshape(x, 5)",
+    "L = concat()", "x: 3; L = sum(concat(x, W))", "a: 2; b: 2x2; L = sum(concat(a, b))", "a: 2; b: 3; L = mse(a, b)",
+    "x: 3; L = argmax(x)", "x: 3; L = argmax(x) * sum(x)", "x: 3x3x3x3x3; L = sum(x)", "x: 0; L = sum(x)",
+    "x: 3x0; L = sum(x)", "x: 100000x100000; L = sum(x)", "x: 1000x1000x1000; L = sum(x)", "x: 3x; L = sum(x)",
+    "x: x3; L = sum(x)", "x: 3 y 2; L = sum(x)", "x: 3x2 = 5", "x: 3; x: 3; L = sum(x)", "x: 3; x = 2; L = x",
+    "y: 3; L = x", "x: -3; L = sum(x)", "x: 1.5; L = sum(x)", "x: foo; L = sum(x)", "x: (3, 2); L = sum(x)",
+    "x.y: 3; L = x", "x[0]: 3; L = x", "W: 3x2; L = sum(W.T @ W.T)", "x: 3; L = softmax(x)", "L = softmax(1)",
+    "X: 2x3x4; L = sum(softmax(X))", "x: 3; L = sum(outer(x, x) @ x @ x @ x)", "x: 3; L = transpose(x, 1)",
+    "x: 3; L = sum(ones(3, 2) + x)", "x: 3; L = flatten(x, 1)", "x: 3; L = sum(x[0:5])",
+]
+
 #: Inputs that are legal though odd: they must be answered (exit 0) or refused (exit 2), never crash.
 LEGAL_ODDITIES = ["θ*x + λ", "(y) = x*2", "0**0 * x", "x**0", "x - x", "x/x", "abs(x)**0.5 * 0 + x"]
 
@@ -161,4 +179,5 @@ CATEGORIES = {
     "pathological": PATHOLOGICAL,
     "odd characters": ODD_CHARACTERS,
     "constant errors": CONSTANT_ERRORS,
+    "tensors": TENSORS,
 }
