@@ -29,10 +29,10 @@ class Conventions:
 
 
 @functools.lru_cache(maxsize=4096)
-def constant_value(constant: sp.Expr) -> float:
-    """The float of a folded constant; cached, since evalf is slow and the same few constants recur."""
+def constant_value(constant: sp.Expr) -> float | np.ndarray:
+    """The float (or array: ones(3, 2)) of a folded constant; cached, since the same few constants recur."""
     value = ops.approximate(constant)
-    if not np.isfinite(value):
+    if not np.all(np.isfinite(value)):
         raise EvaluationError(f"the constant {constant} is too large for a floating-point number")
     return value
 

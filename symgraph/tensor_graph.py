@@ -62,8 +62,19 @@ class TensorGraph(Graph):
         return _apply_shape(op, [self.expr_shape(a) for a in args], args)
 
     def fit(self, term: sp.Expr, node: int) -> sp.Expr:
+        term = self._without_ones(term)
         if self.expr_shape(term) != self.shape(node) and not self.shape(node):
             return HEADS["sum"](term)  # a scalar broadcast over a tensor: its adjoint is the sum
+        return term
+
+    def _without_ones(self, term: sp.Expr) -> sp.Expr:
+        """𝟙 ⊙ X = X when X already has 𝟙's shape (the adjoint of a sum is 𝟙)."""
+        if not term.is_Mul:
+            return term
+        ones = [f for f in term.args if isinstance(f, HEADS["ones"])]
+        rest = [f for f in term.args if not isinstance(f, HEADS["ones"])]
+        if ones and rest and self.expr_shape(sp.Mul(*rest)) == constant_shape(ones[0]):
+            return sp.Mul(*rest)
         return term
 
 
