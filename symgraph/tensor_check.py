@@ -2,7 +2,8 @@
 
 Each entry of each input is perturbed by ±h, ±h/2, ±h/4 and the output re-evaluated; two
 Richardson extrapolations estimate the derivative and its error, as in the scalar check, and
-the same verdict rules apply. Large inputs are checked on a seeded sample of their entries.
+the same verdict rules apply, with one difference: an entry is judged relative to at least 1% of
+its input's largest gradient entry. Large inputs are checked on a seeded sample of their entries.
 A kink (relu at 0) or pole met within the step makes that entry inconclusive, with the reason.
 """
 
@@ -19,10 +20,12 @@ from .graph import Operand, is_node
 from .printing import number
 from .tensor_graph import TensorGraph
 
-__all__ = ["check_tensor", "random_point", "MAX_CHECKED_ENTRIES"]
+__all__ = ["check_tensor", "random_point", "MAX_CHECKED_ENTRIES", "RELATIVE_FLOOR"]
 
 #: At most this many entries of each input are perturbed (a seeded sample beyond).
 MAX_CHECKED_ENTRIES = 48
+#: Each entry is judged relative to itself, or to this fraction of its input's largest gradient entry.
+RELATIVE_FLOOR = 0.01
 _EPS = np.finfo(float).eps
 _SEED = 20261123
 
@@ -58,6 +61,9 @@ def check_tensor(
     for name, derivative in derivatives.items():
         shape = graph.shape(inputs[name])
         g_all = np.broadcast_to(value_of(analytic, derivative), shape) if is_node(derivative) else np.full(shape, float(derivative))
+        # An entry far smaller than its neighbours is judged against 1% of the largest entry: differences
+        # of a function whose other slopes are 10⁵ times steeper cannot confirm it to 10⁻⁶ of itself.
+        floor = RELATIVE_FLOOR * float(np.max(np.abs(g_all), initial=0.0))
         entries = list(np.ndindex(*shape)) if shape else [()]
         if len(entries) > MAX_CHECKED_ENTRIES:
             chosen = rng.choice(len(entries), MAX_CHECKED_ENTRIES, replace=False)
@@ -70,7 +76,7 @@ def check_tensor(
                 verdicts.append("inconclusive")
                 continue
             g = float(g_all[index])
-            error, scale = abs(g - estimate), max(abs(g), abs(estimate))
+            error, scale = abs(g - estimate), max(abs(g), abs(estimate), floor)
             verdict = _verdict(label, "the point", g, estimate, error, scale, noise, reasons)
             verdicts.append(verdict)
             if verdict != "inconclusive" and np.isfinite(error):
@@ -87,10 +93,9 @@ def check_tensor(
 
 def _difference(graph, function, base, at_base, node, index, conventions):
     """Richardson-extrapolated central difference along one entry, its error bound, and kink notes."""
-    x = float(base[node][index])
-    # Never below 0.1·ε^⅓: entries near 0 are common in tensors, and a tinier step only adds rounding;
-    # a pole or kink within the step is reported by _crossed instead.
-    h = _EPS ** (1 / 3) * min(max(abs(x), 0.1), 1.0)
+    # One step for every entry: entries near 0 are common in tensors, where a step relative to the entry
+    # would only add rounding; a pole or kink within the step is reported by _crossed instead.
+    h = _EPS ** (1 / 3)
     steps = [h, h / 2, h / 4]
     f, kinks, largest = [], {}, 0.0
     for step in steps:
