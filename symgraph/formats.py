@@ -111,7 +111,7 @@ def to_text(d: "Derivation", include_check: bool = True) -> str:
 def to_markdown(d: "Derivation", include_check: bool = True) -> str:
     lines = [f"**Graph** ({_header(d)})", "", "| node | definition | op | value |", "|---|---|---|---|"]
     for names, _, tex, word, value in _forward_rows(d):
-        lines.append(f"| {_pretty(names)} | ${tex}$ | {word} | {value_text(value) if value is not None else ''} |")
+        lines.append(f"| {_pretty(names)} | ${tex}$ | {word} | {_markdown_value(value)} |")
     lines += [f"| {note} | | | |" for note in _more_nodes(d)]
     for title, steps in _sections(d):
         lines += ["", f"**{title}**", ""]
@@ -120,6 +120,13 @@ def to_markdown(d: "Derivation", include_check: bool = True) -> str:
         lines += ["", f"**Check** {d.check().summary()}"]
         lines += [f"- {reason}" for reason in d.check().reasons]
     return "\n".join(lines) + "\n"
+
+
+def _markdown_value(value) -> str:
+    """A number as text; a small tensor as a LaTeX matrix."""
+    if value is None:
+        return ""
+    return value_text(value) if getattr(value, "ndim", 0) == 0 else f"${value_latex(value)}$"
 
 
 def _markdown_step(step) -> str:
