@@ -7,18 +7,19 @@ relative links, no timestamps), so a rebuild is byte-identical and a test can ca
 
 from __future__ import annotations
 
-import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from .api import Derivation, derive
 from .compare import compare
 from .errors import InputError
 from .explain import partial_symbol
 from .formats import render_format
-from .printing import number, pretty_name, unicode
+from .printing import number, pretty_name, unicode, value_text
 
 __all__ = ["Example", "Agreement", "load", "examples", "derivation", "agreements", "overall", "build", "RTOL", "ATOL"]
 
@@ -26,7 +27,7 @@ RTOL = 1e-9  #: printed numbers are compared within this relative tolerance …
 ATOL = 1e-12  #: … or this absolute one, for answers that are 0
 _REQUIRED = ("title", "program", "narrative", "official", "source")
 _OPTIONAL = ("values", "wrt", "relu_at_zero", "step_size")
-_OFFICIAL = ("expr", "values", "forward", "text")
+_OFFICIAL = ("expr", "values", "forward", "text", "tolerance")
 _UPDATED = "updated_"  # official.updated_<input>: the input after one gradient step of size step_size
 
 
@@ -40,7 +41,7 @@ class Example:
     narrative: str
     source: str
     official: dict[str, Any]
-    values: dict[str, float]
+    values: dict[str, float | list]
     wrt: list[str] | None
     relu_at_zero: float
     step_size: float | None
@@ -73,9 +74,22 @@ def _typed(path: Path, key: str, value: Any, kind: type | tuple[type, ...]) -> A
     return value
 
 
-def _numbers(path: Path, key: str, table: Any) -> dict[str, float]:
+def _numbers(path: Path, key: str, table: Any) -> dict[str, float | list]:
+    """Numbers, or nested lists of numbers (tensors), by name."""
     _typed(path, key, table, dict)
-    return {name: float(_typed(path, f"{key}.{name}", v, (int, float))) for name, v in table.items()}
+    return {name: _number_or_tensor(path, f"{key}.{name}", v) for name, v in table.items()}
+
+
+def _number_or_tensor(path: Path, key: str, value: Any) -> float | list:
+    if isinstance(value, list):
+        try:
+            array = np.array(value, dtype=float)
+        except (TypeError, ValueError):
+            raise InputError(f"{path.name}: {key} must be a number or evenly nested lists of numbers") from None
+        if array.dtype != float or array.size == 0:
+            raise InputError(f"{path.name}: {key} must be a number or evenly nested lists of numbers")
+        return array.tolist()
+    return float(_typed(path, key, value, (int, float)))
 
 
 def _unknown(path: Path, where: str, keys: Any, allowed: tuple[str, ...], prefix: str | None = None) -> None:
@@ -94,9 +108,11 @@ def _official(path: Path, table: Any) -> dict[str, Any]:
             official[key] = _typed(path, f"official.{key}", value, str)
         elif key in ("values", "forward"):
             official[key] = _numbers(path, f"official.{key}", value)
+        elif key == "tolerance":
+            official[key] = float(_typed(path, "official.tolerance", value, (int, float)))
         else:
-            official[key] = float(_typed(path, f"official.{key}", value, (int, float)))
-    if not set(official) - {"text"}:
+            official[key] = _number_or_tensor(path, f"official.{key}", value)
+    if not set(official) - {"text", "tolerance"}:
         raise InputError(f"{path.name}: official needs expr, values, forward or {_UPDATED}<input> to compare with")
     return official
 
@@ -148,15 +164,27 @@ def derivation(example: Example) -> Derivation:
 
 
 # --- comparing ----------------------------------------------------------------------------------------
-def _close(official: float, computed: float | None) -> bool | None:
-    """A numeric verdict; None when there is no value to compare with."""
-    return None if computed is None else math.isclose(official, computed, rel_tol=RTOL, abs_tol=ATOL)
+def _close(official, computed, tolerance: float | None) -> bool | None:
+    """A numeric verdict (entry by entry for tensors); None when there is no value to compare with."""
+    if computed is None:
+        return None
+    official, computed = np.asarray(official, dtype=float), np.asarray(computed, dtype=float)
+    if official.shape != computed.shape:
+        return False
+    if tolerance is not None:
+        return bool(np.all(np.abs(official - computed) <= tolerance))
+    return bool(np.allclose(computed, official, rtol=RTOL, atol=ATOL))
 
 
-def _numeric(what: str, official: float, computed: float | None) -> Agreement:
-    shown = "no value (give every input in values)" if computed is None else number(computed)
-    how = "no value to compare" if computed is None else f"numerically, tolerance {RTOL:g} relative, {ATOL:g} absolute"
-    return Agreement(what, number(official), shown, _close(official, computed), how)
+def _numeric(what: str, official, computed, tolerance: float | None = None) -> Agreement:
+    shown = "no value (give every input in values)" if computed is None else value_text(computed)
+    if computed is None:
+        how = "no value to compare"
+    elif tolerance is not None:
+        how = f"numerically, within the printed precision ±{number(tolerance)}"
+    else:
+        how = f"numerically, tolerance {RTOL:g} relative, {ATOL:g} absolute"
+    return Agreement(what, value_text(official), shown, _close(official, computed, tolerance), how)
 
 
 def _expression(example: Example, d: Derivation) -> Agreement:
@@ -174,10 +202,10 @@ def _expression(example: Example, d: Derivation) -> Agreement:
     return Agreement(partial_symbol(d.output_name, name, d.total)[0], verdict.shown, shown, verdict.equal, how)
 
 
-def _gradient_value(example: Example, d: Derivation, name: str) -> float | None:
+def _gradient_value(example: Example, d: Derivation, name: str):
     if name not in d.wrt:
         raise InputError(f"{example.name}.toml: official value for {name}, which is not in wrt ({', '.join(d.wrt)})")
-    return d.value(d.gradients.of(d.wrt[name]))
+    return d.gradient_value(name)
 
 
 def _forward_value(example: Example, d: Derivation, name: str) -> float | None:
@@ -186,28 +214,29 @@ def _forward_value(example: Example, d: Derivation, name: str) -> float | None:
     return d.value(d.graph.names[name])
 
 
-def _updated(example: Example, d: Derivation, name: str, official: float) -> Agreement:
+def _updated(example: Example, d: Derivation, name: str, official) -> Agreement:
     """One plain gradient step, name − η·∂/∂name, against the printed updated value."""
     if example.step_size is None:
         raise InputError(f"{example.name}.toml: official.{_UPDATED}{name} needs step_size")
     gradient = _gradient_value(example, d, name)
-    computed = None if gradient is None else example.values[name] - example.step_size * gradient
+    computed = None if gradient is None else np.asarray(example.values[name]) - example.step_size * gradient
     lhs = partial_symbol(d.output_name, name, d.total)[0]
     what = f"updated {pretty_name(name)} = {pretty_name(name)} − η·{lhs} (η = {number(example.step_size)})"
-    return _numeric(what, official, computed)
+    return _numeric(what, official, computed, example.official.get("tolerance"))
 
 
 def agreements(example: Example, d: Derivation) -> list[Agreement]:
     """Every printed answer of the example, compared with symgraph's in the TOML's order."""
     found = []
     official = example.official
+    tolerance = official.get("tolerance")
     if "expr" in official:
         found.append(_expression(example, d))
     for name, value in official.get("forward", {}).items():
-        found.append(_numeric(pretty_name(name), value, _forward_value(example, d, name)))
+        found.append(_numeric(pretty_name(name), value, _forward_value(example, d, name), tolerance))
     for name, value in official.get("values", {}).items():
         lhs = partial_symbol(d.output_name, name, d.total)[0]
-        found.append(_numeric(lhs, value, _gradient_value(example, d, name)))
+        found.append(_numeric(lhs, value, _gradient_value(example, d, name), tolerance))
     for key, value in official.items():
         if key.startswith(_UPDATED):
             found.append(_updated(example, d, key.removeprefix(_UPDATED), value))
