@@ -15,6 +15,11 @@ from typing import Any
 import numpy as np
 
 from .api import Derivation, derive
+from .evaluate import evaluate, value_of
+from .graph import build as build_graph
+from .parse import parse
+from .tensor_check import random_point
+from .tensor_graph import TensorGraph
 from .compare import compare
 from .errors import InputError
 from .explain import partial_symbol
@@ -191,6 +196,8 @@ def _expression(example: Example, d: Derivation) -> Agreement:
     if len(d.wrt) != 1:
         raise InputError(f"{example.name}.toml: official.expr needs exactly one name in wrt, not {', '.join(d.wrt)}")
     name = next(iter(d.wrt))
+    if d.is_tensor:
+        return _tensor_expression(example, d, name)
     try:
         comparison = compare(example.program, name, [example.official["expr"]], relu_at_zero=example.relu_at_zero)
         verdict = comparison.verdicts[0]
@@ -200,6 +207,34 @@ def _expression(example: Example, d: Derivation) -> Agreement:
     shown = "(too large to write out; see the graph)" if form is None else unicode(form, example.relu_at_zero)
     how = f"{'symbolically' if verdict.method == 'symbolic' else 'numerically'}, {verdict.reason}"
     return Agreement(partial_symbol(d.output_name, name, d.total)[0], verdict.shown, shown, verdict.equal, how)
+
+
+def _tensor_expression(example: Example, d: Derivation, name: str) -> Agreement:
+    """A printed formula in matrix notation, written in the language over the program's names, against
+    the gradient: numerically at the example's values and at a seeded random point."""
+    text = example.official["expr"]
+    try:
+        program = parse(f"{example.program}\n{_ANSWER} = {text}")
+        graph, answer = build_graph(program, _ANSWER, TensorGraph(d.graph.declared))
+    except InputError as e:
+        raise InputError(f"{example.name}.toml: official.expr: {e}") from None
+    gradient = d.gradients.of(d.wrt[name])
+    points = [{n: np.asarray(v, dtype=float) for n, v in example.values.items()}]
+    points.append(random_point(d.graph, d.inputs, {}, [d.output, gradient]))
+    agrees = True
+    for point in points:
+        expected = evaluate(d.graph, {d.inputs[n]: v for n, v in point.items()}, [gradient])
+        found = evaluate(graph, {graph.names[n]: point[n] for n in program.inputs}, [answer])
+        want = np.broadcast_to(value_of(expected, gradient), d.graph.shape(d.wrt[name]))
+        got = np.asarray(value_of(found, answer))
+        agrees &= got.shape == want.shape and bool(np.allclose(got, want, rtol=RTOL, atol=ATOL))
+    form = d.in_terms_of_intermediates[name] or d.gradient[name]
+    shown = "(too large to write out; see the graph)" if form is None else d._writer.text(form)
+    how = f"numerically at the example's values and a seeded random point, tolerance {RTOL:g} relative"
+    return Agreement(partial_symbol(d.output_name, name, d.total)[0], text, shown, agrees, how)
+
+
+_ANSWER = "official_answer"
 
 
 def _gradient_value(example: Example, d: Derivation, name: str):

@@ -324,8 +324,9 @@ _ENTRIES = [
 ]
 
 from .tensor_ops import TENSOR_ENTRIES  # noqa: E402  (they are Op entries too, built from the class above)
+from .conv_ops import CONV_ENTRIES  # noqa: E402
 
-_ENTRIES += TENSOR_ENTRIES
+_ENTRIES += TENSOR_ENTRIES + CONV_ENTRIES
 
 OPS: dict[str, Op] = {op.name: op for op in _ENTRIES}
 
