@@ -65,9 +65,10 @@ def _conv_layout(name: str, d: int, x: Shape, k: Shape) -> tuple[bool, int, Shap
     """(has channels, C, spatial size, O, kernel size) of conv{d}d(x, kernel), or a ShapeError naming both shapes."""
     kname, axes = _KERNEL[d], _AXES[d]
     kaxes = ("k",) if d == 1 else ("kh", "kw")
-    both = f"x is {shape_text(x)}, {kname} is {shape_text(k)}"
-    _need(len(x) in (d, d + 1), f"{name}: the input x must be {_dims(axes)} or C×{_dims(axes)}, not {shape_text(x)} ({both})")
-    _need(len(k) in (d, d + 2), f"{name}: the kernel {kname} must be {_dims(kaxes)} or O×C×{_dims(kaxes)}, not {shape_text(k)} ({both})")
+    _need(len(x) in (d, d + 1), f"{name}: x must be {_dims(axes)} or C×{_dims(axes)} (there is no batch axis), "
+                                f"not {shape_text(x)} ({kname} is {shape_text(k)})")
+    _need(len(k) in (d, d + 2), f"{name}: {kname} must be {_dims(kaxes)} or O×C×{_dims(kaxes)}, not {shape_text(k)} "
+                                f"(x is {shape_text(x)})")
     channels = len(x) == d + 1
     if channels:
         _need(len(k) == d + 2, f"{name}: x is C×{_dims(axes)} ({shape_text(x)}), so {kname} must be O×C×{_dims(kaxes)}, "
@@ -80,13 +81,15 @@ def _conv_layout(name: str, d: int, x: Shape, k: Shape) -> tuple[bool, int, Shap
     return False, 1, x, 1, k
 
 
-def _window_out(name: str, size: Shape, window: Shape, stride: int, padding: int, what: str) -> Shape:
-    """Positions of a window sliding over a padded input: (n + 2p − k)//s + 1 per axis."""
+def _window_out(name: str, size: Shape, window: Shape, stride: int, padding: int, what: str, x: Shape) -> Shape:
+    """Positions of a window sliding over the padded spatial axes `size` of x: (n + 2p − k)//s + 1 per axis."""
     _need(stride >= 1, f"{name}: stride must be at least 1, got {stride}")
     padded = tuple(n + 2 * padding for n in size)
-    _need(all(k <= n for k, n in zip(window, padded)),
-          f"{name}: the {what} {shape_text(window)} is larger than the "
-          + (f"input {shape_text(size)}" if not padding else f"padded input {shape_text(padded)} ({shape_text(size)} with padding {padding})"))
+    if padding:
+        where = f"the padded input {shape_text(padded)} (x is {shape_text(x)}, padding {padding})"
+    else:
+        where = f"the input x ({shape_text(x)})"
+    _need(all(k <= n for k, n in zip(window, padded)), f"{name}: the {what} is larger than {where}")
     return tuple((n - k) // stride + 1 for n, k in zip(padded, window))
 
 
@@ -97,7 +100,7 @@ def _conv_shape(d: int):
         x, k = shapes
         stride, padding = params
         channels, _, size, out_channels, ks = _conv_layout(name, d, x, k)
-        out = _window_out(name, size, ks, stride, padding, f"kernel {_KERNEL[d]}")
+        out = _window_out(name, size, ks, stride, padding, f"kernel {_KERNEL[d]} ({shape_text(k)})", x)
         return (out_channels, *out) if channels else out
 
     return shape
@@ -145,9 +148,9 @@ def _pool_shape(name: str):
     def shape(shapes, params):
         (x,) = shapes
         size, stride = _pool_params(params)
-        _need(len(x) in (2, 3), f"{name}: the input x must be H×W or C×H×W, not {shape_text(x)}")
+        _need(len(x) in (2, 3), f"{name}: x must be H×W or C×H×W (there is no batch axis), not {shape_text(x)}")
         _need(size >= 1, f"{name}: the window size must be at least 1, got {size}")
-        out = _window_out(name, x[-2:], (size, size), stride, 0, f"window {size}×{size}")
+        out = _window_out(name, x[-2:], (size, size), stride, 0, f"window {size}×{size}", x)
         return (*x[:-2], *out)
 
     return shape

@@ -92,6 +92,8 @@ class _Piece:
     def __init__(self, printer, expr: sp.Expr, style: str):
         self.expr, self.style = expr, style
         self.text = printer._print(expr)
+        shapes = getattr(printer, "shapes", None)  # symgraph's printers know shapes in tensor programs
+        self.ndim = len(shapes(expr)) if shapes is not None else None
 
     @property
     def atomic(self) -> bool:
@@ -144,7 +146,8 @@ def _matmul_notation(style, pieces, params):
     a, b = pieces
     if style == "source":
         return f"{a.wrapped} @ {b.wrapped}"
-    return _juxtapose(a.wrapped, b.wrapped, style)
+    left = _transposed(a, style) if a.ndim == 1 else a.wrapped  # a vector on the left is a row: xᵀA
+    return _juxtapose(left, b.wrapped, style)
 
 
 def _dot_notation(style, pieces, params):
