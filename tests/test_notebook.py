@@ -23,8 +23,11 @@ def test_tutorial_notebook_executes_and_shows_svg(tmp_path):
     outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
     assert not [output for output in outputs if output.output_type == "error"]
     pictures = [output.data["image/svg+xml"] for output in outputs if "image/svg+xml" in output.get("data", {})]
-    assert len(pictures) == 5 and all("<svg" in svg and "</svg>" in svg for svg in pictures)
+    assert len(pictures) == 7 and all("<svg" in svg and "</svg>" in svg for svg in pictures)
     derivation = notebook.cells[1].outputs[0].data  # `d` on its own: the picture and the steps
     assert "<svg" in derivation["image/svg+xml"] and "**Chain rule" in derivation["text/markdown"]
     printed = "".join(output.get("text", "") for output in outputs if output.output_type == "stream")
     assert "9 frames: frame-01.svg" in printed and "digraph symgraph {" in printed
+    assert "updated b: -4.5 (printed: 5.5)" in printed  # the gallery walk-through: P6's sign slip
+    assert "p − e[1]" in printed or "p - e[1]" in printed or "onehot" in printed
+    assert "Backpropagation" in printed and "✓ passed" in printed
