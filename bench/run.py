@@ -86,6 +86,7 @@ def run_family(family: str, sizes, repeats: int, report) -> dict:
     times: dict[str, list[tuple[int, float]]] = {name: [] for name in METHODS}
     skipped: dict[str, str] = {}
     rows = []
+    load = [os.getloadavg()[0]]  # other jobs on the machine show here: 1-minute load average at start and end
     for size in sizes:
         case = FAMILIES[family](size)
         row = {"size": size}
@@ -118,7 +119,8 @@ def run_family(family: str, sizes, repeats: int, report) -> dict:
         row["memory"] = peak_memory(case) if (row.get("symgraph") or 0) < 10 else None
         rows.append(row)
         report(f"{family} {size}: " + ", ".join(f"{k} {_fmt(row.get(k))}" for k in METHODS))
-    return {"rows": rows, "slopes": {k: slope(v) for k, v in times.items()}, "skipped": skipped}
+    load.append(os.getloadavg()[0])
+    return {"rows": rows, "slopes": {k: slope(v) for k, v in times.items()}, "skipped": skipped, "load": load}
 
 
 def _fmt(t: float | None) -> str:
@@ -131,17 +133,23 @@ def markdown(results: dict) -> str:
     out = [machine(), ""]
     for family, result in results.items():
         label = FAMILIES[family](SIZES[family][0]).family
-        out += [f"### {label}", "", "| size | " + " | ".join(METHODS) + " | symgraph stages (parse/build/backward/evaluate · check) | grad ops ÷ fwd ops | gradient DAG → tree | peak MB |"]
-        out.append("|" + "---|" * (len(METHODS) + 5))
+        out += [f"### {label}", "", "| size | " + " | ".join(METHODS) + " | symgraph + check | symgraph stages (parse/build/backward/evaluate · check) | grad ops ÷ fwd ops | gradient DAG → tree | peak MB |"]
+        out.append("|" + "---|" * (len(METHODS) + 6))
         for row in result["rows"]:
             s, st = row.get("stats"), row.get("stages", {})
             stage_text = "/".join(_fmt(st.get(k)) for k in SYMGRAPH_STAGES) + f" · {_fmt(st.get('check'))}"
             tree = max(s.tree_size.values()) if s else 0
             swell = f"{s.gradient_dag:,} → {_big(tree)}" if s else "—"
             ratio = f"{s.ratio:.2f}" if s else "—"
-            out.append(f"| {row['size']} | " + " | ".join(_fmt(row.get(k)) for k in METHODS) + f" | {stage_text} | {ratio} | {swell} | {_mb(row['memory'])} |")
+            with_check = row["symgraph"] + st["check"] if row.get("symgraph") is not None and "check" in st else None
+            out.append(
+                f"| {row['size']} | " + " | ".join(_fmt(row.get(k)) for k in METHODS)
+                + f" | {_fmt(with_check)} | {stage_text} | {ratio} | {swell} | {_mb(row['memory'])} |"
+            )
         slopes = ", ".join(f"{k} {v:.2f}" for k, v in result["slopes"].items() if v is not None)
         out += ["", f"Growth exponent (log-log slope): {slopes}."]
+        start, end = result["load"]
+        out.append(f"Load average (1 min) at the start and end of this family: {start:.2f} / {end:.2f} on {os.cpu_count()} cores.")
         for name, why in result["skipped"].items():
             out.append(f"- {name}: {why}")
         out.append("")

@@ -28,6 +28,7 @@ _EPS = np.finfo(float).eps
 _ROWS = 6  # evaluations per point and input: x ± h, x ± h/2, x ± h/4
 _SEED = 20261123
 _BATCH_FLOATS = 1 << 22  # node values per finite-difference sweep (32 MB of floats)
+_STACK = 256  # nodes reduced at once when looking for the largest intermediate value
 
 
 @dataclass
@@ -231,14 +232,16 @@ def _magnitude(values, m, n_points) -> np.ndarray:
     """Per input block and point, the largest intermediate value: rounding in f is relative to it, not to f.
 
     (x/(x·w))·w with w = 10⁻¹⁰ passes through 10¹⁰ and loses that many digits, although f ≈ 1.)
-    All nodes are reduced at once: one stacked array instead of a few NumPy calls per node.
+    Nodes are reduced a few hundred at a time (stacked), not with a few NumPy calls per node.
     """
-    if not values:
-        return np.zeros((m, n_points))
     shape = (m * _ROWS * n_points,)
-    stacked = np.abs(np.stack([v if v.shape == shape else np.broadcast_to(v, shape) for v in values.values()]))
-    stacked[~np.isfinite(stacked)] = 0.0
-    return stacked.max(axis=0, initial=0.0).reshape(m, _ROWS, n_points).max(axis=1)
+    largest = np.zeros(shape)
+    arrays = list(values.values())
+    for first in range(0, len(arrays), _STACK):  # a few hundred nodes at a time keeps the copy small
+        stacked = np.abs(np.stack([v if v.shape == shape else np.broadcast_to(v, shape) for v in arrays[first : first + _STACK]]))
+        stacked[~np.isfinite(stacked)] = 0.0
+        np.maximum(largest, stacked.max(axis=0), out=largest)
+    return largest.reshape(m, _ROWS, n_points).max(axis=1)
 
 
 def _kinks(graph, values, breaks, m, n_points) -> list[list[str]]:

@@ -26,11 +26,14 @@ from .explain import partial_symbol
 from .graph import Operand, build
 from .parse import Program, parse
 from .printing import number, pretty_name, source, unicode
+from .tensor_check import random_point
+from .tensor_ops import shape_text
 
 __all__ = ["compare", "Comparison", "Verdict", "FORMATS", "POINTS", "RTOL", "ATOL"]
 
 FORMATS = ("text", "json")
 POINTS = 200  #: random points of the numerical comparison
+TENSOR_POINTS = 20  #: random points for a tensor program (each evaluated on its own)
 RTOL = 1e-8  #: relative agreement the numbers need
 ATOL = 1e-12  #: absolute floor, for derivatives that vanish at a point
 MAX_OPS = 200  #: a larger difference is left to the numbers
@@ -86,7 +89,7 @@ class Comparison:
         expr = d.gradient[self.wrt]
         if expr is None:
             return f"{lhs}: written out, a tree of {d.tree_size(self.wrt):,} nodes (see symgraph derive)"
-        return f"{lhs} = {unicode(expr, d.conventions.relu_at_zero)}"
+        return f"{lhs} = {d._writer.text(expr)}"
 
     def to_text(self) -> str:
         width = min(max(len(v.shown) for v in self.verdicts), MAX_ALIGN)
@@ -121,14 +124,18 @@ class _Judge:
 
     def __init__(self, derivation: Derivation, wrt: str):
         self.d = derivation
+        self.wrt = wrt
         self.graph = copy.deepcopy(derivation.graph)
         self.gradient = derivation.gradients.of(derivation.wrt[wrt])
         self.derivative = derivation.gradient[wrt]
 
     def __call__(self, index: int, text: str) -> Verdict:
         program = self._parse(index, text)
-        candidate = self.graph.add_term(program.assignments[0].term)
-        shown = _shown(program, text, self.d.conventions.relu_at_zero)
+        try:
+            candidate = self.graph.add_term(program.assignments[0].term)
+        except InputError as error:  # a shape mismatch inside the candidate
+            raise InputError(f"candidate {index}: {error}") from None
+        shown = _shown(program, text, self.d._writer.text)
         difference = self._difference(candidate)
         decided = _symbolic(difference, _CHEAP_STEPS)
         if decided is not None:
@@ -176,6 +183,8 @@ class _Judge:
         return self.d.complete
 
     def _numeric(self, candidate: Operand) -> tuple[bool | None, str, int, float | None]:
+        if self.d.is_tensor:
+            return self._numeric_tensor(candidate)
         inputs, conventions = self.d.inputs, self.d.conventions
         targets = [self.gradient, candidate]
         points = self._points(targets)
@@ -186,6 +195,28 @@ class _Judge:
         if not defined.any():
             return None, "no point was found where both are defined", 0, None
         return self._agreement({n: p[defined] for n, p in points.items()}, derivative[defined], other[defined])
+
+    def _numeric_tensor(self, candidate: Operand) -> tuple[bool | None, str, int, float | None]:
+        """Tensors: the whole gradient against the candidate, entry by entry, at each point in turn."""
+        shape, found = self.graph.shape(self.d.wrt[self.wrt]), self.graph.shape(candidate)
+        if found != shape:
+            return False, f"it has shape {shape_text(found)}, the gradient {shape_text(shape)}", 0, None
+        targets = [self.d.output, self.gradient, candidate]
+        if self._at_one_point():
+            points = [self.d.at]
+        else:
+            points = [random_point(self.graph, self.d.inputs, self.d.at, targets, seed) for seed in range(TENSOR_POINTS)]
+        largest = 0.0
+        for point in points:
+            values = evaluate(self.graph, {self.d.inputs[n]: v for n, v in point.items()}, targets, self.d.conventions)
+            derivative, other = (np.broadcast_to(value_of(values, t), shape) for t in targets[1:])
+            difference = np.abs(derivative - other)
+            largest = max(largest, float(difference.max(initial=0.0)))
+            if np.any(difference > RTOL * np.maximum(np.abs(derivative), np.abs(other)) + ATOL):
+                k = tuple(int(i) for i in np.unravel_index(int(np.argmax(difference)), shape)) if shape else ()
+                return False, f"entry {list(k)}: the derivative is {number(derivative[k])} but this is {number(other[k])}", len(points), largest
+        where = "at the given point" if self._at_one_point() else f"at {len(points)} random points"
+        return True, where, len(points), largest
 
     def _points(self, targets: list[Operand]) -> dict[str, np.ndarray]:
         """The --at point when it gives every input, else seeded random points away from kinks.
@@ -213,13 +244,13 @@ class _Judge:
         return True, f"at {count} random point{'s' if count != 1 else ''}", count, largest
 
 
-def _shown(program: Program, text: str, relu_at_zero: float) -> str:
-    """The candidate in Unicode math, in the names it was written in."""
+def _shown(program: Program, text: str, write: Callable[[sp.Expr], str]) -> str:
+    """The candidate in Unicode math, in the names it was written in (`write` is the derivation's printer)."""
     graph, output = build(program)
     written = expand.inline(graph, output)
     if written is None or written.has(sp.zoo, sp.nan):  # 1/(t - t) reads better as written than as zoo
         return text.strip()
-    return unicode(written, relu_at_zero)
+    return write(written)
 
 
 def _simplify(expr: sp.Expr) -> sp.Expr:

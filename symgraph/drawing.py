@@ -10,11 +10,12 @@ from __future__ import annotations
 import html
 import re
 from collections import defaultdict
+from dataclasses import replace
 
 import graphviz
 
 from .errors import InputError
-from .scene import Box, Row, Scene, Wire
+from .scene import Box, Cluster, Row, Scene, Wire
 from .themes import Theme, get_theme
 
 __all__ = ["Drawing", "STYLES", "RANKDIRS", "DEFAULT_FONT", "DEFAULT_FONTSIZE", "COPIES"]
@@ -28,8 +29,9 @@ LARGE, SPAN = 100, 6
 COPIES = "dashed boxes repeat a node drawn elsewhere, to keep long edges out of a large picture"
 
 _THIN = "&#8201;"  # between a name and its '=': the cell gap alone runs them together
+_EN = "&#8194;"  # between the columns of a matrix
 _SUP = re.compile(r"\^(\([^()]*\)|[^\s()·+−/=]+)")
-_SUB = re.compile(r"(?<=[^\W\d_])_([^\W_]+)")
+_SUB = re.compile(r"(?<=[^\W\d_])_([^\W_]+)(?![\w(])")  # W_hx, but not cross_entropy(z) or log_softmax(z)
 
 
 class Drawing:
@@ -55,6 +57,8 @@ class Drawing:
         self.far = _long_wires(built) if len(built.boxes) > LARGE else set()
         self.backward = any(wire.backward for wire in built.wires)
         self.operations = {box.node for box in built.boxes if box.op is not None} if self.style == "ops" else set()
+        frames = [self.frame(i, cluster) for i, cluster in enumerate(built.clusters)]
+        self.holders = {node: frame for frame, cluster in zip(frames, built.clusters) for node in cluster.nodes}
         graph = graphviz.Digraph(
             "symgraph",
             graph_attr={
@@ -72,6 +76,8 @@ class Drawing:
         )
         for box in built.boxes:
             self.box(graph, box)
+        for frame in frames:  # after the boxes, so each cluster's body lists its own nodes, in id order
+            graph.subgraph(frame)
         for wire in built.wires:
             if wire.target not in self.operations:  # those come with their operation, in operand order
                 self.wire(graph, wire)
@@ -80,6 +86,24 @@ class Drawing:
             graph.graph_attr.update(label=self.table(legend, self.theme.background), labelloc="b", labeljust="l")
         return graph
 
+    # --- clusters --------------------------------------------------------------------------------
+    def frame(self, index: int, cluster: Cluster) -> graphviz.Digraph:
+        """A labelled, rounded frame around a sub-graph (a layer, a time step); its nodes are put in by `holder`."""
+        t = self.theme
+        label = _font(_markup(cluster.label), t.cluster_text)
+        return graphviz.Digraph(
+            name=f"cluster_{index}",
+            graph_attr={
+                "label": f"<{label}>", "labeljust": "l", "labelloc": "t", "style": "rounded,filled",
+                "color": t.cluster_line, "fillcolor": t.cluster_fill, "penwidth": "1",
+                "fontsize": _points(self.fontsize * 0.85), "margin": "10",
+            },
+        )
+
+    def holder(self, graph: graphviz.Digraph, node: int) -> graphviz.Digraph:
+        """Where a box's nodes are written: its cluster's frame, or the graph itself. Edges always go in the graph."""
+        return self.holders.get(node, graph)
+
     # --- boxes -----------------------------------------------------------------------------------
     def box(self, graph: graphviz.Digraph, box: Box) -> None:
         t = self.theme
@@ -87,7 +111,7 @@ class Drawing:
         rest = f"= {box.definition}" if box.definition and not bipartite else ""
         fill = {"input": t.input_fill, "gradient": t.gradient_fill}.get(box.kind, t.fill)
         attributes = {
-            "label": self.table([Row(box.name, rest), *box.rows], fill, box.muted, title=True),
+            "label": self.table([Row(box.name, rest), *box.rows], fill, box.muted, title=True, shape=box.shape),
             "fillcolor": fill,
             "color": t.muted if box.muted else t.gradient if box.kind == "gradient" else t.line,
         }
@@ -98,7 +122,7 @@ class Drawing:
             attributes.update(color=colour, penwidth="2.2")
         if box.current:
             attributes.update(color=t.gradient, penwidth="3")
-        graph.node(f"n{box.node}", **attributes)
+        self.holder(graph, box.node).node(f"n{box.node}", **attributes)
         if bipartite:
             self.operation(graph, box)
 
@@ -112,7 +136,7 @@ class Drawing:
         """A dashed copy of the wire's source beside its target, instead of an edge across the whole picture."""
         box, name = self.boxes[wire.source], f"n{wire.source}c{wire.target}"
         fill = self.theme.background
-        graph.node(name, label=self.table([Row(box.name, "")], fill, box.muted, title=True), style="rounded,dashed,filled",
+        self.holder(graph, wire.target).node(name, label=self.table([Row(box.name, "")], fill, box.muted, title=True), style="rounded,dashed,filled",
                    fillcolor=fill)
         return name
 
@@ -120,7 +144,7 @@ class Drawing:
         """The op as its own small node, with its constant operands, for the bipartite style."""
         t, op = self.theme, f"o{box.node}"
         colour = t.muted if box.muted else t.line
-        graph.node(op, label=f"<{_markup(box.op)}>", shape="circle", style="filled", fillcolor=t.background,
+        self.holder(graph, box.node).node(op, label=f"<{_markup(box.op)}>", shape="circle", style="filled", fillcolor=t.background,
                    color=colour, fontcolor=t.muted if box.muted else t.text, margin="0.02", width="0.4", ordering="in")
         edge = {"dir": "back"} if self.backward else {}
         if box.paths:
@@ -130,7 +154,7 @@ class Drawing:
             if isinstance(operand, int):
                 self.wire(graph, self.wires[(operand, box.node)])
                 continue
-            graph.node(f"{op}k{i}", label=f"<{_markup(operand)}>", shape="plaintext", style="", fontcolor=colour)
+            self.holder(graph, box.node).node(f"{op}k{i}", label=f"<{_markup(operand)}>", shape="plaintext", style="", fontcolor=colour)
             graph.edge(f"{op}k{i}", op, color=t.muted, arrowsize="0.5", **({"dir": "none"} if self.backward else {}))
 
     # --- wires -----------------------------------------------------------------------------------
@@ -172,15 +196,20 @@ class Drawing:
             return self.path_colour(row.path)
         return {"text": t.text, "value": t.value, "gradient": t.gradient}[row.role]
 
-    def table(self, rows: list[Row], under: str, muted: bool = False, title: bool = False) -> str:
-        """An HTML-like label in two columns, lead right-aligned and the rest left, so '=' signs line up."""
+    def table(self, rows: list[Row], under: str, muted: bool = False, title: bool = False, shape: str | None = None) -> str:
+        """An HTML-like label in two columns, lead right-aligned and the rest left, so '=' signs line up.
+        A title may carry a tensor's shape after the name (z ∈ ℝ³); a matrix value is drawn in brackets."""
         rows = _join_title(rows) if title else rows
         cells = []
         for i, row in enumerate(rows):
             heading = title and i == 0  # the name: bold, in the text colour
             colour = self.colour(row, under, muted)
             lead = _font(_markup(row.lead), self.colour(Row("", ""), under, muted) if heading else colour, bold=heading)
+            if heading and shape:
+                lead += _font(f" {_markup(shape)}", self.colour(Row("", ""), under, muted))
             rest = _font(f"{_THIN}{_markup(row.rest)}", colour) if row.rest else ""
+            if row.matrix is not None:
+                rest = _matrix(row.matrix, colour, self.fontsize)
             if heading and not rest:  # a name alone is centred over what follows
                 cells.append(f'<TR><TD COLSPAN="2">{lead}</TD></TR>')
             else:
@@ -203,8 +232,23 @@ def _long_wires(built: Scene) -> set[tuple[int, int]]:
 def _join_title(rows: list[Row]) -> list[Row]:
     """'x' over '= 0.5' reads better as 'x = 0.5': a title without a right side takes the next row's."""
     if len(rows) > 1 and not rows[0].rest and not rows[1].lead:
-        return [Row(rows[0].lead, rows[1].rest, rows[1].role, rows[1].path), *rows[2:]]
+        return [replace(rows[1], lead=rows[0].lead), *rows[2:]]
     return rows
+
+
+def _matrix(cells: tuple[tuple[str, ...], ...], colour: str, fontsize: float) -> str:
+    """'= ' and a matrix in brackets, columns right-aligned. Each bracket is one cell spanning the rows with three
+    sides drawn; it has a fixed size, because dot spreads a cell's spare width over every column of a nested
+    table, which would otherwise stretch the brackets' ticks. Spare width opens the gaps instead."""
+    count, rows = len(cells), []
+    height = round(count * fontsize * 1.25)
+    bracket = f'<TD ROWSPAN="{count}" FIXEDSIZE="TRUE" WIDTH="5" HEIGHT="{height}" BORDER="1" SIDES="{{}}" COLOR="{colour}" ALIGN="{{}}"></TD>'
+    for r, row in enumerate(cells):
+        tr = f'<TD ROWSPAN="{count}" ALIGN="LEFT">{_font(f"{_THIN}= ", colour)}</TD>' + bracket.format("LTB", "RIGHT") if r == 0 else ""
+        tr += "".join(f'<TD ALIGN="RIGHT">{_font((_EN if c else "") + _markup(x), colour)}</TD>' for c, x in enumerate(row))
+        tr += bracket.format("RTB", "LEFT") if r == 0 else ""
+        rows.append(f"<TR>{tr}</TR>")
+    return f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(rows)}</TABLE>'
 
 
 def _font(text: str, colour: str, bold: bool = False) -> str:

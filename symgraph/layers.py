@@ -20,9 +20,12 @@ Conventions (the textbook's, where they differ the docstring says so):
   plain (W, z, h). A taken name is an error that says how to rename; every builder takes `names={...}`;
 - a parameter asked for again with the same shape is the same parameter (shared weights: an unrolled
   RNN's W_hh is one node read by every step); with another shape it is an error;
-- the causal mask is an additive constant matrix M (0 on and below the diagonal, −10⁹ above), given as
-  a value and never differentiated: softmax(S + M) is exactly 0 on the future, and every op stays
-  differentiable;
+- the causal mask is a constant 0/1 matrix M (1 on and below the diagonal), given as a value and never
+  differentiated, in the masked softmax U = exp(S) ⊙ M, P = U / (row sums of U): exactly 0 on the future,
+  every op differentiable and no huge numbers, so the finite-difference check stays conclusive.
+  Network(mask="additive") writes the textbook softmax(S + M) with M = −10⁹ above the diagonal instead (also
+  exactly 0 there), but the check's rounding-noise estimate scales with the largest value in the graph (10⁹),
+  so its verdict there is 'inconclusive';
 - multi-head attention's concat(A₁, …, A_h) W_O is written A₁ W_O1 + … + A_h W_Oh with the row blocks
   W_Oi of W_O: the same numbers (symgraph's concat joins vectors and slices are not differentiable);
 - bias of a layer whose output is a matrix: outer(ones(n), b) puts b on every row (symgraph broadcasts
@@ -76,9 +79,13 @@ def _tag(cluster: str) -> str:
 class Network:
     """A network as a symgraph program: builders append named lines, each in a cluster; `derive()` runs it."""
 
-    def __init__(self, seed: int = 0, decimals: int | None = 2):
+    def __init__(self, seed: int = 0, decimals: int | None = 2, mask: str = "multiplicative"):
         #: Seed and rounding of `random_values` (rounded values read better in a picture).
         self.seed, self.decimals = seed, decimals
+        if mask not in ("multiplicative", "additive"):
+            raise InputError(f"mask={mask!r}: use 'multiplicative' (masked softmax) or 'additive' (softmax(S + M))")
+        #: How attention's causal mask is written (see the module docstring).
+        self.mask = mask
         self.shapes: dict[str, Shape] = {}  # every name: inputs, parameters, constants and assignments
         self.kinds: dict[str, str] = {}  # input | parameter | constant | assigned
         self.clusters: dict[str, list[str]] = {}
@@ -135,10 +142,12 @@ class Network:
         self.values[name] = float(array) if array.ndim == 0 else array
         return var
 
-    def parameter(self, name: str, *shape: int | Sequence[int], init: str = "weight", cluster: str | None = None) -> Var:
-        """A trainable tensor; asked for again with the same shape, the same one (shared weights)."""
+    def parameter(self, name: str, *shape: int | Sequence[int], init: str = "weight", cluster: str | None = None,
+                  share: bool = False) -> Var:
+        """A trainable tensor. With share=True a parameter of that name and shape is reused: shared weights, one
+        node read by every user (the cells and the RNN share theirs across steps); otherwise a taken name is an error."""
         shape = _flat(shape)
-        if self.kinds.get(name) == "parameter":
+        if share and self.kinds.get(name) == "parameter":
             if self.shapes[name] != shape:
                 raise ShapeError(f"parameter {name} is {_shape_text(self.shapes[name])}, asked for again as {_shape_text(shape)}")
             return Var(name, shape)
@@ -277,9 +286,9 @@ class Network:
         n, t0 = _names(names), _tag(name)
         steps = self._steps(xs)
         d = steps[0][1][0]
-        W_hh = self.parameter(n.get("W_hh", f"W_hh{t0}"), hidden, hidden)
-        W_hx = self.parameter(n.get("W_hx", f"W_hx{t0}"), hidden, d)
-        b = self.parameter(n.get("b", f"b_h{t0}"), hidden, init="bias")
+        W_hh = self.parameter(n.get("W_hh", f"W_hh{t0}"), hidden, hidden, share=True)
+        W_hx = self.parameter(n.get("W_hx", f"W_hx{t0}"), hidden, d, share=True)
+        b = self.parameter(n.get("b", f"b_h{t0}"), hidden, init="bias", share=True)
         h = None if h0 is None else self._var(h0)
         if h is not None and h.shape != (hidden,):
             raise ShapeError(f"rnn {name}: h0 has shape {_shape_text(h.shape)}, the hidden size is {hidden}")
@@ -321,9 +330,9 @@ class Network:
 
     def _gate(self, cluster, n, gate, function, x: Var, h: Var, size: int, t: str, hidden_input: str | None = None) -> Var:
         """gate = function(W_gate x + U_gate h + b_gate); parameters without the step number, so cells share them."""
-        W = self.parameter(n.get(f"W_{gate}", f"W_{gate}"), size, x.shape[0], cluster=cluster)
-        U = self.parameter(n.get(f"U_{gate}", f"U_{gate}"), size, h.shape[0], cluster=cluster)
-        b = self.parameter(n.get(f"b_{gate}", f"b_{gate}"), size, init="bias", cluster=cluster)
+        W = self.parameter(n.get(f"W_{gate}", f"W_{gate}"), size, x.shape[0], cluster=cluster, share=True)
+        U = self.parameter(n.get(f"U_{gate}", f"U_{gate}"), size, h.shape[0], cluster=cluster, share=True)
+        b = self.parameter(n.get(f"b_{gate}", f"b_{gate}"), size, init="bias", cluster=cluster, share=True)
         expression = f"{function}({W} @ {x} + {U} @ {hidden_input or h} + {b})"
         return self._assign(n.get(gate, f"{gate}{t}"), expression, (size,), cluster)
 
@@ -342,7 +351,8 @@ class Network:
     def attention(self, name: str, X: Var | str, d_k: int, d_v: int | None = None, *, memory: Var | str | None = None,
                   causal: bool = False, names: Mapping[str, str] | None = None) -> Var:
         """Scaled dot-product attention over the rows of X (T×d): Q = X W_Q, K = M W_K, V = M W_V with M = memory
-        or X, S = Q Kᵀ/√d_k (+ the causal mask), P = softmax(S) row by row, A = P V (T×d_v)."""
+        or X, S = Q Kᵀ/√d_k, P = softmax(S) row by row (causal: the masked softmax, see the module docstring),
+        A = P V (T×d_v)."""
         X, n, t = self._var(X), _names(names), _tag(name)
         source = X if memory is None else self._var(memory)
         d_v = d_v or d_k
@@ -358,15 +368,23 @@ class Network:
         V = self._assign(n.get("V", f"V{t}"), f"{source} @ {WV}", (S_len, d_v), name)
         root = math.isqrt(d_k)
         scores = f"{Q} @ {K}.T / " + (str(root) if root * root == d_k else f"sqrt({d_k})")
+        mask = None
         if causal:
             if T != S_len:
                 raise ShapeError(f"attention {name}: a causal mask needs as many queries as keys ({T} and {S_len})")
             mask = n.get("M", f"M{_tag(name)}")
             if mask not in self.shapes:
-                self.constant(mask, np.triu(np.full((T, T), MASK_VALUE), 1), cluster=name)
+                future = np.triu(np.ones((T, T)), 1)
+                self.constant(mask, future * MASK_VALUE if self.mask == "additive" else 1.0 - future, cluster=name)
+        if mask is not None and self.mask == "additive":
             scores += f" + {mask}"
         S = self._assign(n.get("S", f"S{t}"), scores, (T, S_len), name)
-        P = self._assign(n.get("P", f"P{t}"), f"softmax({S})", (T, S_len), name)
+        if mask is not None and self.mask == "multiplicative":
+            # the masked softmax p_ij = m_ij exp(s_ij) / Σ_k m_ik exp(s_ik), with m = 1 on and below the diagonal
+            U = self._assign(n.get("U", f"U{t}"), f"exp({S}) * {mask}", (T, S_len), name)
+            P = self._assign(n.get("P", f"P{t}"), f"{U} / outer(sum({U}, axis=1), ones({S_len}))", (T, S_len), name)
+        else:
+            P = self._assign(n.get("P", f"P{t}"), f"softmax({S})", (T, S_len), name)
         return self._assign(n.get("A", f"A{t}"), f"{P} @ {V}", (T, d_v), name)
 
     def multi_head_attention(self, name: str, X: Var | str, heads: int, d_k: int, d_v: int | None = None,
@@ -377,14 +395,12 @@ class Network:
         X, n, t = self._var(X), _names(names), _tag(name)
         d_v, d_model = d_v or d_k, d_model or self.shapes[X.name][1]
         outputs = []
-        for i in range(1, heads + 1):
-            head = {key: f"{n.get(key, key)}{t}_{i}" if t else f"{n.get(key, key)}{i}"
-                    for key in ("W_Q", "W_K", "W_V", "Q", "K", "V", "S", "P", "A")}
+        for i in range(1, heads + 1):  # head i's names end in i (Q1, W_Q1); names={"Q": "Qa", …} renames the bases
+            head = {key: f"{n.get(key, key)}{i}" for key in ("W_Q", "W_K", "W_V", "Q", "K", "V", "S", "U", "P", "A")}
             head["M"] = n.get("M", f"M{t}")
             cluster = f"{name} head {i}"
             A = self.attention(cluster, X, d_k, d_v, memory=memory, causal=causal, names=head)
-            W_O = self.parameter(f"{n.get('W_O', 'W_O')}{t}_{i}" if t else f"{n.get('W_O', 'W_O')}{i}", d_v, d_model,
-                                 cluster=name)
+            W_O = self.parameter(f"{n.get('W_O', 'W_O')}{i}", d_v, d_model, cluster=name)
             outputs.append(f"{A} @ {W_O}")
         return self._assign(n.get("Z", f"Z{t}"), " + ".join(outputs), (X.shape[0], d_model), name)
 

@@ -8,7 +8,7 @@ install it, with the DOT source written all the same.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import graphviz
 
@@ -96,10 +96,14 @@ def render(
     rankdir: str = "LR",
     font: str = DEFAULT_FONT,
     fontsize: float = DEFAULT_FONTSIZE,
+    clusters: Mapping[str, Sequence[str]] | None = None,
 ) -> Picture:
-    """Draw one view of a derivation: forward, backward, combined or symbolic."""
+    """Draw one view of a derivation: forward, backward, combined or symbolic.
+
+    `clusters` maps a label to the names of a sub-graph, {"layer1": ["W1", "b1", "z1", "h1"]}, drawn as a
+    labelled frame; by default those a builder of symgraph.layers left on the derivation (`d.clusters`)."""
     drawing = Drawing(theme, style, rankdir, font, fontsize)
-    return Picture(drawing.draw(scene(d, view, highlight)))
+    return Picture(drawing.draw(scene(d, view, highlight, clusters=_clusters_of(d, clusters))))
 
 
 def write_frames(
@@ -112,7 +116,7 @@ def write_frames(
     **look,
 ) -> list[Path]:
     """One picture per step of the backward sweep (frame k reveals the k-th adjoint), a Markdown index and a
-    Beamer snippet. `look` takes render's theme, style, rankdir, font and fontsize."""
+    Beamer snippet. `look` takes render's theme, style, rankdir, font, fontsize and clusters."""
     if view not in ("backward", "combined"):
         raise InputError(f"--frames steps through the backward pass: use --view backward or combined, not {view}")
     order = d.gradients.order
@@ -126,10 +130,11 @@ def write_frames(
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise InputError(f"--frames {directory}: cannot create it ({e.strerror or e})") from None
+    clusters = _clusters_of(d, look.pop("clusters", None))
     drawing = Drawing(**look)
     width, saved, captions = max(2, len(str(len(order)))), [], []
     for k in range(1, len(order) + 1):
-        frame = scene(d, view, highlight, revealed=k)
+        frame = scene(d, view, highlight, revealed=k, clusters=clusters)
         saved.append(Picture(drawing.draw(frame)).save(directory / f"frame-{k:0{width}d}.{fmt}", fmt, dpi))
         captions.append(_caption(next(box for box in frame.boxes if box.current)))
     _write(directory / "index.md", _markdown_index(saved, captions).encode("utf-8"))
@@ -140,6 +145,11 @@ def write_frames(
 def inline_svg(d: "Derivation") -> str | None:
     """The notebook picture: the backward view, or None when `dot` is missing (the steps still show)."""
     return render(d, "backward")._repr_svg_()
+
+
+def _clusters_of(d: "Derivation", clusters: Mapping[str, Sequence[str]] | None) -> Mapping[str, Sequence[str]] | None:
+    """The clusters asked for, else the derivation's own (set by symgraph.layers); {} draws none."""
+    return getattr(d, "clusters", None) if clusters is None else clusters
 
 
 def _write(path: Path, data: bytes) -> Path:

@@ -8,8 +8,9 @@ render.py's business, so every view gets every theme and style for free.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping, Sequence
 
+import numpy as np
 import sympy as sp
 
 from . import ops
@@ -17,11 +18,12 @@ from .errors import InputError
 from .explain import MAX_PATHS, chain, count_paths, partial_symbol, paths
 from .graph import Operand, is_node
 from .printing import number, pretty_name, unicode
+from .tensor_explain import term as tensor_term
 
 if TYPE_CHECKING:
     from .api import Derivation
 
-__all__ = ["Row", "Box", "Wire", "Scene", "VIEWS", "scene"]
+__all__ = ["Row", "Box", "Wire", "Scene", "Cluster", "VIEWS", "scene"]
 
 VIEWS = ("forward", "backward", "combined", "symbolic")
 
@@ -30,6 +32,9 @@ MAX_TERMS = 6
 
 #: Significant digits of the numbers in a picture: enough to check by hand, short enough for a slide.
 DIGITS = 4
+#: Tensors: fewer digits per entry; a vector of up to MAX_VECTOR entries is written out, a matrix of up to
+#: MAX_MATRIX rows and columns is drawn as a matrix, anything larger as the range of its entries.
+TENSOR_DIGITS, MAX_VECTOR, MAX_MATRIX = 3, 8, 6
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,7 @@ class Row:
     rest: str
     role: str = "text"  # text | value | gradient | hidden (kept in place, so frames share one layout)
     path: int | None = None  # a highlighted path's index: the row takes its colour
+    matrix: tuple[tuple[str, ...], ...] | None = None  # a small matrix value, drawn in brackets; `rest` says it in text
 
 
 @dataclass
@@ -54,6 +60,7 @@ class Box:
     muted: bool = False
     current: bool = False  # the adjoint this animation frame reveals
     paths: tuple[int, ...] = ()
+    shape: str | None = None  # a tensor node's shape after its name: ℝ^3, ℝ^(3×2)
 
 
 @dataclass
@@ -67,16 +74,29 @@ class Wire:
     paths: tuple[int, ...] = ()
 
 
+@dataclass(frozen=True)
+class Cluster:
+    """A named sub-graph (a layer, a time step) drawn as a labelled frame around its boxes."""
+
+    label: str
+    nodes: tuple[int, ...]
+
+
 @dataclass
 class Scene:
     boxes: list[Box]
     wires: list[Wire]
     legend: list[Row] = field(default_factory=list)
     path_count: int = 0
+    clusters: list[Cluster] = field(default_factory=list)
 
 
-def scene(d: "Derivation", view: str, highlight: str | None = None, revealed: int | None = None) -> Scene:
-    """The scene of one view; `revealed` = k shows only the first k adjoints of the sweep (a frame)."""
+def scene(
+    d: "Derivation", view: str, highlight: str | None = None, revealed: int | None = None,
+    clusters: Mapping[str, Sequence[str]] | None = None,
+) -> Scene:
+    """The scene of one view; `revealed` = k shows only the first k adjoints of the sweep (a frame);
+    `clusters` maps a label to the names of a sub-graph (symgraph.layers sets `d.clusters`)."""
     if view not in VIEWS:
         raise InputError(f"--view {view}: unknown view; views: {', '.join(VIEWS)}")
     if view == "combined" and d.values is None:
@@ -85,6 +105,8 @@ def scene(d: "Derivation", view: str, highlight: str | None = None, revealed: in
     built = _Scene(d, revealed).build()
     if highlight is not None:
         _highlight(d, built, highlight)
+    if clusters:
+        built.clusters = _clusters(d, clusters, {box.node for box in built.boxes})
     return built
 
 
@@ -101,6 +123,7 @@ class _Forward:
         self.roles = _roles(d)
         self.names = _display_names(d, self.roles)
         self.upstream = self.graph.ancestors_within(d.output, self.graph.nodes("input")) | {d.output}
+        self.tensor = d.is_tensor
 
     def build(self) -> Scene:
         boxes = [self.box(node) for node in self.graph.nodes(*self.kinds)]
@@ -122,9 +145,12 @@ class _Forward:
             self.rows(node),
             muted=self.muted(node),
             current=node == self.current,
+            shape=_shape_label(self.graph.shape(node)) if self.tensor else None,
         )
 
     def definition(self, node: int) -> str:
+        if self.tensor:  # tensor symbols keep their own names, so the printer knows their shapes (⊙)
+            return unicode(self.graph.expr(node), self.d.conventions.relu_at_zero, self.graph.expr_shape)
         symbols = {self.graph.symbol(o): sp.Symbol(self.names[o]) for o in self.graph.operands(node) if is_node(o)}
         return unicode(self.graph.expr(node).xreplace(symbols), self.d.conventions.relu_at_zero)
 
@@ -132,6 +158,8 @@ class _Forward:
         return self.value_rows(node)
 
     def value_rows(self, node: int) -> list[Row]:
+        if self.tensor:
+            return _tensor_rows(self.d, node, self.graph.shape(node), "value")
         value = _number(self.d, node)
         return [Row("", f"= {value}", "value")] if value is not None else []
 
@@ -146,6 +174,8 @@ class _Forward:
         """∂y/∂u as the sum over u's children in the sweep, one term a line, then its value."""
         if u not in self.d.gradients.adjoint:
             return []
+        if self.tensor:
+            return self.tensor_adjoint_rows(u)
         d, out = self.d, self.d.output
         lhs = _partial(d, out, u)
         if u == out:
@@ -160,6 +190,27 @@ class _Forward:
             rows.append(Row("", f"= {value}", "gradient"))
         return self.unless_revealed(u, rows)
 
+    def tensor_adjoint_rows(self, u: int) -> list[Row]:
+        """∂L/∂u as the sum of its children's terms in matrix notation (Wᵀ ∂L/∂z, ∂L/∂h ⊙ 1(z > 0)), then its value."""
+        d, out = self.d, self.d.output
+        lhs = _partial(d, out, u)
+        if u == out:
+            return [Row(lhs, "= 1", "gradient")]
+        terms = [self.term_text(v, u) for v in sorted(self.graph.dag.successors(u)) if _on_sweep(d, v, u)]
+        if len(terms) > MAX_TERMS:
+            terms = [*terms[: MAX_TERMS - 2], f"… ({len(terms) - MAX_TERMS + 1} more)", terms[-1]]
+        rows = [Row(lhs, f"= {terms[0]}", "gradient")]
+        rows += [Row("", f"− {t[1:]}" if t.startswith("−") else f"+ {t}", "gradient") for t in terms[1:]]
+        value = _tensor_rows(d, d.gradients.adjoint[u], self.graph.shape(u), "gradient")
+        if [row.rest for row in value] != [row.rest for row in rows]:
+            rows += value
+        return self.unless_revealed(u, rows)
+
+    def term_text(self, v: int, u: int) -> str:
+        """v's term of ∂L/∂u in a tensor program, with ∂L/∂v as a symbol: the op's vector-Jacobian rule."""
+        expr = tensor_term(self.graph, self.d.gradients, v, u)
+        return unicode(expr, self.d.conventions.relu_at_zero, self.graph.expr_shape)
+
     def unless_revealed(self, u: int, rows: list[Row]) -> list[Row]:
         """Rows of an adjoint a frame has not reached yet stay, invisible, so every frame has the same layout."""
         return rows if u in self.revealed else [replace(row, role="hidden") for row in rows]
@@ -173,6 +224,8 @@ class _Forward:
     def local_text(self, v: int, u: int) -> str:
         """∂v/∂u in v's own names, as the registry writes it (∂d/∂x = d·(1 − d))."""
         local = self.d.gradients.local[(v, u)]
+        if self.tensor:
+            return unicode(local, self.d.conventions.relu_at_zero, self.graph.expr_shape)
         return unicode(local.xreplace(self.symbols_of(v)), self.d.conventions.relu_at_zero)
 
     def symbols_of(self, v: int) -> dict[sp.Symbol, sp.Symbol]:
@@ -181,10 +234,25 @@ class _Forward:
 
     def local_wire(self, u: int, v: int, backward: bool, role: str) -> Wire:
         """An edge of the sweep labelled with ∂v/∂u once u's adjoint is revealed."""
+        if self.tensor and (v, u) in self.d.gradients.vjp:  # a tensor op: its rule, ∂L/∂v put through it
+            (label,) = self.unless_revealed(u, [Row("", self.term_text(v, u), "gradient")])
+            return Wire(u, v, backward, role if u in self.revealed else "muted", label, current=u == self.current)
         if (v, u) not in self.d.gradients.local:
             return Wire(u, v, backward, "muted")
+        if self.tensor:
+            return self.tensor_local_wire(u, v, backward, role)
         text, value = self.local_text(v, u), _number(self.d, self.d.gradients.local_node[(v, u)])
         shown = text if value is None or self.d.gradients.local[(v, u)].is_number else f"{text} = {value}"
+        (label,) = self.unless_revealed(u, [Row(_partial(self.d, v, u, total=False), f"= {shown}", "gradient")])
+        return Wire(u, v, backward, role if u in self.revealed else "muted", label, current=u == self.current)
+
+
+    def tensor_local_wire(self, u: int, v: int, backward: bool, role: str) -> Wire:
+        """An elementwise edge of a tensor program: ∂v/∂u = its local derivative, entry by entry, and its value."""
+        local = self.d.gradients.local[(v, u)]
+        text = self.local_text(v, u)
+        value = None if local.is_number else _inline(self.d, self.d.gradients.local_node[(v, u)], self.graph.shape(v))
+        shown = text if value is None else f"{text} = {value}"
         (label,) = self.unless_revealed(u, [Row(_partial(self.d, v, u, total=False), f"= {shown}", "gradient")])
         return Wire(u, v, backward, role if u in self.revealed else "muted", label, current=u == self.current)
 
@@ -207,7 +275,11 @@ class _Combined(_Backward):
 
     def rows(self, node: int) -> list[Row]:
         gradient = []
-        if node in self.d.gradients.adjoint:
+        if node in self.d.gradients.adjoint and self.tensor:
+            rows = _tensor_rows(self.d, self.d.gradients.adjoint[node], self.graph.shape(node), "gradient")
+            lead = _partial(self.d, self.d.output, node)
+            gradient = self.unless_revealed(node, [replace(row, lead=lead if i == 0 else "") for i, row in enumerate(rows)])
+        elif node in self.d.gradients.adjoint:
             value = _number(self.d, self.d.gradients.adjoint[node])
             gradient = self.unless_revealed(node, [Row(_partial(self.d, self.d.output, node), f"= {value}", "gradient")])
         return self.value_rows(node) + gradient
@@ -239,6 +311,81 @@ def _number(d: "Derivation", operand: Operand) -> str | None:
     if d.values is None or (is_node(operand) and operand not in d.values):
         return None
     return number(d.value(operand), DIGITS)
+
+
+def _on_sweep(d: "Derivation", v: int, u: int) -> bool:
+    return (v, u) in d.gradients.local or (v, u) in d.gradients.vjp
+
+
+def _shape_label(shape: tuple[int, ...]) -> str | None:
+    """ℝ^3 for a vector, ℝ^(3×2) for a matrix (the drawing makes them superscripts); nothing for a scalar."""
+    if not shape:
+        return None
+    return f"∈ ℝ^{shape[0]}" if len(shape) == 1 else f"∈ ℝ^({'×'.join(map(str, shape))})"
+
+
+def _tensor_value(d: "Derivation", operand: Operand, shape: tuple[int, ...]) -> np.ndarray | None:
+    """The operand's value in the node's shape (an adjoint may be a scalar spread over it), or None."""
+    if d.values is None or (is_node(operand) and operand not in d.values):
+        return None
+    value = np.asarray(d.value(operand), dtype=float)
+    return np.broadcast_to(value, shape) if value.shape != tuple(shape) and value.ndim == 0 else value
+
+
+def _entries(value: np.ndarray) -> str:
+    return "[" + ", ".join(number(x, TENSOR_DIGITS) for x in value) + "]"
+
+
+def _summary(value: np.ndarray) -> str:
+    low, high = number(value.min(), TENSOR_DIGITS), number(value.max(), TENSOR_DIGITS)
+    return f"{low}" if low == high else f"entries {low} … {high}"
+
+
+def _inline(d: "Derivation", operand: Operand, shape: tuple[int, ...]) -> str | None:
+    """A value on one line: a number, a short vector, or the range of a larger tensor (for wire labels)."""
+    value = _tensor_value(d, operand, shape)
+    if value is None:
+        return None
+    if value.ndim == 0:
+        return number(value, DIGITS)
+    if value.ndim == 1 and value.size <= MAX_VECTOR:
+        return _entries(value)
+    return _summary(value)
+
+
+def _tensor_rows(d: "Derivation", operand: Operand, shape: tuple[int, ...], role: str) -> list[Row]:
+    """'= value' rows of a tensor program's node: a number, a vector, a matrix in brackets, or a range."""
+    value = _tensor_value(d, operand, shape)
+    if value is None:
+        return []
+    if value.ndim == 2 and max(value.shape) <= MAX_MATRIX:
+        cells = tuple(tuple(number(x, TENSOR_DIGITS) for x in row) for row in value)
+        return [Row("", "= [" + ", ".join(_entries(row) for row in value) + "]", role, matrix=cells)]
+    return [Row("", f"= {_inline(d, operand, shape)}", role)]
+
+
+def _clusters(d: "Derivation", named: Mapping[str, Sequence[str]], drawn: set[int]) -> list[Cluster]:
+    """Each label's nodes: those of its names, and the unnamed nodes whose readers all lie in it (z = W x + b
+    makes W x a node of its own, which belongs to the layer). A node named in two clusters stays in the first."""
+    graph, owner = d.graph, {}
+    for index, (label, names) in enumerate(named.items()):
+        for name in names:
+            if name not in graph.names:
+                raise InputError(f"cluster {label!r}: {name} is not a name of the program")
+            node = graph.names[name]
+            if is_node(node):
+                owner.setdefault(node, index)
+    for node in reversed(list(graph.nodes("forward"))):
+        if node in owner or graph[node]["user_named"]:
+            continue
+        readers = {owner.get(v) for v in graph.dag.successors(node) if graph[v]["kind"] != "gradient"}
+        if len(readers) == 1 and None not in readers:
+            owner[node] = readers.pop()
+    found = [
+        Cluster(str(label), tuple(sorted(n for n, i in owner.items() if i == index and n in drawn)))
+        for index, label in enumerate(named)
+    ]
+    return [cluster for cluster in found if cluster.nodes]
 
 
 def _partial(d: "Derivation", of: Operand, by: int, total: bool = True) -> str:

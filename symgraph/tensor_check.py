@@ -30,9 +30,10 @@ _EPS = np.finfo(float).eps
 _SEED = 20261123
 
 
-def random_point(graph: TensorGraph, inputs: Mapping[str, int], fixed: Mapping[str, np.ndarray], targets) -> dict:
+def random_point(graph: TensorGraph, inputs: Mapping[str, int], fixed: Mapping[str, np.ndarray], targets,
+                 seed: int = 0) -> dict:
     """Seeded values of every input not given, where every target is finite and no kink is near."""
-    rng = np.random.default_rng(_SEED)
+    rng = np.random.default_rng([_SEED, seed])
     point = {}
     for attempt in range(20):
         point = {n: np.asarray(fixed[n], dtype=float) if n in fixed else rng.normal(0.0, 1.0, graph.shape(node))

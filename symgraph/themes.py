@@ -41,6 +41,9 @@ class Theme:
     gradient: str  # adjoints, local partials and their numbers
     paths: tuple[str, ...]
     path_styles: tuple[str, ...] = ("solid",)
+    cluster_fill: str = "#FFFFFF"  # the frame of a named sub-graph (a layer, a time step) and its label
+    cluster_line: str = "#B3B3B3"
+    cluster_text: str = "#4D4D4D"
 
 
 THEMES: dict[str, Theme] = {

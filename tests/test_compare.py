@@ -243,3 +243,17 @@ def test_cli_bad_input(run, args, message):
     assert result.stdout == ""
     assert result.stderr.startswith(message)
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_tensor_candidates_are_compared_entry_by_entry():
+    """(A + Aᵀ)x is ∇ₓ(xᵀAx); 2Ax only for a symmetric A; a matrix has the wrong shape."""
+    result = compare("A: 2x2; x: 2; L = x @ A @ x", "x", ["(A + A.T) @ x", "2 * A @ x", "A"])
+    equal = [v.equal for v in result.verdicts]
+    assert equal == [True, False, False]
+    assert result.verdicts[0].method == "numeric" and result.verdicts[0].points == 20
+    assert "shape 2×2" in result.verdicts[2].reason and "entry [" in result.verdicts[1].reason
+
+
+def test_softmax_cross_entropy_candidate_is_p_minus_onehot():
+    result = compare("z: 4; L = cross_entropy(z, 1)", None, ["softmax(z) - onehot(4, 1)", "softmax(z)"])
+    assert [v.equal for v in result.verdicts] == [True, False]
