@@ -31,7 +31,7 @@ COPIES = "dashed boxes repeat a node drawn elsewhere, to keep long edges out of 
 _THIN = "&#8201;"  # between a name and its '=': the cell gap alone runs them together
 _EN = "&#8194;"  # between the columns of a matrix
 _SUP = re.compile(r"\^(\([^()]*\)|[^\s()·+−/=]+)")
-_SUB = re.compile(r"(?<=[^\W\d_])_([^\W_]+)(?![\w(])")  # W_hx, but not cross_entropy(z) or log_softmax(z)
+_SUB = re.compile(r"(?<=[^\W\d_])_([^\W_ᵀ]+)(?!\()(?![^\W_ᵀ])")  # W_hx and W_hxᵀ, not cross_entropy(z)
 
 
 class Drawing:

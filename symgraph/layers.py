@@ -297,6 +297,8 @@ class Network:
             if shape != (d,):
                 raise ShapeError(f"rnn {name}: x at step {t} has shape {_shape_text(shape)}, step 1 had {d}")
             cluster = f"{name} t={t}"
+            if self.kinds.get(x_text) == "input" and not any(x_text in names for names in self.clusters.values()):
+                self.clusters.setdefault(cluster, []).append(x_text)  # x_t is drawn inside its step
             recurrent = f"{W_hh} @ {h} + " if h is not None else ""
             a = self._assign(f"{n.get('a', 'a')}{t}", f"{recurrent}{W_hx} @ {x_text} + {b}", (hidden,), cluster)
             h = self._assign(f"{n.get('h', 'h')}{t}", f"{_activation(activation)}({a})", (hidden,), cluster)

@@ -136,7 +136,8 @@ def _call(name: str, latex_name: str | None = None, keywords: Sequence[str] = ()
         else:
             args += [f"{k}={v}" for k, v in zip(keywords, params)]
         if style == "latex":
-            return rf"\operatorname{{{latex_name or name}}}\left({', '.join(args)}\right)".replace("_", r"\_")
+            label = (latex_name or name).replace("_", r"\_")
+            return rf"\operatorname{{{label}}}\left({', '.join(args)}\right)"
         return f"{name}({', '.join(args)})"
 
     return write
