@@ -70,7 +70,10 @@ def _tensor_value(name: str, value: Any, text: Any) -> np.ndarray:
     else:
         if not _rectangular(value):
             raise InputError(f"--at {name}: the lists must be nested evenly and hold numbers, e.g. [[0, -1], [2, 0]]")
-        array = np.array(value, dtype=float)
+        try:
+            array = np.array(value, dtype=float)
+        except ValueError:  # lists of equal length nested to different depths
+            raise InputError(f"--at {name}: the lists must be nested evenly, e.g. [[0, -1], [2, 0]]") from None
     if array.size == 0:
         raise InputError(f"--at {name}: the value is empty")
     if array.ndim > 4:
@@ -429,9 +432,10 @@ def _check_tensor_output(graph: TensorGraph, output: int, order: int) -> None:
     shape = graph.shape(output)
     if shape:
         name = graph.label(output)
+        new = "loss" if name != "loss" else "total"
         raise ShapeError(
             f"the output {name} has shape {shape_text(shape)}; a gradient needs a scalar output, "
-            f"e.g. L = sum({name}), L = {name}[0] or a loss such as mse({name}, t)"
+            f"e.g. {new} = sum({name}), {new} = {name}[0] or a loss such as {new} = mse({name}, t)"
         )
     if order == 2:
         raise InputError("--order 2 is for scalar programs; tensor programs give the gradient")

@@ -14,6 +14,7 @@ from dataclasses import replace
 
 import graphviz
 
+from . import ops
 from .errors import InputError
 from .scene import Box, Cluster, Row, Scene, Wire
 from .themes import Theme, get_theme
@@ -31,7 +32,10 @@ COPIES = "dashed boxes repeat a node drawn elsewhere, to keep long edges out of 
 _THIN = "&#8201;"  # between a name and its '=': the cell gap alone runs them together
 _EN = "&#8194;"  # between the columns of a matrix
 _SUP = re.compile(r"\^(\([^()]*\)|[^\s()·+−/=]+)")
-_SUB = re.compile(r"(?<=[^\W\d_])_([^\W_ᵀ]+)(?!\()(?![^\W_ᵀ])")  # W_hx and W_hxᵀ, not cross_entropy(z)
+#: W_hx → W<SUB>hx</SUB>, also in W_hxᵀ and W_hx²; a word that names an op (cross_entropy) keeps its underscore.
+_SUB = re.compile(r"(?<=[^\W\d_])_([^\W_ᵀ⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)")
+_WORD = re.compile(r"[^\W\d]\w*")
+_OP_WORDS = frozenset(word for op in ops.OPS.values() for word in (op.name, op.text) if "_" in word)
 
 
 class Drawing:
@@ -262,7 +266,7 @@ def _markup(text: str) -> str:
     """Escaped for an HTML-like label, with W_hx and x^(1/3) as real sub- and superscripts."""
     text = html.escape(text, quote=False)
     text = _SUP.sub(lambda m: f"<SUP>{m[1][1:-1] if m[1].startswith('(') else m[1]}</SUP>", text)
-    return _SUB.sub(r"<SUB>\1</SUB>", text)
+    return _WORD.sub(lambda m: m[0] if m[0] in _OP_WORDS else _SUB.sub(r"<SUB>\1</SUB>", m[0]), text)
 
 
 def _points(size: float) -> str:

@@ -213,14 +213,21 @@ class Network:
         return f"```python\n{self.program}\n```\n\n{self.parameter_count:,} parameters"
 
     def _build(self, extra: str | None = None):
-        """The program's TensorGraph (no derivatives): shapes as symgraph infers them."""
+        """The program's TensorGraph (no derivatives): shapes as symgraph infers them. Only the declarations of
+        names in use are kept, so a half-built network (an input not read yet) builds too."""
         from .graph import build
         from .parse import parse
         from .tensor_graph import TensorGraph
 
-        text = self.program + (f"\n{extra}" if extra else "")
-        program = parse(text)
+        lines = [f"{name} = {expression}" for name, expression, _ in self._lines] + ([extra] if extra else [])
+        used = set(re.findall(r"[^\W\d]\w*", "\n".join(lines)))
+        declared = [f"{n}: {_shape_text(s)}" for n, s in self.declarations.items() if n in used]
+        program = parse("\n".join(declared + lines))
         return build(program, None, TensorGraph(program.declarations))[0]
+
+    def render(self, view: str = "backward", at: Mapping[str, Any] | None = None, **options: Any):
+        """The picture of `derive(at)` with the clusters drawn; options as in symgraph.render.render."""
+        return self.derive(at).render(view, **options)
 
     def random_values(self, seed: int | None = None, decimals: int | None = ...) -> dict[str, Any]:  # type: ignore[assignment]
         """Seeded values for every input: weights ~ N(0, 1/fan-in), biases ~ N(0, 0.1²), data ~ N(0, 1);

@@ -88,6 +88,8 @@ def scalarize(graph: Graph, output: Operand) -> ScalarProgram:
     shape_of = graph.shape if isinstance(graph, TensorGraph) else (lambda operand: ())
     if shape_of(output) != ():
         raise InputError(f"the output {graph.label(output)} has shape {shape_of(output)}; expand a scalar output")
+    if graph[output]["op"] is None:
+        raise InputError(f"the output is the input {graph.label(output)}; there is nothing to expand")
     writer = _Writer({graph.label(n) for n in graph.nodes()})
     inputs: dict[str, np.ndarray] = {}
     components: dict[int, np.ndarray] = {}
@@ -115,8 +117,6 @@ def scalarize(graph: Graph, output: Operand) -> ScalarProgram:
             raise AssertionError(f"{op.name}: components of shape {result.shape}, the node has shape {shape_of(node)}")
         components[node] = result
     label = graph.label(output)
-    if graph[output]["op"] is None:
-        raise InputError(f"the output is the input {label}; there is nothing to expand")
     # The output's label is reserved for this last assignment: intermediates are named label__k.
     writer.assignments.append(Assignment(label, components[output][()]))
     program = Program(

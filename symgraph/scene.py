@@ -251,8 +251,9 @@ class _Forward:
         """An elementwise edge of a tensor program: ∂v/∂u = its local derivative, entry by entry, and its value."""
         local = self.d.gradients.local[(v, u)]
         text = self.local_text(v, u)
-        value = None if local.is_number else _inline(self.d, self.d.gradients.local_node[(v, u)], self.graph.shape(v))
-        shown = text if value is None else f"{text} = {value}"
+        # a number or a short vector; a matrix on a wire would be unreadable, and the boxes carry it
+        value = None if local.is_number else _inline(self.d, self.d.gradients.local_node[(v, u)], self.graph.shape(v), False)
+        shown = text if value is None else f"{text} {value}"
         (label,) = self.unless_revealed(u, [Row(_partial(self.d, v, u, total=False), f"= {shown}", "gradient")])
         return Wire(u, v, backward, role if u in self.revealed else "muted", label, current=u == self.current)
 
@@ -337,31 +338,32 @@ def _entries(value: np.ndarray) -> str:
 
 
 def _summary(value: np.ndarray) -> str:
+    """A larger tensor by the range of its entries ('= 1' when they are all equal)."""
     low, high = number(value.min(), TENSOR_DIGITS), number(value.max(), TENSOR_DIGITS)
-    return f"{low}" if low == high else f"entries {low} … {high}"
+    return f"= {low}" if low == high else f"entries {low} … {high}"
 
 
-def _inline(d: "Derivation", operand: Operand, shape: tuple[int, ...]) -> str | None:
-    """A value on one line: a number, a short vector, or the range of a larger tensor (for wire labels)."""
+def _inline(d: "Derivation", operand: Operand, shape: tuple[int, ...], summarise: bool = True) -> str | None:
+    """A value on one line, '= …': a number, a short vector, else the range of its entries (None unless `summarise`)."""
     value = _tensor_value(d, operand, shape)
     if value is None:
         return None
     if value.ndim == 0:
-        return number(value, DIGITS)
+        return f"= {number(value, DIGITS)}"
     if value.ndim == 1 and value.size <= MAX_VECTOR:
-        return _entries(value)
-    return _summary(value)
+        return f"= {_entries(value)}"
+    return _summary(value) if summarise else None
 
 
 def _tensor_rows(d: "Derivation", operand: Operand, shape: tuple[int, ...], role: str) -> list[Row]:
-    """'= value' rows of a tensor program's node: a number, a vector, a matrix in brackets, or a range."""
+    """Value rows of a tensor program's node: a number, a vector, a matrix in brackets, or a range."""
     value = _tensor_value(d, operand, shape)
     if value is None:
         return []
     if value.ndim == 2 and max(value.shape) <= MAX_MATRIX:
         cells = tuple(tuple(number(x, TENSOR_DIGITS) for x in row) for row in value)
         return [Row("", "= [" + ", ".join(_entries(row) for row in value) + "]", role, matrix=cells)]
-    return [Row("", f"= {_inline(d, operand, shape)}", role)]
+    return [Row("", _inline(d, operand, shape), role)]
 
 
 def _clusters(d: "Derivation", named: Mapping[str, Sequence[str]], drawn: set[int]) -> list[Cluster]:

@@ -16,7 +16,7 @@ import numpy as np
 from . import ops
 from .check import CheckReport, _overall, _verdict
 from .evaluate import Conventions, evaluate, value_of
-from .graph import Operand, is_node
+from .graph import Operand
 from .printing import number
 from .tensor_graph import TensorGraph
 
@@ -61,7 +61,7 @@ def check_tensor(
     verdicts, abs_errors, rel_errors = [], [], []
     for name, derivative in derivatives.items():
         shape = graph.shape(inputs[name])
-        g_all = np.broadcast_to(value_of(analytic, derivative), shape) if is_node(derivative) else np.full(shape, float(derivative))
+        g_all = np.broadcast_to(value_of(analytic, derivative), shape)  # a constant gradient (sum(x)) too
         # An entry far smaller than its neighbours is judged against 1% of the largest entry: differences
         # of a function whose other slopes are 10⁵ times steeper cannot confirm it to 10⁻⁶ of itself.
         floor = RELATIVE_FLOOR * float(np.max(np.abs(g_all), initial=0.0))

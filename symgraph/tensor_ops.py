@@ -175,6 +175,10 @@ def _ones_notation(style, pieces, params):
     return {"unicode": "𝟙", "latex": r"\mathbf{1}", "source": f"ones({', '.join(map(str, params))})"}[style]
 
 
+def _zeros_notation(style, pieces, params):
+    return {"unicode": "𝟎", "latex": r"\mathbf{0}", "source": f"zeros({', '.join(map(str, params))})"}[style]
+
+
 def _onehot_notation(style, pieces, params):
     n, k = params
     return {"unicode": f"e[{k}]", "latex": rf"e_{{[{k}]}}", "source": f"onehot({n}, {k})"}[style]
@@ -396,6 +400,15 @@ def _logsumexp_vjp(shapes, args, params, y, g, position):
     return _rows(g, shape) * HEADS["softmax"](args[0])
 
 
+def _slice_vjp(shapes, args, params, y, g, position):
+    """δ put back in place: concat(0, δ, 0) along the sliced vector."""
+    (shape,), (start, stop) = shapes, params
+    if len(shape) != 1:
+        raise ShapeError(f"differentiating a slice of a {len(shape)}-axis tensor is not supported; slice vectors")
+    parts = ([HEADS["zeros"](start)] if start else []) + [g] + ([HEADS["zeros"](shape[0] - stop)] if stop < shape[0] else [])
+    return parts[0] if len(parts) == 1 else HEADS["concat"](*parts)
+
+
 def _concat_vjp(shapes, args, params, y, g, position):
     start = sum(s[0] for s in shapes[:position])
     return HEADS["slice"](g, start, start + shapes[position][0])
@@ -576,9 +589,9 @@ TENSOR_ENTRIES: list[Op] = [
            callable_=False),  # programs write logsumexp(z); a tensor operand makes it this reduction
     _entry("concat", -1, lambda *xs: np.concatenate(xs), _concat_shape, _concat_vjp,
            _copying(lambda arrays, params: np.concatenate(arrays)), _call("concat"), "concatenation rule"),
-    _entry("slice", 1, lambda x, start, stop: x[start:stop], _slice_shape, None,
+    _entry("slice", 1, lambda x, start, stop: x[start:stop], _slice_shape, _slice_vjp,
            _copying(lambda arrays, params: arrays[0][params[0]:params[1]]),
-           lambda style, pieces, params: f"{pieces[0].wrapped}[{params[0]}:{params[1]}]", "slice",
+           lambda style, pieces, params: f"{pieces[0].wrapped}[{params[0]}:{params[1]}]", "slicing rule",
            keywords=(("start", REQUIRED), ("stop", REQUIRED)), callable_=False),  # written x[2:5]
     _entry("index", 1, lambda x, *i: x[tuple(i)], _index_shape, _index_vjp,
            _copying(lambda arrays, params: arrays[0][tuple(params)]), _index_notation, "indexing rule",
@@ -599,6 +612,9 @@ TENSOR_ENTRIES: list[Op] = [
            "reshape rule", keywords=(("*", None),)),
     _entry("ones", 0, lambda *dims: np.ones(dims), _ones_shape, None,
            lambda term, arrays, params: _array(tuple(params), lambda i: sp.Integer(1)), _ones_notation, "ones",
+           keywords=(("*", None),)),
+    _entry("zeros", 0, lambda *dims: np.zeros(dims), _ones_shape, None,
+           lambda term, arrays, params: _array(tuple(params), lambda i: sp.Integer(0)), _zeros_notation, "zeros",
            keywords=(("*", None),)),
     _entry("onehot", 0, _onehot, _onehot_shape, None,
            lambda term, arrays, params: np.array([sp.Integer(int(i == params[1])) for i in range(params[0])], dtype=object),

@@ -350,3 +350,95 @@ def test_cli_without_dot_writes_the_source_and_says_how_to_install(run, tmp_path
     assert result.stderr.startswith("error: Graphviz's dot program is not installed, so")
     assert result.stderr.count("\n") == 1 and "apt-get install graphviz" in result.stderr
     assert (tmp_path / "g.dot").exists()
+
+
+# --- tensor programs and clusters --------------------------------------------------------------------------
+
+LAYER = "z = W @ h + c; g = log(1 + relu(z)); L = dot(v, g)"
+LAYER_AT = {"W": "[[0,-1],[2,0],[1,1]]", "h": "[1, 2]", "c": "[0.5, -1, 0.2]", "v": "[1, 2, -1]"}
+
+
+@pytest.fixture(scope="module")
+def layer():
+    return derive(LAYER, at=LAYER_AT)
+
+
+def test_tensor_boxes_show_their_shape_and_small_values(layer):
+    source = render(layer, "forward").source
+    names = layer.graph.names
+    w = node_line(source, f"n{names['W']}")
+    assert "<B>W</B></FONT><FONT COLOR=\"#1A1A1A\"> ∈ ℝ<SUP>3×2</SUP>" in w
+    assert w.count('SIDES="LTB"') == 1 and w.count('SIDES="RTB"') == 1  # a 3×2 matrix in brackets
+    assert [cell for cell in re.findall(r'<TD ALIGN="RIGHT"><FONT COLOR="#0072B2">(?:&#8194;)?([^<]*)</FONT>', w)] == [
+        "0", "−1", "2", "0", "1", "1"]
+    z = text_of(node_line(source, f"n{names['z']}"))
+    assert "z ∈ ℝ3" in z and "= [−1.5, 1, 3.2]" in z  # (the superscript's tags removed)
+    assert "ℝ" not in text_of(node_line(source, f"n{layer.output}"))  # a scalar has no shape to show
+
+
+def test_tensor_backward_view_shows_vector_jacobian_rules_and_local_partials(layer):
+    source = render(layer, "backward").source
+    names = layer.graph.names
+    a = next(n for n in layer.graph.nodes("forward") if layer.graph[n]["op"] == "matmul")
+    assert "Wᵀ ∂L/∂a" in text_of(edge_line(source, f"n{names['h']}", f"n{a}"))  # the matrix-product rule
+    assert "∂L/∂a hᵀ" in text_of(edge_line(source, f"n{names['W']}", f"n{a}"))
+    relu = next(n for n in layer.graph.nodes("forward") if layer.graph[n]["op"] == "relu")
+    assert "∂b/∂z = 1(z &gt; 0) = [0, 1, 1]" in text_of(edge_line(source, f"n{names['z']}", f"n{relu}"))
+    z = text_of(node_line(source, f"n{names['z']}"))
+    assert "∂L/∂z = ∂L/∂b ⊙ 1(z &gt; 0)" in z and "= [0, 1, −0.238]" in z
+    h = text_of(node_line(source, f"n{names['h']}"))
+    assert "∂L/∂h = Wᵀ ∂L/∂a" in h and "= [1.76, −0.238]" in h
+    assert 'SIDES="LTB"' in node_line(source, f"n{names['W']}")  # ∂L/∂W is a matrix
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_every_view_of_a_tensor_program_builds(layer, view):
+    source = render(layer, view, theme="dark", style="ops").source
+    assert source.startswith("digraph symgraph {") and "subgraph" not in source
+    symbolic = text_of(render(derive("W: 3x2\nh: 2\nc: 3\nv: 3\n" + LAYER), view).source)  # without values
+    assert "∈ ℝ3×2" in symbolic and not re.search(r"= \[?−?\d", symbolic)
+
+
+def test_large_tensors_are_summarised_by_their_range():
+    d = derive("X: 3x7\nv: 7\nL = sum(tanh(X @ v))", at={"X": [[0.5] * 7] * 3, "v": [float(i) for i in range(7)]})
+    source = text_of(render(d, "combined").source)
+    assert "X ∈ ℝ3×7 = 0.5" in source  # all equal
+    assert "entries 0 … 6" not in source and "= [0, 1, 2, 3, 4, 5, 6]" in source  # a vector of 7 is written out
+
+
+def test_clusters_are_labelled_subgraphs_with_the_layers_unnamed_nodes(layer):
+    clusters = {"layer": ["W", "c", "z"], "loss": ["g", "L"]}
+    source = render(layer, "backward", clusters=clusters).source
+    first = source[source.index("subgraph cluster_0 {"):source.index("subgraph cluster_1 {")]
+    second = source[source.index("subgraph cluster_1 {"):]
+    assert 'label=<<FONT COLOR="#4D4D4D">layer</FONT>>' in first and "style=\"rounded,filled\"" in first
+    graph = layer.graph
+    a = next(n for n in graph.nodes("forward") if graph[n]["op"] == "matmul")  # W h, read only by z
+    for node in (graph.names["W"], graph.names["c"], graph.names["z"], a):
+        assert f"\t\tn{node} [" in first
+    for node in (graph.names["g"], layer.output):
+        assert f"\t\tn{node} [" in second.split("}")[0]
+    outside = source[:source.index("subgraph cluster_0")]
+    assert f"\tn{graph.names['h']} [" in outside and f"\tn{graph.names['v']} [" in outside
+    assert " -> " not in first  # edges stay in the graph, so no node is pulled into a frame
+    assert render(layer, "backward", clusters=clusters).source == source
+
+
+def test_clusters_with_an_unknown_name_are_an_input_error(layer):
+    with pytest.raises(InputError, match="cluster 'layer': q is not a name of the program"):
+        render(layer, clusters={"layer": ["q"]})
+
+
+def test_scalar_pictures_take_clusters_too(product):
+    source = render(product, "forward", clusters={"left": ["a"], "right": ["b"]}).source
+    assert source.count("subgraph cluster_") == 2 and "ℝ" not in source
+    assert "subgraph" not in render(product, "forward").source
+
+
+@needs_dot
+def test_a_clustered_tensor_picture_draws(layer, tmp_path):
+    path = render(layer, "combined", clusters={"layer": ["W", "c", "z"]}).save(tmp_path / "g.svg")
+    titles = {t.text for t in svg_root(path).iter(f"{SVG}title")}
+    assert "cluster_0" in titles
+    texts = {t.text.strip() for t in svg_root(path).iter(f"{SVG}text") if t.text}
+    assert {"layer", "W", "−1", "∂L/∂W"} <= texts

@@ -21,68 +21,20 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-import symgraph.evaluate
 import symgraph.parse
 from symgraph import InputError, LimitError, derive, ops
 from symgraph.cli.commands import app
-from symgraph.errors import EvaluationError, ShapeError
+from symgraph.errors import ShapeError
 from symgraph.graph import build, is_node
 from symgraph.parse import LIMITS, parse
 from symgraph.scalarize import compare, scalar_gradients, scalarize, scalarize_program, verify
 from symgraph.tensor_graph import TensorGraph
-from symgraph.tensor_ops import HEADS
 
 RTOL = 1e-9
 ATOL = 1e-12
 
-# --- known bugs in files these tests do not own (see the report) -------------------------------------------
-# BUG 1 (symgraph/evaluate.py): constant_value(ones(2)) tests `if not np.isfinite(value)` on an array and
-# raises "The truth value of an array ... is ambiguous". Every tensor program whose backward pass holds a
-# tensor constant fails in derive(..., at=...): sum(x), mean(x), x[1], X[i, j] (the onehot/ones of their
-# rules). Until it is fixed, the fixture below evaluates tensor constants with np.all(np.isfinite(...));
-# test_tensor_constants_evaluate documents the bug and turns green when it is fixed.
-_ORIGINAL_CONSTANT_VALUE = symgraph.evaluate.constant_value
-
-
-def _constant_value_bug() -> bool:
-    try:
-        _ORIGINAL_CONSTANT_VALUE(HEADS["ones"](2))
-    except ValueError:
-        return True
-    return False
-
-
-CONSTANT_VALUE_BUG = _constant_value_bug()
-
-
-@functools.lru_cache(maxsize=4096)
-def _constant_value_fixed(constant):
-    value = ops.approximate(constant)
-    if not np.all(np.isfinite(value)):
-        raise EvaluationError(f"the constant {constant} is too large for a floating-point number")
-    return value
-
-
-@pytest.fixture(autouse=True)
-def tensor_constant_workaround(monkeypatch):
-    """WORKAROUND for BUG 1, active only while the bug is present."""
-    if CONSTANT_VALUE_BUG:
-        monkeypatch.setattr(symgraph.evaluate, "constant_value", _constant_value_fixed)
-
-
 def checked(d):
-    """d.check(), or an xfail naming BUG 2 where a gradient is a tensor constant (ones(2), onehot(3, 1) …).
-
-    BUG 2 (symgraph/tensor_check.py, check_tensor): a derivative that is a constant is read with
-    float(derivative); a tensor constant raises TypeError "Cannot convert complex to float".
-    """
-    try:
-        return d.check()
-    except TypeError as error:
-        constants = [n for n, node in d.wrt.items() if not is_node(d.gradients.of(node)) and d.graph.shape(node)]
-        if constants:
-            pytest.xfail(f"BLOCKED by BUG 2: check_tensor cannot read the constant gradient of {constants}: {error}")
-        raise
+    return d.check()
 
 
 # --- a seeded generator of small tensor programs ---------------------------------------------------------
@@ -310,6 +262,8 @@ def random_program(seed: int) -> RandomProgram:
 # (program, shapes of the inputs); values are drawn from N(0, 1) with a seed per program.
 
 OP_PROGRAMS = [
+    ("L = dot(w, tanh(x[1:3]))", {"x": (4,), "w": (2,)}),  # a slice inside
+    ("L = sum(sigmoid(x[0:2]))", {"x": (4,)}),  # a slice at the start
     ("z = W @ h + c; g = log(1 + relu(z)); L = dot(v, g)", {"W": (3, 2), "h": (2,), "c": (3,), "v": (3,)}),
     ("L = dot(v, tanh(W @ x))", {"W": (3, 4), "x": (4,), "v": (3,)}),  # matrix · vector
     ("L = dot(tanh(x @ W), v)", {"W": (4, 3), "x": (4,), "v": (3,)}),  # vector · matrix
@@ -618,15 +572,9 @@ def test_ragged_or_odd_json_is_refused(value):
 
 
 def test_json_ragged_at_depth_is_refused():
-    """BUG 4: lists of equal length whose items nest to different depths pass api._rectangular."""
-    try:
+    """Lists of equal length whose items nest to different depths are refused."""
+    with pytest.raises(InputError, match="--at x"):
         derive("L = sum(x)", at={"x": "[[[1], [2]], [3, 4]]"})
-    except InputError as error:
-        assert "--at x" in str(error)
-    except ValueError as error:
-        pytest.xfail(f"BLOCKED by BUG 4: NumPy's ValueError escapes instead of an InputError: {error}")
-    else:
-        pytest.fail("a ragged value was accepted")
 
 
 # --- the notation reads like the textbook -------------------------------------------------------------------------
@@ -779,14 +727,6 @@ def test_cli_tensor_errors(run, args, pieces):
 # --- known gaps (see the report) -----------------------------------------------------------------------------------
 
 
-def test_tensor_constants_evaluate():
-    """BUG 1: evaluate.constant_value cannot evaluate a tensor constant such as ones(2)."""
-    if CONSTANT_VALUE_BUG:
-        pytest.xfail("BLOCKED by BUG 1: symgraph.evaluate.constant_value(ones(2)) raises ValueError "
-                     "(np.isfinite of an array in an if); derive('L = sum(x)', at={'x': [1, 2]}) fails")
-    np.testing.assert_array_equal(_ORIGINAL_CONSTANT_VALUE(HEADS["ones"](2)), [1.0, 1.0])
-
-
 @pytest.mark.parametrize(
     "program, values, gradient",
     [
@@ -797,7 +737,7 @@ def test_tensor_constants_evaluate():
     ],
 )
 def test_constant_gradients(program, values, gradient):
-    """Linear outputs have constant gradients (ones, onehot): both verifications; BUG 2 blocks the check."""
+    """Linear outputs have constant gradients (ones, onehot): both verifications and the check."""
     d = derive(program, at=values)
     name = next(iter(values))
     np.testing.assert_allclose(d.gradient_value(name), gradient)
@@ -806,14 +746,10 @@ def test_constant_gradients(program, values, gradient):
 
 
 def test_slice_is_differentiable():
-    """BUG 3: x[a:b] parses and evaluates, but its entry has no vector-Jacobian rule (vjp=None)."""
+    """x[a:b]: δ is put back in place, concat(0, δ, 0)."""
     d_forward = derive("y = x[1:3]; L = dot(x, x)", at={"x": [1.0, 2.0, 3.0]})
     assert d_forward.value(d_forward.graph.names["y"]).tolist() == [2.0, 3.0]
     assert scalarize_program("x: 4; w: 2; L = dot(w, tanh(x[1:3]))").operations > 0  # it has components
-    try:
-        d = derive("L = dot(w, tanh(x[1:3]))", at={"x": [0.1, 0.2, 0.3, 0.4], "w": [1.0, -1.0]})
-    except InputError as error:
-        assert "slice is not differentiable" in str(error)
-        pytest.xfail(f"BLOCKED by BUG 3: {error}")
+    d = derive("L = dot(w, tanh(x[1:3]))", at={"x": [0.1, 0.2, 0.3, 0.4], "w": [1.0, -1.0]})
     assert_agrees(d, "slice")
     assert_passes(d, "slice")

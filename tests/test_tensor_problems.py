@@ -18,8 +18,6 @@ from symgraph import derive
 from symgraph.evaluate import evaluate
 from symgraph.scalarize import compare
 
-from .test_tensor import tensor_constant_workaround  # noqa: F401  (autouse: BUG 1's workaround, see test_tensor)
-
 
 def value(d, name: str):
     return d.value(d.graph.names[name])
