@@ -39,13 +39,19 @@ def timed(function):
     return result, time.perf_counter() - start
 
 
-def layout(source: str, timeout: float) -> tuple[bytes | None, float]:
-    """`dot -Tsvg` on the source, as symgraph.render.run_dot runs it, but stopped after `timeout` seconds."""
+def layout(source: str, timeout: float) -> tuple[bytes | str, float]:
+    """`dot -Tsvg` on the source, as symgraph.render.run_dot runs it, but stopped after `timeout` seconds.
+
+    Returns the SVG, or why there is none (over the time limit, or dot's own error), and the seconds taken.
+    """
     start = time.perf_counter()
     try:
-        done = subprocess.run(["dot", "-Tsvg"], input=source.encode("utf-8"), capture_output=True, timeout=timeout, check=True)
+        done = subprocess.run(["dot", "-Tsvg"], input=source.encode("utf-8"), capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        return None, time.perf_counter() - start
+        return f"over {timeout:.0f} s", time.perf_counter() - start
+    if done.returncode != 0:
+        error = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        return f"dot failed (exit {done.returncode}): {error[-1] if error else 'no message'}", time.perf_counter() - start
     return done.stdout, time.perf_counter() - start
 
 
@@ -65,11 +71,11 @@ def main(size: int = 500, timeout: float = 120.0, views: tuple[str, ...] = ("for
             picture, t_dot_text = timed(lambda: render(d, view))
             source = picture.source
             nodes = len(re.findall(r"^\tn\d+ \[", source, re.MULTILINE))  # the graph's nodes, not copies
-            edges = len(re.findall(r"^\tn\d+ -> n\d+", source, re.MULTILINE))
+            edges = len(re.findall(r"^\t\S+ -> \S+", source, re.MULTILINE))  # copies of shared inputs included
             svg, t_layout = layout(source, timeout)
-            shown = f"{t_layout:>8.2f}s" if svg is not None else f">{timeout:>7.0f}s"
-            kib = f"{len(svg) / 1024:>8.0f}" if svg is not None else f"{'—':>8}"
-            print(f"{name:<8} {view:<9} {nodes:>6} {edges:>6} {t_derive:>7.2f}s {t_dot_text:>7.2f}s {shown} {kib}", flush=True)
+            kib = f"{len(svg) / 1024:>8.0f}" if isinstance(svg, bytes) else f"{'—':>8}"
+            line = f"{name:<8} {view:<9} {nodes:>6} {edges:>6} {t_derive:>7.2f}s {t_dot_text:>7.2f}s {t_layout:>8.2f}s {kib}"
+            print(line if isinstance(svg, bytes) else f"{line}  ({svg})", flush=True)
 
 
 if __name__ == "__main__":

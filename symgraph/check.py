@@ -201,31 +201,23 @@ def _sweep(graph, function, inputs, points, names, breaks, conventions) -> dict[
     names_in = list(inputs)
     tiled = np.tile(np.array([points[n] for n in names_in], dtype=float).reshape(len(names_in), n_points), (1, _ROWS * m))
     batch = dict(zip(names_in, tiled))  # one row (a view) per input: every point, repeated per perturbation
-    steps_of = {}
+    x = np.array([points[n] for n in names], dtype=float).reshape(m, n_points)
+    # Relative to x below 1, so that 1/x at 10⁻⁶ is not differenced across its pole; never above
+    # ε^(1/3), so that sin(x) at 10¹⁰ is not stepped across whole periods (it is judged noisy instead).
+    h = _EPS ** (1 / 3) * np.clip(np.abs(x), 1e-3, 1.0)
+    steps = [h, h / 2, h / 4]  # each (input, point)
+    offsets = np.stack([sign * step for step in steps for sign in (1, -1)], axis=1).reshape(m, columns)
     for j, name in enumerate(names):
-        x = points[name]
-        # Relative to x below 1, so that 1/x at 10⁻⁶ is not differenced across its pole; never above
-        # ε^(1/3), so that sin(x) at 10¹⁰ is not stepped across whole periods (it is judged noisy instead).
-        h = _EPS ** (1 / 3) * np.clip(np.abs(x), 1e-3, 1.0)
-        steps = [h, h / 2, h / 4]
-        offsets = np.concatenate([sign * step for step in steps for sign in (1, -1)])
-        block = slice(j * columns, (j + 1) * columns)
-        batch[name][block] += offsets
-        steps_of[name] = steps
+        batch[name][j * columns : (j + 1) * columns] += offsets[j]  # input j's block: x ± h, x ± h/2, x ± h/4
     values = evaluate(graph, {inputs[n]: batch[n] for n in inputs}, [function], conventions)
     f = np.broadcast_to(value_of(values, function), (m * columns,)).reshape(m, _ROWS, n_points)
-    magnitude = _magnitude(values, m, n_points)
+    central = [(f[:, 2 * i] - f[:, 2 * i + 1]) / (2 * step) for i, step in enumerate(steps)]
+    coarse = (4 * central[1] - central[0]) / 3
+    estimate = (4 * central[2] - central[1]) / 3
+    rounding = _EPS * _magnitude(values, m, n_points) / steps[-1]
+    noise = 10 * np.abs(estimate - coarse) + 100 * rounding
     kinked = _kinks(graph, values, breaks, m, n_points)
-    results = {}
-    for j, name in enumerate(names):
-        steps = steps_of[name]
-        central = [(f[j, 2 * i] - f[j, 2 * i + 1]) / (2 * step) for i, step in enumerate(steps)]
-        coarse = (4 * central[1] - central[0]) / 3
-        estimate = (4 * central[2] - central[1]) / 3
-        rounding = _EPS * magnitude[j] / steps[-1]
-        noise = 10 * np.abs(estimate - coarse) + 100 * rounding
-        results[name] = (estimate, noise, kinked[j])
-    return results
+    return {name: (estimate[j], noise[j], kinked[j]) for j, name in enumerate(names)}
 
 
 def _magnitude(values, m, n_points) -> np.ndarray:

@@ -41,7 +41,8 @@ class Theme:
     gradient: str  # adjoints, local partials and their numbers
     paths: tuple[str, ...]
     path_styles: tuple[str, ...] = ("solid",)
-    cluster_fill: str = "#FFFFFF"  # the frame of a named sub-graph (a layer, a time step) and its label
+    #: The frame of a named sub-graph (a layer, a time step): a faint fill, a light line, the label's colour.
+    cluster_fill: str = "#FFFFFF"
     cluster_line: str = "#B3B3B3"
     cluster_text: str = "#4D4D4D"
 
@@ -62,6 +63,9 @@ THEMES: dict[str, Theme] = {
             gradient=OKABE_ITO["vermillion"],
             # yellow is left out: it has too little contrast on white
             paths=tuple(OKABE_ITO[c] for c in ("orange", "sky blue", "bluish green", "reddish purple", "blue", "vermillion")),
+            cluster_fill="#FBF9F4",
+            cluster_line="#BDB8AC",
+            cluster_text="#5C5C5C",
         ),
         Theme(
             name="dark",
@@ -77,6 +81,9 @@ THEMES: dict[str, Theme] = {
             paths=tuple(
                 OKABE_ITO[c] for c in ("orange", "sky blue", "bluish green", "yellow", "reddish purple", "vermillion")
             ),
+            cluster_fill="#242424",
+            cluster_line="#6B6B6B",
+            cluster_text="#BFBFBF",
         ),
         Theme(
             name="print",
@@ -91,6 +98,9 @@ THEMES: dict[str, Theme] = {
             gradient="#404040",
             paths=("#000000", "#595959", "#000000", "#595959"),
             path_styles=("solid", "solid", "dashed", "dashed"),
+            cluster_fill="#FFFFFF",
+            cluster_line="#808080",
+            cluster_text="#404040",
         ),
     )
 }

@@ -151,7 +151,7 @@ def test_values_at_a_point():
         ({"wrt": ["a"]}, "it is an intermediate"),
         ({"at": {"q": 1}}, "--at q: not an input"),
         ({"at": {"x": "abc"}}, "not a number"),
-        ({"at": {"x": "[1, 2]"}}, "tensor values"),
+        ({"at": {"x": "[1, 2]"}}, "a gradient needs a scalar output"),
         ({"at": {"x": "NaN"}}, "must be finite"),
         ({"order": 3}, "--order 3"),
         ({"relu_at_zero": 2}, "--relu-at-zero"),
