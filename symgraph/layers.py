@@ -18,8 +18,8 @@ Conventions (the textbook's, where they differ the docstring says so):
 - sequences for attention are rows: X is T×d, one token a row, Q = X W_Q;
 - names: a layer named with a number ('layer1', 't3') numbers its names (W1, z1, h1); otherwise they are
   plain (W, z, h). A taken name is an error that says how to rename; every builder takes `names={...}`;
-- a parameter asked for again with the same shape is the same parameter (shared weights: an unrolled
-  RNN's W_hh is one node read by every step); with another shape it is an error;
+- shared weights are one node: an unrolled RNN's W_hh is read by every step, and LSTM/GRU cells built one
+  after another reuse W_f, U_f, b_f … (`parameter(..., share=True)`); a second, separate cell layer needs names=;
 - the causal mask is a constant 0/1 matrix M (1 on and below the diagonal), given as a value and never
   differentiated, in the masked softmax U = exp(S) ⊙ M, P = U / (row sums of U): exactly 0 on the future,
   every op differentiable and no huge numbers, so the finite-difference check stays conclusive.
@@ -27,7 +27,7 @@ Conventions (the textbook's, where they differ the docstring says so):
   exactly 0 there), but the check's rounding-noise estimate scales with the largest value in the graph (10⁹),
   so its verdict there is 'inconclusive';
 - multi-head attention's concat(A₁, …, A_h) W_O is written A₁ W_O1 + … + A_h W_Oh with the row blocks
-  W_Oi of W_O: the same numbers (symgraph's concat joins vectors and slices are not differentiable);
+  W_Oi of W_O: the same numbers, and each head's share of the gradient shows (symgraph's concat joins vectors);
 - bias of a layer whose output is a matrix: outer(ones(n), b) puts b on every row (symgraph broadcasts
   scalars only); a convolution's bias b ∈ ℝᴼ is spread over each output channel the same way.
 """

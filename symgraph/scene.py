@@ -149,9 +149,11 @@ class _Forward:
         )
 
     def definition(self, node: int) -> str:
-        if self.tensor:  # tensor symbols keep their own names, so the printer knows their shapes (⊙)
-            return unicode(self.graph.expr(node), self.d.conventions.relu_at_zero, self.graph.expr_shape)
         symbols = {self.graph.symbol(o): sp.Symbol(self.names[o]) for o in self.graph.operands(node) if is_node(o)}
+        if self.tensor:  # the printer asks for shapes (⊙ between tensors) in the graph's own symbols
+            back = {shown: symbol for symbol, shown in symbols.items()}
+            shapes = lambda expr: self.graph.expr_shape(expr.xreplace(back))  # noqa: E731
+            return unicode(self.graph.expr(node).xreplace(symbols), self.d.conventions.relu_at_zero, shapes)
         return unicode(self.graph.expr(node).xreplace(symbols), self.d.conventions.relu_at_zero)
 
     def rows(self, node: int) -> list[Row]:
@@ -171,37 +173,25 @@ class _Forward:
 
     # --- the backward pass, shared by the views that show it -------------------------------------
     def adjoint_rows(self, u: int) -> list[Row]:
-        """∂y/∂u as the sum over u's children in the sweep, one term a line, then its value."""
+        """∂y/∂u as the sum over u's children in the sweep, one term a line, then its value. A term is
+        ∂y/∂v·∂v/∂u in a scalar program; in a tensor program it is v's rule in matrix notation (Wᵀ ∂L/∂z)."""
         if u not in self.d.gradients.adjoint:
             return []
-        if self.tensor:
-            return self.tensor_adjoint_rows(u)
         d, out = self.d, self.d.output
         lhs = _partial(d, out, u)
         if u == out:
             return [Row(lhs, "= 1", "gradient")]
-        terms = [self.chain_term(v, u) for v in sorted(self.graph.dag.successors(u)) if (v, u) in d.gradients.local]
+        children = [v for v in sorted(self.graph.dag.successors(u)) if _on_sweep(d, v, u)]
+        terms = [self.term_text(v, u) if self.tensor else self.chain_term(v, u) for v in children]
         if len(terms) > MAX_TERMS:  # a weight shared by 100 steps: the sum's shape, not 100 lines
             terms = [*terms[: MAX_TERMS - 2], f"… ({len(terms) - MAX_TERMS + 1} more)", terms[-1]]
         rows = [Row(lhs, f"= {terms[0]}", "gradient")]
         rows += [Row("", f"− {t[1:]}" if t.startswith("−") else f"+ {t}", "gradient") for t in terms[1:]]
-        value = _number(d, d.gradients.adjoint[u])
-        if value is not None and [f"= {value}"] != [row.rest for row in rows]:
-            rows.append(Row("", f"= {value}", "gradient"))
-        return self.unless_revealed(u, rows)
-
-    def tensor_adjoint_rows(self, u: int) -> list[Row]:
-        """∂L/∂u as the sum of its children's terms in matrix notation (Wᵀ ∂L/∂z, ∂L/∂h ⊙ 1(z > 0)), then its value."""
-        d, out = self.d, self.d.output
-        lhs = _partial(d, out, u)
-        if u == out:
-            return [Row(lhs, "= 1", "gradient")]
-        terms = [self.term_text(v, u) for v in sorted(self.graph.dag.successors(u)) if _on_sweep(d, v, u)]
-        if len(terms) > MAX_TERMS:
-            terms = [*terms[: MAX_TERMS - 2], f"… ({len(terms) - MAX_TERMS + 1} more)", terms[-1]]
-        rows = [Row(lhs, f"= {terms[0]}", "gradient")]
-        rows += [Row("", f"− {t[1:]}" if t.startswith("−") else f"+ {t}", "gradient") for t in terms[1:]]
-        value = _tensor_rows(d, d.gradients.adjoint[u], self.graph.shape(u), "gradient")
+        if self.tensor:
+            value = _tensor_rows(d, d.gradients.adjoint[u], self.graph.shape(u), "gradient")
+        else:
+            number_ = _number(d, d.gradients.adjoint[u])
+            value = [Row("", f"= {number_}", "gradient")] if number_ is not None else []
         if [row.rest for row in value] != [row.rest for row in rows]:
             rows += value
         return self.unless_revealed(u, rows)
@@ -245,7 +235,6 @@ class _Forward:
         shown = text if value is None or self.d.gradients.local[(v, u)].is_number else f"{text} = {value}"
         (label,) = self.unless_revealed(u, [Row(_partial(self.d, v, u, total=False), f"= {shown}", "gradient")])
         return Wire(u, v, backward, role if u in self.revealed else "muted", label, current=u == self.current)
-
 
     def tensor_local_wire(self, u: int, v: int, backward: bool, role: str) -> Wire:
         """An elementwise edge of a tensor program: ∂v/∂u = its local derivative, entry by entry, and its value."""

@@ -599,7 +599,7 @@ TENSOR_ENTRIES: list[Op] = [
     _entry("argmax", 1, lambda x: np.asarray(float(np.argmax(x))), _argmax_shape, None, None, _call("argmax"),
            "argmax"),
     _entry("cross_entropy", 1, lambda z, k: _logsumexp(z) - z[k], _cross_entropy_shape, _cross_entropy_vjp,
-           _cross_entropy_components, _call("cross_entropy", "CE"), "cross-entropy rule",
+           _cross_entropy_components, _call("cross_entropy", "CE", keywords=("target",)), "cross-entropy rule",
            keywords=(("target", REQUIRED),)),
     _entry("mse", 2, lambda a, b: np.mean((a - b) ** 2), _mse_shape, _mse_vjp, _mse_components, _call("mse"),
            "mean-squared-error rule"),

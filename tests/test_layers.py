@@ -130,7 +130,6 @@ def test_rnn_unrolled_over_T_steps_has_T_clusters_around_weights_shared_by_every
         assert net.program.count(f"{weight}: ") == 1
         assert not any(weight in names for names in net.clusters.values())  # outside every step
     d = derived(net)
-    graph = d.graph
     readers = {w: len(forward_readers(d, w)) for w in ("W_hh", "W_hx", "b_h")}
     assert readers == {"W_hh": T - 1, "W_hx": T, "b_h": T}  # one node each, read by every step (h₀ = 0)
     assert [value(d, f"h{t}").shape for t in range(1, T + 1)] == [(3,)] * T
