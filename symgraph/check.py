@@ -211,13 +211,22 @@ def _sweep(graph, function, inputs, points, names, breaks, conventions) -> dict[
         batch[name][j * columns : (j + 1) * columns] += offsets[j]  # input j's block: x ± h, x ± h/2, x ± h/4
     values = evaluate(graph, {inputs[n]: batch[n] for n in inputs}, [function], conventions)
     f = np.broadcast_to(value_of(values, function), (m * columns,)).reshape(m, _ROWS, n_points)
-    central = [(f[:, 2 * i] - f[:, 2 * i + 1]) / (2 * step) for i, step in enumerate(steps)]
-    coarse = (4 * central[1] - central[0]) / 3
-    estimate = (4 * central[2] - central[1]) / 3
-    rounding = _EPS * _magnitude(values, m, n_points) / steps[-1]
-    noise = 10 * np.abs(estimate - coarse) + 100 * rounding
+    estimate, noise = richardson([f[:, row] for row in range(_ROWS)], steps, _magnitude(values, m, n_points))
     kinked = _kinks(graph, values, breaks, m, n_points)
     return {name: (estimate[j], noise[j], kinked[j]) for j, name in enumerate(names)}
+
+
+def richardson(f, steps, magnitude):
+    """The extrapolated derivative and its error bound from f at x ± h, x ± h/2, x ± h/4 (in that order).
+
+    Two extrapolations; their disagreement, plus rounding relative to `magnitude` (the largest
+    intermediate value), bounds the error. Works on floats and on arrays alike.
+    """
+    central = [(f[2 * i] - f[2 * i + 1]) / (2 * step) for i, step in enumerate(steps)]
+    coarse = (4 * central[1] - central[0]) / 3
+    estimate = (4 * central[2] - central[1]) / 3
+    rounding = _EPS * magnitude / steps[-1]
+    return estimate, 10 * np.abs(estimate - coarse) + 100 * rounding
 
 
 def _magnitude(values, m, n_points) -> np.ndarray:

@@ -13,11 +13,9 @@ from typing import Mapping
 
 import numpy as np
 
-from . import ops
-from .check import CheckReport, _overall, _verdict
+from .check import CheckReport, _breaks, _overall, _verdict, richardson
 from .evaluate import Conventions, evaluate, value_of
 from .graph import Operand
-from .printing import number
 from .tensor_graph import TensorGraph
 
 __all__ = ["check_tensor", "random_point", "MAX_CHECKED_ENTRIES", "RELATIVE_FLOOR"]
@@ -108,32 +106,15 @@ def _difference(graph, function, base, at_base, node, index, conventions):
             values = evaluate(graph, moved, [function], conventions)
             f.append(float(value_of(values, function)))
             largest = max(largest, max(float(np.max(np.abs(v), initial=0.0)) for v in values.values()))
-            kinks.update(dict.fromkeys(_crossed(graph, values, at_base)))
-    central = [(f[2 * i] - f[2 * i + 1]) / (2 * s) for i, s in enumerate(steps)]
-    coarse = (4 * central[1] - central[0]) / 3
-    estimate = (4 * central[2] - central[1]) / 3
-    noise = 10 * abs(estimate - coarse) + 100 * _EPS * largest / steps[-1]
-    return estimate, noise, "; ".join(kinks)
+            kinks.update(dict.fromkeys(_crossed(graph, values, at_base, conventions)))
+    estimate, noise = richardson(f, steps, largest)
+    return estimate, float(noise), "; ".join(kinks)
 
 
-def _breaks(graph: TensorGraph, node: int):
-    op_name = graph[node]["op"]
-    if op_name is None:
-        return []
-    op = ops.get(op_name)
-    found = []
-    if op.kink is not None:
-        found.append((0, op.kink, f"{op.name} has a kink at {number(op.kink)} within the step"))
-    pole = op.pole(graph.operands(node)) if op.pole is not None else None
-    if pole is not None:
-        found.append((pole, 0.0, f"{op.name} is singular where its operand is 0, within the step"))
-    return found
-
-
-def _crossed(graph, moved, base):
+def _crossed(graph, moved, base, conventions):
     """Notes for each kink or pole that an operand entry sits on or crosses between base and moved values."""
     for node in sorted(moved):
-        for position, at, note in _breaks(graph, node):
+        for position, at, note in _breaks(graph, node, conventions):
             operand = graph.operands(node)[position]
             before = value_of(base, operand) - at
             after = value_of(moved, operand) - at
@@ -144,7 +125,7 @@ def _crossed(graph, moved, base):
 
 def _near_kink(graph, values, margin) -> bool:
     for node in values:
-        for position, at, _ in _breaks(graph, node):
+        for position, at, _ in _breaks(graph, node, Conventions()):
             if np.any(np.abs(value_of(values, graph.operands(node)[position]) - at) <= margin):
                 return True
     return False
