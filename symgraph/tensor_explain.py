@@ -15,7 +15,7 @@ from .backward import ADJOINT, Gradients
 from .explain import MAX_LOCAL_STEPS, Step, Writer, partial_symbol
 from .printing import pretty_name
 from .tensor_graph import TensorGraph
-from .tensor_ops import HEADS, Adjoint
+from .tensor_ops import Adjoint
 
 __all__ = ["backprop_steps", "adjoint_symbol"]
 
@@ -30,14 +30,13 @@ def adjoint_symbol(graph: TensorGraph, output: int, node: int) -> sp.Expr:
 
 
 def term(graph: TensorGraph, gradients: Gradients, v: int, u: int) -> sp.Expr:
-    """v's contribution to ∂L/∂u, with ∂L/∂v as a symbol."""
+    """v's contribution to ∂L/∂u, with ∂L/∂v as a symbol, fitted to u's shape as the backward pass fits it."""
     adjoint = adjoint_symbol(graph, gradients.output, v)
     if (v, u) in gradients.vjp:
-        return gradients.vjp[(v, u)].xreplace({ADJOINT: adjoint})
-    contribution = adjoint * gradients.local[(v, u)]
-    if graph.shape(v) and not graph.shape(u):
-        return HEADS["sum"](contribution)  # a scalar broadcast over a tensor
-    return contribution
+        contribution = gradients.vjp[(v, u)].xreplace({ADJOINT: adjoint})
+    else:
+        contribution = adjoint * gradients.local[(v, u)]
+    return graph.fit(contribution, u)
 
 
 def backprop_steps(graph: TensorGraph, gradients: Gradients, writer: Writer) -> list[Step]:
@@ -45,13 +44,10 @@ def backprop_steps(graph: TensorGraph, gradients: Gradients, writer: Writer) -> 
     steps = []
     nodes = [u for u in gradients.order if u != gradients.output]
     for u in nodes[:MAX_LOCAL_STEPS]:
-        contributions = [
-            term(graph, gradients, v, u)
-            for v in sorted(graph.dag.successors(u))
-            if (v, u) in gradients.local or (v, u) in gradients.vjp
-        ]
+        consumers = [v for v in sorted(graph.dag.successors(u)) if (v, u) in gradients.local or (v, u) in gradients.vjp]
+        contributions = [term(graph, gradients, v, u) for v in consumers]
         lhs, lhs_tex = partial_symbol(graph.label(gradients.output), graph.label(u))
-        rules = sorted({ops.get(graph[v]["op"]).rule for v in graph.dag.successors(u) if (v, u) in gradients.local or (v, u) in gradients.vjp})
+        rules = sorted({ops.get(graph[v]["op"]).rule for v in consumers})
         rhs, rhs_tex = writer.forms([sp.Add(*contributions)], writer.value_of(gradients.of(u)))
         steps.append(Step("backprop", lhs, f"{rhs}    ({', '.join(rules)})", lhs_tex, rhs_tex))
     hidden = len(nodes) - MAX_LOCAL_STEPS
