@@ -33,10 +33,6 @@ from symgraph.tensor_graph import TensorGraph
 RTOL = 1e-9
 ATOL = 1e-12
 
-def checked(d):
-    return d.check()
-
-
 # --- a seeded generator of small tensor programs ---------------------------------------------------------
 
 _UNARY = ["tanh({0})", "sigmoid({0})", "softplus({0})", "sin({0})", "cos({0})", "relu({0})", "log(1 + {0}**2)",
@@ -355,7 +351,7 @@ def test_op_program_agrees_with_the_scalar_engine(index):
 
 
 def assert_passes(d, context: str):
-    report = checked(d)
+    report = d.check()
     if report.status == "inconclusive":
         assert report.reasons and all("kink" in reason for reason in report.reasons), (context, report.reasons)
         return report
