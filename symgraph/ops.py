@@ -371,6 +371,12 @@ def decompose(expr: sp.Expr) -> tuple[Op, tuple[sp.Expr, ...]]:
     """Split a SymPy expression into its top op and operands (sqrt is Pow(u, 1/2) in SymPy)."""
     if isinstance(expr, sp.Pow) and expr.exp == sp.Rational(1, 2):
         return OPS["sqrt"], (expr.base,)
+    if isinstance(expr, sp.Add) and len(expr.args) == 2:
+        # SymPy writes u − v as u + (−1)·v; one sub node instead of a mul and an add.
+        first, second = expr.args
+        for kept, negated in ((first, second), (second, first)):
+            if negated.is_Mul and negated.args[0] == -1 and not kept.could_extract_minus_sign():
+                return OPS["sub"], (kept, -negated)
     op = _BY_HEAD.get(expr.func)
     if op is None:
         raise NotImplementedError(f"symgraph has no op for SymPy's {expr.func.__name__}")
