@@ -3,13 +3,16 @@
 Every method (symgraph, SymPy, PyTensor, JAX) reads the same `Case`, so all of them
 differentiate the same function; only the interpretation of an op differs. Programs are
 named assignments with one op each, so their nesting depth stays small however large
-they are.
+they are. A tensor family (F5) is the same kind of `Case` with declared shapes: a matrix
+product is one op, and symgraph reads the declarations (`W1: 64x64`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Union
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Union
+
+import numpy as np
 
 __all__ = ["Case", "FAMILIES", "SIZES", "text", "interpret"]
 
@@ -18,17 +21,32 @@ Arg = Union[str, float]
 
 @dataclass(frozen=True)
 class Case:
-    """A straight-line program: `inputs`, then `lines` (name, op, args); the last line is the output."""
+    """A straight-line program: `inputs`, then `lines` (name, op, args); the last line is the output.
+
+    `shapes` declares tensor inputs (the others are scalars); `data` are inputs that get a value but are
+    not differentiated (the tensor MLP's x), so every method takes the gradient by `wrt` only.
+    """
 
     family: str
     size: int
     inputs: tuple[str, ...]
     lines: tuple[tuple[str, str, tuple[Arg, ...]], ...]
+    shapes: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    data: tuple[str, ...] = ()
 
     @property
-    def point(self) -> dict[str, float]:
-        """A fixed, well-conditioned point: small values that keep every tanh and exp in range."""
-        return {name: 0.1 + 0.3 * ((7 * i) % 11) / 11 for i, name in enumerate(self.inputs)}
+    def wrt(self) -> tuple[str, ...]:
+        return tuple(name for name in self.inputs if name not in self.data)
+
+    @property
+    def point(self) -> dict[str, float | np.ndarray]:
+        """A fixed, well-conditioned point: small values that keep every tanh and exp in range; tensors are
+        seeded normal · 0.1, so that a 64-wide tanh layer does not saturate."""
+        rng = np.random.default_rng(0)
+        return {
+            name: rng.normal(0.0, 0.1, self.shapes[name]) if name in self.shapes else 0.1 + 0.3 * ((7 * i) % 11) / 11
+            for i, name in enumerate(self.inputs)
+        }
 
 
 def chain(depth: int) -> Case:
@@ -96,19 +114,34 @@ def softmax_ce(classes: int) -> Case:
     return Case("F4 softmax CE", classes, inputs, tuple(lines))
 
 
-FAMILIES: dict[str, Callable[[int], Case]] = {"F1": chain, "F2": mlp, "F3": rnn, "F4": softmax_ce}
+def tensor_mlp(depth: int, width: int = 64) -> Case:
+    """F5: F2 as a tensor program, h_i = tanh(W_i h_{i−1} + b_i) on one 64-vector x; loss Σ h ⊙ h.
+
+    A matrix product is one op, so the program grows with depth only; W_i (64×64) and b_i (64) are inputs.
+    """
+    shapes, lines, h = {"x": (width,)}, [], "x"
+    for i in range(1, depth + 1):
+        shapes |= {f"W{i}": (width, width), f"b{i}": (width,)}
+        lines += [(f"a{i}", "matmul", (f"W{i}", h)), (f"z{i}", "add", (f"a{i}", f"b{i}")), (f"h{i}", "tanh", (f"z{i}",))]
+        h = f"h{i}"
+    lines += [("q", "mul", (h, h)), ("L", "sum", ("q",))]
+    return Case("F5 tensor MLP (width 64)", depth, tuple(shapes), tuple(lines), shapes, data=("x",))
+
+
+FAMILIES: dict[str, Callable[[int], Case]] = {"F1": chain, "F2": mlp, "F3": rnn, "F4": softmax_ce, "F5": tensor_mlp}
 SIZES: dict[str, tuple[int, ...]] = {
     "F1": (10, 100, 1000, 10000),
     "F2": (2, 5, 10, 25, 50),
     "F3": (10, 50, 200, 500, 2000),
     "F4": (10, 50, 200, 500),
+    "F5": (1, 2, 4, 8, 16),  # at depth 32 the check alone takes 28 s (48 entries of each of 64 inputs, 6 runs each)
 }
 
-_INFIX = {"add": " + ", "mul": "*", "sub": " - "}
+_INFIX = {"add": " + ", "mul": "*", "sub": " - ", "matmul": " @ "}
 
 
 def text(case: Case) -> str:
-    """The symgraph program text: one assignment per line."""
+    """The symgraph program text: the declarations of tensor inputs, then one assignment per line."""
 
     def arg(a: Arg) -> str:
         return a if isinstance(a, str) else repr(a)
@@ -120,7 +153,8 @@ def text(case: Case) -> str:
             return f"{arg(args[0])}**2"
         return f"{op}({', '.join(arg(a) for a in args)})"
 
-    return "\n".join(f"{name} = {rhs(op, args)}" for name, op, args in case.lines)
+    declarations = [f"{name}: {'x'.join(map(str, shape))}" for name, shape in case.shapes.items()]
+    return "\n".join(declarations + [f"{name} = {rhs(op, args)}" for name, op, args in case.lines])
 
 
 def interpret(case: Case, functions: dict[str, Callable], inputs: dict[str, object]):

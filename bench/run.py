@@ -6,7 +6,9 @@ Each measurement is the median of several runs (other work shares the machine), 
 starting from an empty SymPy cache. A method is
 skipped at a size when its previous size predicts more than the budget (30 s), or when a run
 exceeded it; SymPy is interrupted by an alarm at the budget. symgraph's time is parse + build
-+ backward + straight-line evaluation; the finite-difference check is reported separately.
++ backward + straight-line evaluation; the finite-difference check is reported separately. At every
+size symgraph's gradient values are compared with JAX's at the same point, so that a wrong program
+is not benchmarked unnoticed.
 """
 
 from __future__ import annotations
@@ -28,10 +30,13 @@ import numpy as np  # noqa: E402
 from sympy.core.cache import clear_cache  # noqa: E402
 
 import symgraph.parse  # noqa: E402
+from symgraph.stats import stats  # noqa: E402
 from families import FAMILIES, SIZES  # noqa: E402
-from methods import METHODS, symgraph_method, versions  # noqa: E402
+from methods import METHODS, NotApplicable, jax_disagreement, symgraph_method, versions  # noqa: E402
 
 BUDGET = 30.0
+#: Largest |symgraph − JAX| gradient entry accepted without a warning (both in float64).
+AGREEMENT = 1e-8
 SYMGRAPH_STAGES = ("parse", "build", "backward", "evaluate")
 
 
@@ -85,12 +90,19 @@ def slope(points: list[tuple[int, float]]) -> float | None:
 def run_family(family: str, sizes, repeats: int, report) -> dict:
     times: dict[str, list[tuple[int, float]]] = {name: [] for name in METHODS}
     skipped: dict[str, str] = {}
-    rows = []
+    not_applicable: dict[str, str] = {}
+    rows, warnings = [], []
     load = [os.getloadavg()[0]]  # other jobs on the machine show here: 1-minute load average at start and end
+    # Untimed: the first derive of a kind of program pays SymPy's one-time setup (F5 depth 1: backward 40 ms instead
+    # of 1 ms), which a median of 3 hides but a single repeat would charge to the smallest size.
+    symgraph_method(FAMILIES[family](sizes[0]))
     for size in sizes:
         case = FAMILIES[family](size)
         row = {"size": size}
         for name, method in METHODS.items():
+            if name in not_applicable:
+                row[name] = "n/a"
+                continue
             if name in skipped:
                 row[name] = None
                 continue
@@ -104,6 +116,10 @@ def run_family(family: str, sizes, repeats: int, report) -> dict:
                     continue
             try:
                 total, stages, result = measure(method, case, repeats)
+            except NotApplicable as why:
+                not_applicable[name] = str(why)
+                row[name] = "n/a"
+                continue
             except Timeout:
                 skipped[name] = f"over {BUDGET:.0f} s at size {size}"
                 row[name] = None
@@ -115,24 +131,34 @@ def run_family(family: str, sizes, repeats: int, report) -> dict:
             times[name].append((size, total))
             row[name] = total
             if name == "symgraph":
-                row["stages"], row["stats"] = stages, result
+                row["stages"], row["stats"] = stages, stats(result)
+                row["disagreement"] = jax_disagreement(case, result)
         row["memory"] = peak_memory(case) if (row.get("symgraph") or 0) < 10 else None
         rows.append(row)
         report(f"{family} {size}: " + ", ".join(f"{k} {_fmt(row.get(k))}" for k in METHODS))
+        if (row.get("disagreement") or 0) > AGREEMENT:
+            warnings.append(f"WARNING: at size {size} symgraph's gradient differs from JAX's by {row['disagreement']:.2g}")
+            report(warnings[-1])
     load.append(os.getloadavg()[0])
-    return {"rows": rows, "slopes": {k: slope(v) for k, v in times.items()}, "skipped": skipped, "load": load}
+    return {
+        "rows": rows, "slopes": {k: slope(v) for k, v in times.items()}, "skipped": skipped,
+        "not_applicable": not_applicable, "warnings": warnings, "load": load,
+    }
 
 
-def _fmt(t: float | None) -> str:
+def _fmt(t: float | str | None) -> str:
     if t is None:
         return "—"
+    if isinstance(t, str):
+        return t
     return f"{t * 1000:.1f} ms" if t < 1 else f"{t:.2f} s"
 
 
 def markdown(results: dict) -> str:
     out = [machine(), ""]
     for family, result in results.items():
-        label = FAMILIES[family](SIZES[family][0]).family
+        first = FAMILIES[family](SIZES[family][0])
+        label = first.family
         out += [f"### {label}", "", "| size | " + " | ".join(METHODS) + " | symgraph + check | symgraph stages (parse/build/backward/evaluate · check) | grad ops ÷ fwd ops | gradient DAG → tree | peak MB |"]
         out.append("|" + "---|" * (len(METHODS) + 6))
         for row in result["rows"]:
@@ -148,10 +174,19 @@ def markdown(results: dict) -> str:
             )
         slopes = ", ".join(f"{k} {v:.2f}" for k, v in result["slopes"].items() if v is not None)
         out += ["", f"Growth exponent (log-log slope): {slopes}."]
+        differences = [row["disagreement"] for row in result["rows"] if row.get("disagreement") is not None]
+        if differences:
+            out.append(f"symgraph's gradient against JAX's at the same point: max abs difference {max(differences):.2g}.")
         start, end = result["load"]
         out.append(f"Load average (1 min) at the start and end of this family: {start:.2f} / {end:.2f} on {os.cpu_count()} cores.")
-        for name, why in result["skipped"].items():
-            out.append(f"- {name}: {why}")
+        if first.shapes:
+            out.append(
+                "- op counts, gradient DAG and tree count tensor ops (a matrix product is one op); "
+                f"the gradient is by {', '.join(first.wrt[:2])}, … ({', '.join(first.data)} is data, not differentiated)"
+            )
+        out += [f"- {name}: n/a — {why}" for name, why in result["not_applicable"].items()]
+        out += [f"- {name}: {why}" for name, why in result["skipped"].items()]
+        out += [f"- {warning}" for warning in result["warnings"]]
         out.append("")
     return "\n".join(out)
 

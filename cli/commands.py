@@ -11,7 +11,7 @@ from symgraph.api import derive as derive_program
 from symgraph.errors import CheckFailed, InputError
 from symgraph.formats import FORMATS, render_format
 from symgraph.stats import stats
-from symgraph.render import DEFAULT_DPI, DEFAULT_FONT, DEFAULT_FONTSIZE, RANKDIRS, STYLES, VIEWS, write_frames
+from symgraph.render import DEFAULT_DPI, DEFAULT_FONT, DEFAULT_FONTSIZE, MAX_BOXES, RANKDIRS, STYLES, VIEWS, write_frames
 from symgraph.render import FORMATS as PICTURES
 from symgraph.themes import THEMES
 
@@ -158,12 +158,16 @@ Examples:
 @click.option("--fontsize", type=float, default=DEFAULT_FONTSIZE, show_default=True)
 @click.option("--dpi", type=click.FloatRange(10, 1200), help=f"PNG resolution  [default: {DEFAULT_DPI}]")
 @click.option("--frames", metavar="DIR", help="Also write one picture per backward step to DIR, with index.md and frames.tex.")
+@click.option("--collapse", is_flag=True,
+              help="Draw only the inputs, the assigned names and the output, the steps between them folded in "
+                   f"(for pictures of more than {MAX_BOXES:,} boxes and edge labels).")
 def render(program, file, wrt, at, of, relu_at_zero, output, fmt, view, highlight, theme, style, rankdir, font,
-           fontsize, dpi, frames) -> None:
+           fontsize, dpi, frames, collapse) -> None:
     if output is None and frames is None:
         raise InputError("say where to draw: -o FILE (e.g. -o graph.svg), or --frames DIR for the backward steps")
     derivation = _derive(program, file, wrt, at, of, relu_at_zero)
-    look = dict(highlight=highlight, theme=theme, style=style, rankdir=rankdir, font=font, fontsize=fontsize)
+    look = dict(highlight=highlight, theme=theme, style=style, rankdir=rankdir, font=font, fontsize=fontsize,
+                collapse=collapse)
     if output is not None:
         derivation.render(view or "forward", **look).save(output, fmt, dpi)
         click.echo(f"wrote {output}")

@@ -22,7 +22,7 @@ from .backward import Gradients, backward
 from .check import CheckReport, check, merge, sample_points
 from .errors import EvaluationError, InputError, ShapeError, shorten
 from .evaluate import Conventions, evaluate, first_invalid, value_of
-from .explain import Step, Writer, count_paths, local_steps, partial_symbol, path_steps, result_steps
+from .explain import Step, Writer, count_paths, local_steps, partial_symbol, partial_text, path_steps, result_steps
 from .graph import Graph, Operand, build, is_node
 from .parse import Program, from_sympy, parse
 from .printing import pretty_name, unicode, value_text
@@ -163,7 +163,7 @@ class Derivation:
         for (v, u), local in self.gradients.local.items():
             local_node = self.gradients.local_node[(v, u)]
             if is_node(local_node) and node in graph.upstream([local_node]):
-                lhs = partial_symbol(graph.label(v), graph.label(u))[0]
+                lhs = partial_text(graph.label(v), graph.label(u))
                 domain = ops.get(graph[v]["op"]).domain  # the op being differentiated says why
                 return f"{lhs} = {unicode(local, relu)} is undefined at {where}" + (f": {domain}" if domain else why)
         return f"the derivative is undefined at {where}: it needs {unicode(graph.expr(node), relu)}{why}"

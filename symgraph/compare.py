@@ -22,7 +22,7 @@ from .api import Derivation, derive
 from .check import sample_points
 from .errors import EvaluationError, InputError
 from .evaluate import evaluate, value_of
-from .explain import partial_symbol
+from .explain import partial_text
 from .graph import Operand, build
 from .parse import Program, parse
 from .printing import number, pretty_name, source, unicode
@@ -85,7 +85,7 @@ class Comparison:
 
     def derivative_line(self) -> str:
         d = self.derivation
-        lhs = partial_symbol(d.output_name, self.wrt, d.total)[0]
+        lhs = partial_text(d.output_name, self.wrt, d.total)
         expr = d.gradient[self.wrt]
         if expr is None:
             return f"{lhs}: written out, a tree of {d.tree_size(self.wrt):,} nodes (see symgraph derive)"

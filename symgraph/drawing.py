@@ -15,7 +15,7 @@ from dataclasses import replace
 import graphviz
 
 from . import ops
-from .errors import InputError
+from .errors import InputError, shorten
 from .scene import Box, Cluster, Row, Scene, Wire
 from .themes import Theme, get_theme
 
@@ -28,6 +28,8 @@ DEFAULT_FONTSIZE = 14
 #: Above this many nodes, a wire longer than SPAN ranks is drawn as a copy of its source beside its target.
 LARGE, SPAN = 100, 6
 COPIES = "dashed boxes repeat a node drawn elsewhere, to keep long edges out of a large picture"
+#: The longest text of a label's line; Graphviz refuses an HTML label over 16 KB, and nobody reads one.
+MAX_TEXT = 400
 
 _THIN = "&#8201;"  # between a name and its '=': the cell gap alone runs them together
 _EN = "&#8194;"  # between the columns of a matrix
@@ -211,7 +213,7 @@ class Drawing:
             lead = _font(_markup(row.lead), self.colour(Row("", ""), under, muted) if heading else colour, bold=heading)
             if heading and shape:
                 lead += _font(f" {_markup(shape)}", self.colour(Row("", ""), under, muted))
-            rest = _font(f"{_THIN}{_markup(row.rest)}", colour) if row.rest else ""
+            rest = _font(f"{_THIN}{_markup(shorten(row.rest, MAX_TEXT))}", colour) if row.rest else ""
             if row.matrix is not None:
                 rest = _matrix(row.matrix, colour, self.fontsize)
             if heading and not rest:  # a name alone is centred over what follows

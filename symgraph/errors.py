@@ -10,6 +10,7 @@ __all__ = [
     "ShapeError",
     "EvaluationError",
     "GraphvizMissing",
+    "DrawingFailed",
     "CheckFailed",
 ]
 
@@ -52,6 +53,10 @@ class EvaluationError(InputError):
 
 class GraphvizMissing(InputError):
     """Drawing an image needs Graphviz's `dot` program, which is not installed; the message says how to get it."""
+
+
+class DrawingFailed(SymgraphError):
+    """Graphviz's `dot` refused or crashed on a picture; the message carries its own last line."""
 
 
 class CheckFailed(SymgraphError):

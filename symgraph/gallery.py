@@ -22,7 +22,7 @@ from .tensor_check import random_point
 from .tensor_graph import TensorGraph
 from .compare import compare
 from .errors import InputError
-from .explain import partial_symbol
+from .explain import partial_text
 from .formats import render_format
 from .printing import number, pretty_name, unicode, value_text
 
@@ -206,7 +206,7 @@ def _expression(example: Example, d: Derivation) -> Agreement:
     form = d.in_terms_of_intermediates[name] or d.gradient[name]  # the shorter form, as a teacher writes it
     shown = "(too large to write out; see the graph)" if form is None else unicode(form, example.relu_at_zero)
     how = f"{'symbolically' if verdict.method == 'symbolic' else 'numerically'}, {verdict.reason}"
-    return Agreement(partial_symbol(d.output_name, name, d.total)[0], verdict.shown, shown, verdict.equal, how)
+    return Agreement(partial_text(d.output_name, name, d.total), verdict.shown, shown, verdict.equal, how)
 
 
 def _tensor_expression(example: Example, d: Derivation, name: str) -> Agreement:
@@ -231,7 +231,7 @@ def _tensor_expression(example: Example, d: Derivation, name: str) -> Agreement:
     form = d.in_terms_of_intermediates[name] or d.gradient[name]
     shown = "(too large to write out; see the graph)" if form is None else d._writer.text(form)
     how = f"numerically at the example's values and a seeded random point, tolerance {RTOL:g} relative"
-    return Agreement(partial_symbol(d.output_name, name, d.total)[0], text, shown, agrees, how)
+    return Agreement(partial_text(d.output_name, name, d.total), text, shown, agrees, how)
 
 
 _ANSWER = "official_answer"
@@ -255,7 +255,7 @@ def _updated(example: Example, d: Derivation, name: str, official) -> Agreement:
         raise InputError(f"{example.name}.toml: official.{_UPDATED}{name} needs step_size")
     gradient = _gradient_value(example, d, name)
     computed = None if gradient is None else np.asarray(example.values[name]) - example.step_size * gradient
-    lhs = partial_symbol(d.output_name, name, d.total)[0]
+    lhs = partial_text(d.output_name, name, d.total)
     what = f"updated {pretty_name(name)} = {pretty_name(name)} − η·{lhs} (η = {number(example.step_size)})"
     return _numeric(what, official, computed, example.official.get("tolerance"))
 
@@ -270,7 +270,7 @@ def agreements(example: Example, d: Derivation) -> list[Agreement]:
     for name, value in official.get("forward", {}).items():
         found.append(_numeric(pretty_name(name), value, _forward_value(example, d, name), tolerance))
     for name, value in official.get("values", {}).items():
-        lhs = partial_symbol(d.output_name, name, d.total)[0]
+        lhs = partial_text(d.output_name, name, d.total)
         found.append(_numeric(lhs, value, _gradient_value(example, d, name), tolerance))
     for key, value in official.items():
         if key.startswith(_UPDATED):

@@ -13,18 +13,21 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 import graphviz
 
 from .drawing import DEFAULT_FONT, DEFAULT_FONTSIZE, RANKDIRS, STYLES, Drawing
-from .errors import GraphvizMissing, InputError
-from .scene import VIEWS, Box, scene
+from .errors import DrawingFailed, GraphvizMissing, InputError, LimitError
+from .scene import VIEWS, Box, Scene, kept_when_collapsed, scene
 
 if TYPE_CHECKING:
     from .api import Derivation
 
 __all__ = [
     "Picture", "render", "write_frames", "run_dot", "format_of", "inline_svg",
-    "FORMATS", "STYLES", "RANKDIRS", "VIEWS", "DEFAULT_FONT", "DEFAULT_FONTSIZE", "DEFAULT_DPI",
+    "FORMATS", "STYLES", "RANKDIRS", "VIEWS", "DEFAULT_FONT", "DEFAULT_FONTSIZE", "DEFAULT_DPI", "MAX_BOXES",
 ]
 
 FORMATS = ("svg", "png", "pdf", "dot")
+#: The most boxes and edge labels (dot lays a label out as a box of its own) that `dot` is asked to lay out:
+#: about 25 s for the slowest shape measured (bench/bench_render.py); the time grows faster than linearly.
+MAX_BOXES = 3_000
 DEFAULT_DPI = 150
 MISSING = "Graphviz's dot program is not installed"
 INSTALL = (
@@ -34,11 +37,16 @@ INSTALL = (
 
 
 def run_dot(source: str, fmt: str) -> bytes:
-    """The only place symgraph runs Graphviz; a missing `dot` becomes one error that says how to install it."""
+    """The only place symgraph runs Graphviz; a missing `dot` becomes one error that says how to install it,
+    and a failing one an error with dot's own last words."""
     try:
         return graphviz.pipe("dot", fmt, source.encode("utf-8"), quiet=True)
     except graphviz.ExecutableNotFound:
         raise GraphvizMissing(f"{MISSING}; {INSTALL}") from None
+    except graphviz.CalledProcessError as e:
+        said = (e.stderr or b"").decode("utf-8", "replace").strip().splitlines()
+        raise DrawingFailed(f"Graphviz's dot could not draw the picture ({said[-1] if said else f'exit {e.returncode}'}); "
+                            "--format dot writes its input") from None
 
 
 def format_of(path: str | Path, fmt: str | None = None) -> str:
@@ -50,10 +58,13 @@ def format_of(path: str | Path, fmt: str | None = None) -> str:
 
 
 class Picture:
-    """One drawn view: `.source` is its DOT; `.save(path)` writes DOT, SVG, PNG or PDF."""
+    """One drawn view: `.source` is its DOT; `.save(path)` writes DOT, SVG, PNG or PDF.
 
-    def __init__(self, graph: graphviz.Digraph):
+    `too_large` says why `dot` is not run on it (it has more than MAX_BOXES boxes); its DOT is still written."""
+
+    def __init__(self, graph: graphviz.Digraph, too_large: str | None = None):
         self.graph = graph
+        self.too_large = too_large
 
     @property
     def source(self) -> str:
@@ -62,6 +73,8 @@ class Picture:
     def pipe(self, fmt: str = "svg", dpi: float | None = None) -> bytes:
         if fmt == "dot":
             return self.source.encode("utf-8")
+        if self.too_large:
+            raise LimitError(self.too_large)
         graph = self.graph
         if fmt == "png":  # dpi scales bitmaps only; SVG and PDF stay vector
             graph = graph.copy()
@@ -82,7 +95,7 @@ class Picture:
     def _repr_svg_(self) -> str | None:
         try:
             return self.pipe("svg").decode("utf-8")
-        except GraphvizMissing:
+        except (GraphvizMissing, LimitError):
             return None
 
 
@@ -97,13 +110,37 @@ def render(
     font: str = DEFAULT_FONT,
     fontsize: float = DEFAULT_FONTSIZE,
     clusters: Mapping[str, Sequence[str]] | None = None,
+    collapse: bool = False,
 ) -> Picture:
     """Draw one view of a derivation: forward, backward, combined or symbolic.
 
     `clusters` maps a label to the names of a sub-graph, {"layer1": ["W1", "b1", "z1", "h1"]}, drawn as a
-    labelled frame; by default those a builder of symgraph.layers left on the derivation (`d.clusters`)."""
+    labelled frame; by default those a builder of symgraph.layers left on the derivation (`d.clusters`).
+    `collapse` draws only the inputs, the names the program assigns and the output (large graphs)."""
     drawing = Drawing(theme, style, rankdir, font, fontsize)
-    return Picture(drawing.draw(scene(d, view, highlight, clusters=_clusters_of(d, clusters))))
+    return _picture(d, drawing, scene(d, view, highlight, clusters=_clusters_of(d, clusters), collapse=collapse), collapse)
+
+
+def _picture(d: "Derivation", drawing: Drawing, built: Scene, collapsed: bool) -> Picture:
+    graph = drawing.draw(built)
+    return Picture(graph, _too_large(d, built, len(drawing.operations), collapsed))
+
+
+def _too_large(d: "Derivation", built: Scene, operations: int, collapsed: bool) -> str | None:
+    """Why a picture is not laid out, with the ways to a smaller one; None if it fits."""
+    boxes, labels = len(built.boxes) + operations, sum(wire.label is not None for wire in built.wires)
+    if boxes + labels <= MAX_BOXES:
+        return None
+    ways = []
+    if not collapsed:
+        kept = sum(kept_when_collapsed(d, box.node) for box in built.boxes)
+        if kept < len(built.boxes):
+            fits = "" if kept <= MAX_BOXES else ", still too many"
+            ways.append(f"the collapsed view (symgraph render --collapse: {kept:,} boxes, one per name the program assigns{fits})")
+    ways.append("the DOT text (--format dot) for a faster layout program such as sfdp")
+    size = f"{boxes:,} boxes and {labels:,} edge labels" if labels else f"{boxes:,} boxes"
+    return (f"the picture would have {size}, more than the {MAX_BOXES:,} that Graphviz's dot lays out "
+            f"in half a minute: draw {' or '.join(ways)}")
 
 
 def write_frames(
@@ -131,11 +168,12 @@ def write_frames(
     except OSError as e:
         raise InputError(f"--frames {directory}: cannot create it ({e.strerror or e})") from None
     clusters = _clusters_of(d, look.pop("clusters", None))
+    collapse = look.pop("collapse", False)
     drawing = Drawing(**look)
     width, saved, captions = max(2, len(str(len(order)))), [], []
     for k in range(1, len(order) + 1):
-        frame = scene(d, view, highlight, revealed=k, clusters=clusters)
-        saved.append(Picture(drawing.draw(frame)).save(directory / f"frame-{k:0{width}d}.{fmt}", fmt, dpi))
+        frame = scene(d, view, highlight, revealed=k, clusters=clusters, collapse=collapse)
+        saved.append(_picture(d, drawing, frame, collapse).save(directory / f"frame-{k:0{width}d}.{fmt}", fmt, dpi))
         captions.append(_caption(next(box for box in frame.boxes if box.current)))
     _write(directory / "index.md", _markdown_index(saved, captions).encode("utf-8"))
     _write(directory / "frames.tex", _beamer_snippet(saved, directory).encode("utf-8"))
@@ -143,8 +181,12 @@ def write_frames(
 
 
 def inline_svg(d: "Derivation") -> str | None:
-    """The notebook picture: the backward view, or None when `dot` is missing (the steps still show)."""
-    return render(d, "backward")._repr_svg_()
+    """The notebook picture: the backward view, collapsed when the whole one is too large; None when `dot` is
+    missing or even the collapsed view is too large (the steps still show)."""
+    picture = render(d, "backward")
+    if picture.too_large:
+        picture = render(d, "backward", collapse=True)
+    return picture._repr_svg_()
 
 
 def _clusters_of(d: "Derivation", clusters: Mapping[str, Sequence[str]] | None) -> Mapping[str, Sequence[str]] | None:

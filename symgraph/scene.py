@@ -8,14 +8,14 @@ render.py's business, so every view gets every theme and style for free.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 import numpy as np
 import sympy as sp
 
 from . import ops
 from .errors import InputError
-from .explain import MAX_PATHS, chain, count_paths, partial_symbol, paths
+from .explain import MAX_PATHS, chain, count_paths, partial_text, paths
 from .graph import Operand, is_node
 from .printing import number, pretty_name, unicode
 from .tensor_explain import term as tensor_term
@@ -93,16 +93,22 @@ class Scene:
 
 def scene(
     d: "Derivation", view: str, highlight: str | None = None, revealed: int | None = None,
-    clusters: Mapping[str, Sequence[str]] | None = None,
+    clusters: Mapping[str, Sequence[str]] | None = None, collapse: bool = False,
 ) -> Scene:
     """The scene of one view; `revealed` = k shows only the first k adjoints of the sweep (a frame);
-    `clusters` maps a label to the names of a sub-graph (symgraph.layers sets `d.clusters`)."""
+    `clusters` maps a label to the names of a sub-graph (symgraph.layers sets `d.clusters`);
+    `collapse` keeps only the boxes of the program's names (see `_collapse`)."""
     if view not in VIEWS:
         raise InputError(f"--view {view}: unknown view; views: {', '.join(VIEWS)}")
     if view == "combined" and d.values is None:
         raise InputError("--view combined shows numbers: give every input a value, e.g. --at x=0.5")
+    if collapse and view == "symbolic":
+        raise InputError("--collapse keeps the program's names, and the symbolic view is the nodes added to them: "
+                         "collapse the forward, backward or combined view")
+    if collapse and revealed is not None:
+        raise InputError("--frames steps through every node of the sweep: drop --collapse")
     _Scene = {"forward": _Forward, "backward": _Backward, "combined": _Combined, "symbolic": _Symbolic}[view]
-    built = _Scene(d, revealed).build()
+    built = (_Scene(d, revealed).collapsed if collapse else _Scene(d, revealed).build)()
     if highlight is not None:
         _highlight(d, built, highlight)
     if clusters:
@@ -131,7 +137,24 @@ class _Forward:
         wires = [self.wire(u, v) for u, v in sorted(self.graph.dag.edges) if u in drawn and v in drawn]
         return Scene(boxes, wires)
 
-    def box(self, node: int) -> Box:
+    def collapsed(self) -> Scene:
+        """Only the boxes of the program's own names: each is defined in terms of the named values it reads,
+        the unnamed steps between them folded into that definition (h₁ = tanh(b + h₀·w), not three boxes).
+        Its wires span those steps, so they carry no local partial; the boxes keep values and adjoints."""
+        keep = {node for node in self.graph.nodes(*self.kinds) if kept_when_collapsed(self.d, node)}
+        boxes, wires = [], []
+        for node in sorted(keep):
+            box = self.box(node, rows=self.collapsed_rows(node))
+            if box.kind != "input":
+                # a scalar program folds in display names at once: rebuilding tanh(…) costs SymPy a millisecond
+                symbol = self.graph.symbol if self.tensor else lambda n: sp.Symbol(self.names[n])
+                expr, read = _folded(self.graph, node, keep, symbol)
+                box.definition, box.op, box.operands = self.show(expr, read if self.tensor else ()), None, ()
+                wires += [self.plain_wire(source, node) for source in read]
+            boxes.append(box)
+        return Scene(boxes, sorted(wires, key=lambda wire: (wire.source, wire.target)))
+
+    def box(self, node: int, rows: list[Row] | None = None) -> Box:
         data = self.graph[node]
         op = ops.get(data["op"]) if data["op"] else None
         kind = "output" if node == self.d.output else data["kind"]
@@ -139,22 +162,31 @@ class _Forward:
             node,
             kind,
             self.names[node],
-            self.definition(node) if op else None,
+            self.definition(node) if op and rows is None else None,
             op.text if op else None,
             tuple(o if is_node(o) else unicode(o) for o in data["operands"]),
-            self.rows(node),
+            self.rows(node) if rows is None else rows,
             muted=self.muted(node),
             current=node == self.current,
             shape=_shape_label(self.graph.shape(node)) if self.tensor else None,
         )
 
     def definition(self, node: int) -> str:
-        symbols = {self.graph.symbol(o): sp.Symbol(self.names[o]) for o in self.graph.operands(node) if is_node(o)}
+        operands = self.graph.operands(node)
+        if len(operands) > MAX_TERMS:  # a loss summed over 1,000 steps: the sum's shape, not 1,000 terms
+            shown = [self.show(self.graph.operand_expr(o), [o] if is_node(o) else []) for o in operands]
+            op = ops.get(self.graph[node]["op"]).text
+            return f" {op} ".join([*shown[: MAX_TERMS - 2], "…", shown[-1]]) + f"  ({len(operands):,} terms)"
+        return self.show(self.graph.expr(node), [o for o in operands if is_node(o)])
+
+    def show(self, expr: sp.Expr, nodes: Iterable[int]) -> str:
+        """An expression over the symbols of `nodes`, written with their display names."""
+        symbols = {self.graph.symbol(n): sp.Symbol(self.names[n]) for n in nodes}
         if self.tensor:  # the printer asks for shapes (⊙ between tensors) in the graph's own symbols
             back = {shown: symbol for symbol, shown in symbols.items()}
             shapes = lambda expr: self.graph.expr_shape(expr.xreplace(back))  # noqa: E731
-            return unicode(self.graph.expr(node).xreplace(symbols), self.d.conventions.relu_at_zero, shapes)
-        return unicode(self.graph.expr(node).xreplace(symbols), self.d.conventions.relu_at_zero)
+            return unicode(expr.xreplace(symbols), self.d.conventions.relu_at_zero, shapes)
+        return unicode(expr.xreplace(symbols), self.d.conventions.relu_at_zero)
 
     def rows(self, node: int) -> list[Row]:
         return self.value_rows(node)
@@ -165,10 +197,29 @@ class _Forward:
         value = _number(self.d, node)
         return [Row("", f"= {value}", "value")] if value is not None else []
 
+    def adjoint_value_rows(self, node: int) -> list[Row]:
+        """∂y/∂u = its value (no sum): the combined view's lower half and the collapsed backward view."""
+        if node not in self.d.gradients.adjoint:
+            return []
+        lead = _partial(self.d, self.d.output, node)
+        if self.tensor:
+            rows = _tensor_rows(self.d, self.d.gradients.adjoint[node], self.graph.shape(node), "gradient")
+            return self.unless_revealed(node, [replace(row, lead=lead if i == 0 else "") for i, row in enumerate(rows)])
+        value = _number(self.d, self.d.gradients.adjoint[node])
+        return self.unless_revealed(node, [Row(lead, f"= {value}", "gradient")])
+
+    def collapsed_rows(self, node: int) -> list[Row]:
+        """A box's rows in the collapsed view, where the steps between named values are not drawn."""
+        return self.value_rows(node)
+
     def muted(self, node: int) -> bool:
         return node not in self.upstream
 
     def wire(self, u: int, v: int) -> Wire:
+        return self.plain_wire(u, v)
+
+    def plain_wire(self, u: int, v: int) -> Wire:
+        """A wire without a label, in this view's direction (the collapsed view's wires span several steps)."""
         return Wire(u, v, role="muted" if self.muted(v) else "line")
 
     # --- the backward pass, shared by the views that show it -------------------------------------
@@ -253,29 +304,33 @@ class _Backward(_Forward):
     def rows(self, node: int) -> list[Row]:
         return self.adjoint_rows(node)
 
+    def collapsed_rows(self, node: int) -> list[Row]:
+        return self.adjoint_value_rows(node)
+
     def muted(self, node: int) -> bool:
         return node not in self.d.gradients.adjoint
 
     def wire(self, u: int, v: int) -> Wire:
         return self.local_wire(u, v, backward=True, role="gradient")
 
+    def plain_wire(self, u: int, v: int) -> Wire:
+        return Wire(u, v, backward=True, role="muted" if self.muted(v) else "gradient")
+
 
 class _Combined(_Backward):
     """Forward values above, gradients below, in two colours: the classic backprop diagram."""
 
     def rows(self, node: int) -> list[Row]:
-        gradient = []
-        if node in self.d.gradients.adjoint and self.tensor:
-            rows = _tensor_rows(self.d, self.d.gradients.adjoint[node], self.graph.shape(node), "gradient")
-            lead = _partial(self.d, self.d.output, node)
-            gradient = self.unless_revealed(node, [replace(row, lead=lead if i == 0 else "") for i, row in enumerate(rows)])
-        elif node in self.d.gradients.adjoint:
-            value = _number(self.d, self.d.gradients.adjoint[node])
-            gradient = self.unless_revealed(node, [Row(_partial(self.d, self.d.output, node), f"= {value}", "gradient")])
-        return self.value_rows(node) + gradient
+        return self.value_rows(node) + self.adjoint_value_rows(node)
+
+    def collapsed_rows(self, node: int) -> list[Row]:
+        return self.rows(node)
 
     def wire(self, u: int, v: int) -> Wire:
         return self.local_wire(u, v, backward=False, role="line")
+
+    def plain_wire(self, u: int, v: int) -> Wire:
+        return Wire(u, v, role="line")
 
 
 class _Symbolic(_Forward):
@@ -294,6 +349,32 @@ class _Symbolic(_Forward):
 
     def wire(self, u: int, v: int) -> Wire:
         return Wire(u, v, role="gradient" if self.graph[v]["kind"] == "gradient" else "line")
+
+
+def kept_when_collapsed(d: "Derivation", node: int) -> bool:
+    """The collapsed view keeps the inputs, the names the program assigns and the output."""
+    data = d.graph[node]
+    return data["kind"] == "input" or data["user_named"] or node == d.output
+
+
+def _folded(graph, node: int, keep: set[int], symbol) -> tuple[sp.Expr, set[int]]:
+    """The node's expression over the kept nodes it reads (as `symbol` writes them), with the unnamed nodes
+    between written out."""
+    memo: dict[int, sp.Expr] = {}
+    read: set[int] = set()
+
+    def written(operand: Operand) -> sp.Expr:
+        if not is_node(operand):
+            return operand
+        if operand in keep and operand != node:
+            read.add(operand)
+            return symbol(operand)
+        if operand not in memo:
+            data = graph[operand]
+            memo[operand] = ops.get(data["op"]).build(*(written(o) for o in data["operands"]))
+        return memo[operand]
+
+    return written(node), read
 
 
 def _number(d: "Derivation", operand: Operand) -> str | None:
@@ -383,7 +464,7 @@ def _partial(d: "Derivation", of: Operand, by: int, total: bool = True) -> str:
     """∂of/∂by; d/d for the derivative of the output by the only input, as in the steps."""
     graph = d.graph
     whole = total and d.total and of == d.output and graph[by]["kind"] == "input"
-    return partial_symbol(graph.label(of), graph.label(by), whole)[0]
+    return partial_text(graph.label(of), graph.label(by), whole)
 
 
 def _roles(d: "Derivation") -> dict[int, list[str]]:
@@ -422,15 +503,16 @@ def _highlight(d: "Derivation", built: Scene, name: str) -> None:
     lhs = _partial(d, out, source)
     if count > MAX_PATHS:  # listing them would be the exponential blow-up the sweep avoids
         on = {node: (0,) for node in within}
-        edges = {(u, v): (0,) for u, v in d.graph.dag.edges if u in within and v in within}
+        edges = {(w.source, w.target): (0,) for w in built.wires if w.source in within and w.target in within}
         built.legend = [Row(lhs, f": {count:,} paths from {pretty_name(name)}, summed node by node", path=0)]
         count = 1
     else:
         found = paths(d.graph, source, out, within)
         on = {node: tuple(i for i, p in enumerate(found) if node in p) for node in within}
-        edges = {}
+        edges, drawn = {}, {box.node for box in built.boxes}
         for i, path in enumerate(found):
-            for edge in zip(path, path[1:]):
+            shown = [node for node in path if node in drawn]  # the collapsed view draws named nodes only
+            for edge in zip(shown, shown[1:]):
                 edges[edge] = edges.get(edge, ()) + (i,)
         built.legend = [
             Row(lhs if i == 0 else "", f"{'=' if i == 0 else '+'} {_chain(d, path)}", path=i) for i, path in enumerate(found)

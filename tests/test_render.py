@@ -11,11 +11,12 @@ import xml.etree.ElementTree as ET
 import pytest
 from click.testing import CliRunner
 
+import symgraph.render
 from symgraph import derive
 from symgraph.cli.commands import app
-from symgraph.errors import GraphvizMissing, InputError
+from symgraph.errors import DrawingFailed, GraphvizMissing, InputError, LimitError
 from symgraph.drawing import COPIES, STYLES, _markup
-from symgraph.render import FORMATS, VIEWS, render, write_frames
+from symgraph.render import FORMATS, VIEWS, render, run_dot, write_frames
 from symgraph.scene import MAX_TERMS
 from symgraph.themes import OKABE_ITO, THEMES
 
@@ -444,3 +445,109 @@ def test_a_clustered_tensor_picture_draws(layer, tmp_path):
     assert "cluster_0" in titles
     texts = {t.text.strip() for t in svg_root(path).iter(f"{SVG}text") if t.text}
     assert {"layer", "W", "−1", "∂L/∂W"} <= texts
+
+
+# --- large graphs: the collapsed view and the size limit ------------------------------------------------
+
+
+def boxes_of(source: str) -> dict[int, str]:
+    """Node id → its label line, for the graph's own boxes (not the dashed copies)."""
+    return {int(m[1]): m[0] for m in re.finditer(r"^\tn(\d+) \[.*$", source, re.MULTILINE)}
+
+
+def test_the_collapsed_view_keeps_the_names_and_folds_the_steps_between(product):
+    graph = product.graph
+    full, collapsed = render(product, "combined").source, render(product, "combined", collapse=True).source
+    named = {graph.names[n] for n in ("x", "a", "b", "y")}
+    assert set(boxes_of(collapsed)) == named and len(boxes_of(full)) == 9
+    a, b, y, x = (boxes_of(collapsed)[graph.names[n]] for n in "abyx")
+    assert "= 3x + σ(x)" in a and "= x² − exp(−x)" in b and "= a·b" in y
+    for node, line in boxes_of(collapsed).items():  # the same values and adjoints as in the whole picture
+        numbers = re.findall(r"= (−?[\d.]+)<", boxes_of(full)[node])
+        assert numbers and numbers == re.findall(r"= (−?[\d.]+)<", line)
+    edges = set(re.findall(r"^\tn(\d+) -> n(\d+)", collapsed, re.MULTILINE))
+    ids = {name: str(graph.names[name]) for name in "xaby"}
+    assert edges == {(ids["x"], ids["a"]), (ids["x"], ids["b"]), (ids["a"], ids["y"]), (ids["b"], ids["y"])}
+    assert "label=<" not in "".join(line for line in collapsed.splitlines() if " -> " in line)  # no partials on wires
+
+
+def test_the_collapsed_backward_view_shows_each_adjoint_as_one_value(product):
+    source = render(product, "backward", collapse=True).source
+    a = boxes_of(source)[product.graph.names["a"]]
+    assert "∂y/∂a" in a and "2.256" not in a and "·" not in a.split("∂y/∂a")[1]  # a value, not the chain sum
+    assert " -> " in source and "dir=back" in source
+
+
+def test_the_collapsed_view_of_a_tensor_program_keeps_its_notation(layer):
+    source = render(layer, "forward", collapse=True).source
+    z = boxes_of(source)[layer.graph.names["z"]]
+    assert "= c + W h<" in z and "∈ ℝ<SUP>3</SUP>" in z
+    assert len(boxes_of(source)) < len(boxes_of(render(layer, "forward").source))
+
+
+def test_highlight_colours_the_collapsed_wires_of_each_path(product):
+    source = render(product, "forward", highlight="x", collapse=True).source
+    wires = [line for line in source.splitlines() if " -> " in line]
+    assert len(wires) == 4 and all("color=" in line for line in wires)
+    assert len({re.search(r'color="([^"]+)"', line)[1] for line in wires}) == 2  # two paths, two colours
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [({"view": "symbolic"}, "the symbolic view is the nodes added"), ({"view": "backward", "frames": True}, "--frames")],
+)
+def test_what_the_collapsed_view_cannot_show(product, tmp_path, kwargs, message):
+    with pytest.raises(InputError, match=message):
+        if kwargs.get("frames"):
+            write_frames(product, tmp_path / "f", collapse=True)
+        else:
+            render(product, kwargs["view"], collapse=True)
+
+
+def test_a_picture_over_the_limit_is_refused_with_the_ways_to_a_smaller_one(product, tmp_path, monkeypatch):
+    monkeypatch.setattr(symgraph.render, "MAX_BOXES", 6)
+    picture = render(product, "backward")  # 9 boxes and 11 partials on its wires
+    with pytest.raises(LimitError, match=r"9 boxes and 11 edge labels, more than the 6 .*--collapse: 4 boxes"):
+        picture.save(tmp_path / "g.svg")
+    assert not (tmp_path / "g.svg").exists()
+    assert picture.save(tmp_path / "g.dot").read_text().startswith("digraph")  # the DOT is always written
+    assert picture._repr_svg_() is None
+    monkeypatch.setattr(symgraph.render, "MAX_BOXES", 3)
+    with pytest.raises(LimitError, match="4 boxes, one per name the program assigns, still too many"):
+        render(product, "forward").pipe("png")
+    with pytest.raises(LimitError) as refused:
+        render(product, "forward", collapse=True).pipe("svg")
+    assert "--collapse" not in str(refused.value) and "--format dot" in str(refused.value)
+
+
+@needs_dot
+def test_the_notebook_picture_falls_back_to_the_collapsed_view(product, monkeypatch):
+    monkeypatch.setattr(symgraph.render, "MAX_BOXES", 6)
+    svg = product._repr_svg_()
+    assert svg is not None and svg.count('class="node"') == 4
+    monkeypatch.setattr(symgraph.render, "MAX_BOXES", 3)
+    assert product._repr_svg_() is None and "**Chain rule" in product._repr_mimebundle_()["text/markdown"]
+
+
+@needs_dot
+def test_a_failing_dot_is_an_error_with_its_own_words():
+    with pytest.raises(DrawingFailed, match=r"Graphviz's dot could not draw the picture \(.*syntax error"):
+        run_dot("digraph { a -> }", "svg")
+
+
+def test_a_sum_of_many_terms_shows_its_shape_in_the_box():
+    d = derive("y = " + " + ".join(f"x{k}**2" for k in range(40)))
+    line = boxes_of(render(d, "forward").source)[d.output]
+    assert "…" in line and "(40 terms)" in line and line.count(" + ") == MAX_TERMS - 1
+
+
+@needs_dot
+def test_cli_collapse_and_the_refusal(run, tmp_path, monkeypatch):
+    out = tmp_path / "g.svg"
+    result = run("render", PRODUCT, "--at", "x=0.5", "--view", "backward", "--collapse", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert svg_root(out) is not None
+    monkeypatch.setattr(symgraph.render, "MAX_BOXES", 6)
+    result = run("render", PRODUCT, "--at", "x=0.5", "-o", str(out))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: the picture would have 9 boxes, more than the 6")
