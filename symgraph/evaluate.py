@@ -18,7 +18,7 @@ from . import ops
 from .errors import EvaluationError
 from .graph import Graph, Operand, is_node
 
-__all__ = ["Conventions", "evaluate", "constant_value", "first_invalid", "value_of"]
+__all__ = ["Conventions", "evaluate", "recompute", "constant_value", "first_invalid", "value_of"]
 
 
 @dataclass(frozen=True)
@@ -48,14 +48,24 @@ def evaluate(
     conventions: Conventions = Conventions(),
 ) -> dict[int, np.ndarray]:
     """Values of every node that the targets need, inputs given by node id."""
-    needed = graph.upstream(targets)
-    values: dict[int, np.ndarray] = {}
+    needed = sorted(graph.upstream(targets))
+    values = {node: np.asarray(inputs[node], dtype=float) for node in needed if graph[node]["op"] is None}
+    return recompute(graph, values, [node for node in needed if node not in values], conventions)
+
+
+def recompute(
+    graph: Graph,
+    values: dict[int, np.ndarray],
+    nodes: Iterable[int],
+    conventions: Conventions = Conventions(),
+) -> dict[int, np.ndarray]:
+    """Write the values of `nodes` (operations, in topological order) into `values`, which hold their operands.
+
+    The tensor check moves one input and re-runs only the nodes it reaches, keeping the rest.
+    """
     with np.errstate(all="ignore"):
-        for node in sorted(needed):
+        for node in nodes:
             data = graph[node]
-            if data["op"] is None:
-                values[node] = np.asarray(inputs[node], dtype=float)
-                continue
             op = ops.get(data["op"])
             args = [value_of(values, o) for o in data["operands"]]
             if op.takes_relu_convention:

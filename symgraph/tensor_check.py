@@ -14,7 +14,7 @@ from typing import Mapping
 import numpy as np
 
 from .check import CheckReport, _breaks, _overall, _verdict, richardson
-from .evaluate import Conventions, evaluate, value_of
+from .evaluate import Conventions, evaluate, recompute, value_of
 from .graph import Operand
 from .tensor_graph import TensorGraph
 
@@ -67,9 +67,10 @@ def check_tensor(
         if len(entries) > MAX_CHECKED_ENTRIES:
             chosen = rng.choice(len(entries), MAX_CHECKED_ENTRIES, replace=False)
             entries = [entries[i] for i in sorted(chosen)]
+        reach = _Reach(graph, function, at_base, base, inputs[name], conventions)
         for index in entries:
             label = f"{name}{list(index)}" if index else name
-            estimate, noise, kink = _difference(graph, function, base, at_base, inputs[name], index, conventions)
+            estimate, noise, kink = reach.difference(index)
             if kink:
                 reasons.append(f"∂/∂{label}: {kink}, so finite differences cannot confirm the derivative there")
                 verdicts.append("inconclusive")
@@ -90,33 +91,47 @@ def check_tensor(
     )
 
 
-def _difference(graph, function, base, at_base, node, index, conventions):
-    """Richardson-extrapolated central difference along one entry, its error bound, and kink notes."""
-    # One step for every entry: entries near 0 are common in tensors, where a step relative to the entry
-    # would only add rounding; a pole or kink within the step is reported by _crossed instead.
-    h = _EPS ** (1 / 3)
-    steps = [h, h / 2, h / 4]
-    f, kinks, largest = [], {}, 0.0
-    for step in steps:
-        for sign in (1, -1):
-            moved = dict(base)
-            value = np.array(base[node], dtype=float)
-            value[index] += sign * step
-            moved[node] = value
-            values = evaluate(graph, moved, [function], conventions)
-            f.append(float(value_of(values, function)))
-            largest = max(largest, max(float(np.max(np.abs(v), initial=0.0)) for v in values.values()))
-            kinks.update(dict.fromkeys(_crossed(graph, values, at_base, conventions)))
-    estimate, noise = richardson(f, steps, largest)
-    return estimate, float(noise), "; ".join(kinks)
+class _Reach:
+    """What moving one input changes: the nodes it reaches are re-run, every other value is the base one."""
 
+    def __init__(self, graph: TensorGraph, function: Operand, at_base: dict, base: dict, node: int,
+                 conventions: Conventions):
+        self.graph, self.function, self.at_base, self.node, self.conventions = graph, function, at_base, node, conventions
+        self.start = base[node]
+        reached = graph.ancestors_within(function, [node]) if node in at_base else set()
+        self.changed = sorted(reached)
+        self.operations = [n for n in self.changed if n != node]
+        self.largest_elsewhere = max((float(np.max(np.abs(v), initial=0.0)) for n, v in at_base.items()
+                                      if n not in reached), default=0.0)
+        self.breaks = [(graph.operands(n)[position], at, note)
+                       for n in self.operations for position, at, note in _breaks(graph, n, conventions)]
 
-def _crossed(graph, moved, base, conventions):
-    """Notes for each kink or pole that an operand entry sits on or crosses between base and moved values."""
-    for node in sorted(moved):
-        for position, at, note in _breaks(graph, node, conventions):
-            operand = graph.operands(node)[position]
-            before = value_of(base, operand) - at
+    def difference(self, index) -> tuple[float, float, str]:
+        """Richardson-extrapolated central difference along one entry, its error bound, and kink notes."""
+        # One step for every entry: entries near 0 are common in tensors, where a step relative to the entry
+        # would only add rounding; a pole or kink within the step is reported by _crossed instead.
+        h = _EPS ** (1 / 3)
+        steps = [h, h / 2, h / 4]
+        f, kinks, largest = [], {}, self.largest_elsewhere
+        for step in steps:
+            for sign in (1, -1):
+                moved = dict(self.at_base)
+                value = np.array(self.start, dtype=float)
+                value[index] += sign * step
+                moved[self.node] = value
+                recompute(self.graph, moved, self.operations, self.conventions)
+                f.append(float(value_of(moved, self.function)))
+                changed = [np.ravel(moved[n]) for n in self.changed]
+                if changed:
+                    largest = max(largest, float(np.max(np.abs(np.concatenate(changed)))))
+                kinks.update(dict.fromkeys(self._crossed(moved)))
+        estimate, noise = richardson(f, steps, largest)
+        return estimate, float(noise), "; ".join(kinks)
+
+    def _crossed(self, moved):
+        """Notes for each kink or pole that an operand entry sits on or crosses between base and moved values."""
+        for operand, at, note in self.breaks:
+            before = value_of(self.at_base, operand) - at
             after = value_of(moved, operand) - at
             moves = np.broadcast_to(after != before, np.broadcast(before, after).shape)
             if np.any(moves & ((before == 0) | (np.sign(before) != np.sign(after)))):
