@@ -7,6 +7,7 @@ on demand and is cached. Formats, pictures and the CLI only read a Derivation.
 from __future__ import annotations
 
 import base64
+import gc
 import json
 import math
 import time
@@ -361,6 +362,24 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
         timings[stage] = time.perf_counter() - start
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while the graphs are built.
+
+    A derivation allocates hundreds of thousands of SymPy objects and frees almost none, so every
+    full collection walks the whole process (NumPy, SymPy, a notebook's own objects) and finds
+    nothing: on an RNN of T = 2,000 that was a third of the time. Reference counting still frees
+    what is dropped; the collector resumes afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _second_symbol(of: str, i: str, j: str) -> tuple[str, str]:
     if i == j:
         return f"∂²{pretty_name(of)}/∂{pretty_name(i)}²", rf"\frac{{\partial^2 {sp.latex(sp.Symbol(of))}}}{{\partial {sp.latex(sp.Symbol(i))}^2}}"
@@ -370,6 +389,7 @@ def _second_symbol(of: str, i: str, j: str) -> tuple[str, str]:
     )
 
 
+@_collector_paused()
 def derive(
     program: str | sp.Expr,
     wrt: Sequence[str] | str | None = None,
