@@ -27,6 +27,8 @@ ABS_FLOOR = 1e-10  #: below this a derivative "vanishes" and relative error mean
 _EPS = np.finfo(float).eps
 _ROWS = 6  # evaluations per point and input: x ± h, x ± h/2, x ± h/4
 _SEED = 20261123
+#: A reason names the point by its input values up to this many inputs, else by its number.
+MAX_POINT_INPUTS = 8
 _BATCH_FLOATS = 1 << 22  # node values per finite-difference sweep (32 MB of floats)
 _STACK = 256  # nodes reduced at once when looking for the largest intermediate value
 
@@ -101,7 +103,7 @@ def check(
     differences = _differences(graph, function, inputs, points, list(derivatives), conventions)
     reasons: list[str] = []
     abs_errors, rel_errors, verdicts = [], [], []
-    where = [_point_text(point) for point in listed]  # once per point, not once per input and point
+    where = [_point_text(point, k) for k, point in enumerate(listed)]  # once per point, not per input and point
     for name, derivative in derivatives.items():
         g = np.broadcast_to(value_of(analytic, derivative), (n_points,)) if is_node(derivative) else np.full(
             n_points, float(derivative)
@@ -283,5 +285,9 @@ def _breaks(graph: Graph, node: int, conventions: Conventions) -> list[tuple[int
     return found
 
 
-def _point_text(point: Mapping[str, float]) -> str:
+def _point_text(point: Mapping[str, float], k: int) -> str:
+    """The point written out, or, past MAX_POINT_INPUTS inputs, its place in CheckReport.points: an MLP's
+    point repeated in each of hundreds of reasons made megabytes of text."""
+    if len(point) > MAX_POINT_INPUTS:
+        return f"point {k + 1} (its {len(point):,} values: check.points[{k}])"
     return ", ".join(f"{name} = {number(value)}" for name, value in point.items())

@@ -48,6 +48,17 @@ def _more_nodes(d: "Derivation") -> list[str]:
     return [f"… and {hidden:,} more nodes (--format json lists every node)"] if hidden > 0 else []
 
 
+#: Text and Markdown list this many of the check's reasons, then count the rest (JSON lists all).
+MAX_LISTED_REASONS = 20
+
+
+def _check_reasons(d: "Derivation") -> list[str]:
+    reasons = d.check().reasons
+    hidden = len(reasons) - MAX_LISTED_REASONS
+    more = [f"… and {hidden:,} more (--format json lists every reason)"] if hidden > 0 else []
+    return reasons[:MAX_LISTED_REASONS] + more
+
+
 def _header(d: "Derivation") -> str:
     inputs = ", ".join(_input_text(d, n) for n in d.inputs) or "none"
     noun = "input" if len(d.inputs) == 1 else "inputs"
@@ -104,7 +115,7 @@ def to_text(d: "Derivation", include_check: bool = True) -> str:
                 lines.append(f"  {'':<{indent}} = {step.rhs}")
     if include_check:
         lines += ["", f"Check  {d.check().summary()}"]
-        lines += [f"  {reason}" for reason in d.check().reasons]
+        lines += [f"  {reason}" for reason in _check_reasons(d)]
     return "\n".join(lines) + "\n"
 
 
@@ -118,7 +129,7 @@ def to_markdown(d: "Derivation", include_check: bool = True) -> str:
         lines += [_markdown_step(step) for step in steps]
     if include_check:
         lines += ["", f"**Check** {d.check().summary()}"]
-        lines += [f"- {reason}" for reason in d.check().reasons]
+        lines += [f"- {reason}" for reason in _check_reasons(d)]
     return "\n".join(lines) + "\n"
 
 

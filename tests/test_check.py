@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 
 import pytest
 
 from symgraph import derive, ops
+from symgraph.formats import MAX_LISTED_REASONS, to_markdown, to_text
 
 
 def test_smooth_function_passes_at_random_points():
@@ -125,3 +127,23 @@ def test_errors_in_json_are_numbers_or_null():
 
     data = json.loads(to_json(derive("log(x)", at={"x": 1e-6})), parse_constant=lambda c: pytest.fail(c))
     assert data["check"]["max_abs_error"] is None or np.isfinite(data["check"]["max_abs_error"])
+
+
+def test_a_point_of_many_inputs_is_named_by_its_number_in_each_reason():
+    names = [f"x{i}" for i in range(25)]
+    d = derive(" + ".join(f"relu({n})" for n in names), at={n: 0 for n in names})
+    report = d.check()
+    assert report.status == "inconclusive" and len(report.reasons) == 25
+    assert all("at point 1 (its 25 values: check.points[0])" in r for r in report.reasons)
+    assert report.points[0] == {n: 0.0 for n in names}
+    few = derive("relu(a) + relu(b)", at={"a": 0, "b": 0}).check()
+    assert "at a = 0, b = 0" in few.reasons[0]
+
+
+def test_text_lists_the_first_reasons_and_counts_the_rest_json_lists_all():
+    names = [f"x{i}" for i in range(MAX_LISTED_REASONS + 5)]
+    d = derive(" + ".join(f"relu({n})" for n in names), at={n: 0 for n in names})
+    for shown in (to_text(d), to_markdown(d)):
+        assert sum("relu has a kink" in line for line in shown.splitlines()) == MAX_LISTED_REASONS
+        assert "… and 5 more (--format json lists every reason)" in shown
+    assert len(json.loads(d.to_json())["check"]["reasons"]) == MAX_LISTED_REASONS + 5
