@@ -60,7 +60,7 @@ def format_of(path: str | Path, fmt: str | None = None) -> str:
 class Picture:
     """One drawn view: `.source` is its DOT; `.save(path)` writes DOT, SVG, PNG or PDF.
 
-    `too_large` says why `dot` is not run on it (it has more than MAX_BOXES boxes); its DOT is still written."""
+    `too_large` says why `dot` is not run on it (it has more than MAX_BOXES boxes); `save` writes its DOT instead."""
 
     def __init__(self, graph: graphviz.Digraph, too_large: str | None = None):
         self.graph = graph
@@ -82,13 +82,16 @@ class Picture:
         return run_dot(graph.source, fmt)
 
     def save(self, path: str | Path, fmt: str | None = None, dpi: float | None = None) -> Path:
-        """Write the picture; without `dot`, write the DOT source beside it and say so in the error."""
+        """Write the picture; without `dot`, or when it is too large for `dot`, write the DOT source beside it
+        and say so in the error."""
         path = Path(path)
         fmt = format_of(path, fmt)
         try:
             data = self.pipe(fmt, dpi)
-        except GraphvizMissing:
+        except (GraphvizMissing, LimitError) as not_drawn:
             source = _write(path.with_suffix(".dot"), self.source.encode("utf-8"))
+            if isinstance(not_drawn, LimitError):
+                raise LimitError(f"{not_drawn}; {path} was not drawn, its DOT source is in {source}") from None
             raise GraphvizMissing(f"{MISSING}, so {path} was not drawn (its DOT source is in {source}); {INSTALL}") from None
         return _write(path, data)
 

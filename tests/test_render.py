@@ -507,10 +507,12 @@ def test_what_the_collapsed_view_cannot_show(product, tmp_path, kwargs, message)
 def test_a_picture_over_the_limit_is_refused_with_the_ways_to_a_smaller_one(product, tmp_path, monkeypatch):
     monkeypatch.setattr(symgraph.render, "MAX_BOXES", 6)
     picture = render(product, "backward")  # 9 boxes and 11 partials on its wires
-    with pytest.raises(LimitError, match=r"9 boxes and 11 edge labels, more than the 6 .*--collapse: 4 boxes"):
+    with pytest.raises(LimitError, match=r"9 boxes and 11 edge labels, more than the 6 .*--collapse: 4 boxes.*"
+                                          r"g.svg was not drawn, its DOT source is in .*g.dot"):
         picture.save(tmp_path / "g.svg")
     assert not (tmp_path / "g.svg").exists()
-    assert picture.save(tmp_path / "g.dot").read_text().startswith("digraph")  # the DOT is always written
+    assert (tmp_path / "g.dot").read_text() == picture.source  # nothing is lost
+    assert picture.save(tmp_path / "h.dot").read_text() == picture.source
     assert picture._repr_svg_() is None
     monkeypatch.setattr(symgraph.render, "MAX_BOXES", 3)
     with pytest.raises(LimitError, match="4 boxes, one per name the program assigns, still too many"):
@@ -551,3 +553,5 @@ def test_cli_collapse_and_the_refusal(run, tmp_path, monkeypatch):
     result = run("render", PRODUCT, "--at", "x=0.5", "-o", str(out))
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: the picture would have 9 boxes, more than the 6")
+    assert result.stderr.rstrip().endswith(f"its DOT source is in {out.with_suffix('.dot')}")
+    assert out.with_suffix(".dot").read_text().startswith("digraph")
