@@ -20,6 +20,7 @@ import sympy as sp
 
 from . import ops
 from .errors import InputError, LimitError, ParseError, shorten
+from .printing import pretty_name
 
 __all__ = ["Ref", "Apply", "Term", "Assignment", "Program", "parse", "parse_python", "describe_node", "from_sympy", "LIMITS", "Limits", "CONSTANTS"]
 
@@ -293,7 +294,18 @@ class _Walker:
             if name not in self.inputs:
                 what = "assigned" if name in self.defined else "never used"
                 raise self.error(f"'{name}' is declared but {what}; only inputs are declared", stmt)
+        self.check_spellings()
         return Program(tuple(assignments), tuple(self.inputs), self.text, dict(self.declarations))
+
+    def check_spellings(self) -> None:
+        """Two names that print alike (theta and θ, theta1 and θ1) would make every explanation ambiguous."""
+        shown: dict[str, str] = {}
+        for name in (*self.inputs, *self.defined):
+            other = shown.setdefault(pretty_name(name), name)
+            if other != name:
+                node = self.used_at.get(name) or self.defined[name]
+                raise self.error(f"'{name}' and '{other}' are both shown as {pretty_name(name)}", node,
+                                 "use one spelling for one quantity, or rename one of them")
 
     def declare(self, stmt: ast.AnnAssign) -> None:
         """`W: 3x2`, `x: 2` or `s: scalar`: the shape of an input."""

@@ -35,7 +35,7 @@ _STEP_TEXT = {0.0: "1({} > 0)", 1.0: "1({} ≥ 0)"}
 
 def pretty_name(name: str) -> str:
     """h1 → h₁, theta → θ, W_hx stays: names read as in a textbook."""
-    match = re.fullmatch(r"([A-Za-z]+)(\d+)", name)
+    match = re.fullmatch(r"([^\W\d_]+)(\d+)", name)  # letters, Latin or Greek, then digits
     if match:
         return _GREEK.get(match[1], match[1]) + match[2].translate(_SUBSCRIPTS)
     return _GREEK.get(name, name)

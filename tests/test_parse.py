@@ -8,6 +8,7 @@ import sympy as sp
 from symgraph import parse as parsing
 from symgraph.errors import LimitError, ParseError
 from symgraph.parse import Apply, Ref, parse
+from symgraph.printing import pretty_name
 
 
 def test_single_expression_is_an_unnamed_output():
@@ -73,6 +74,8 @@ def test_constants_fold_exactly():
         ("import os", "import", 1),
         ("f'{x}'", "f-string", 1),
         ("x == 1", "comparison", 1),
+        ("y = theta*θ + theta", "'θ' and 'theta' are both shown as θ", 11),
+        ("theta1 = 2*x; y = θ1 + theta1", "'theta1' and 'θ1' are both shown as θ₁", 1),
     ],
 )
 def test_refusals_name_the_problem_and_the_column(text, message, column):
@@ -82,6 +85,12 @@ def test_refusals_name_the_problem_and_the_column(text, message, column):
     if column is not None:
         assert info.value.column == column
     assert "\n" not in str(info.value)
+
+
+def test_names_that_print_alike_only_when_they_are_spelled_alike():
+    program = parse("y = theta*theta1 + x1*x_1 + θ2")
+    assert program.inputs == ("theta", "theta1", "x1", "x_1", "θ2")
+    assert [pretty_name(n) for n in program.inputs] == ["θ", "θ₁", "x₁", "x_1", "θ₂"]
 
 
 def test_columns_count_characters_not_bytes():
