@@ -17,7 +17,7 @@ import sympy as sp
 
 from .backward import Gradients
 from .graph import Graph, Operand, is_node
-from .printing import ShapeOf, latex, number, number_latex, pretty_name, unicode, value_latex, value_text
+from .printing import ShapeOf, latex, latex_name, number, number_latex, pretty_name, unicode, value_latex, value_text
 
 __all__ = ["Step", "Writer", "MAX_PATHS", "MAX_PATH_EDGES", "MAX_LOCAL_STEPS", "chain", "local_steps", "path_steps", "result_steps", "count_paths", "paths", "partial_symbol", "partial_text"]
 
@@ -50,19 +50,13 @@ class Step:
 def partial_symbol(of: str, by: str, total: bool = False) -> tuple[str, str]:
     """∂y/∂x in text and LaTeX (d for a total derivative)."""
     d_latex = "d" if total else r"\partial "
-    return partial_text(of, by, total), rf"\frac{{{d_latex}{_name_latex(of)}}}{{{d_latex}{_name_latex(by)}}}"
+    return partial_text(of, by, total), rf"\frac{{{d_latex}{latex_name(of)}}}{{{d_latex}{latex_name(by)}}}"
 
 
 def partial_text(of: str, by: str, total: bool = False) -> str:
     """∂y/∂x in text only: what the pictures and the comparisons write."""
     d_text = "d" if total else "∂"
     return f"{d_text}{pretty_name(of)}/{d_text}{pretty_name(by)}"
-
-
-@functools.lru_cache(maxsize=8192)
-def _name_latex(name: str) -> str:
-    """A name in LaTeX (h_1 → h_{1}); cached, since the same few names head thousands of partials."""
-    return sp.latex(sp.Symbol(name))
 
 
 class Writer:

@@ -220,8 +220,13 @@ def _check_characters(text: str) -> None:
         raise ParseError(f"character U+{ord(char):04X} ({name}) is not allowed{where}", repr(char)[1:-1], column, hint)
 
 
+#: Greek letters that print as Latin ones (capital alpha is A): refused like any other look-alike.
+_LATIN_LOOKING = dict(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧο", "ABEZHIKMNOPTYXo"))
+_CHARACTER_HINTS.update({g: f"it looks like the Latin {latin}; write {latin}" for g, latin in _LATIN_LOOKING.items()})
+
+
 def _is_greek_letter(char: str) -> bool:
-    return "\u0391" <= char <= "\u03c9" and char.isalpha() and char != "σ"
+    return "\u0391" <= char <= "\u03c9" and char.isalpha() and char != "σ" and char not in _LATIN_LOOKING
 
 
 def _syntax_error(e: SyntaxError, text: str) -> ParseError:

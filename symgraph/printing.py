@@ -7,7 +7,9 @@ from the op registry, so a new op prints correctly everywhere at once.
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 from typing import Callable
 
 import numpy as np
@@ -18,7 +20,7 @@ from sympy.printing.str import StrPrinter
 
 from . import ops
 
-__all__ = ["unicode", "source", "latex", "number", "number_latex", "value_text", "value_latex", "pretty_name", "MAX_SHOWN_ENTRIES"]
+__all__ = ["unicode", "source", "latex", "latex_name", "number", "number_latex", "value_text", "value_latex", "pretty_name", "MAX_SHOWN_ENTRIES"]
 
 #: A tensor with more entries than this is summarised (shape and range) instead of written out.
 MAX_SHOWN_ENTRIES = 36
@@ -39,6 +41,23 @@ def pretty_name(name: str) -> str:
     if match:
         return _GREEK.get(match[1], match[1]) + match[2].translate(_SUBSCRIPTS)
     return _GREEK.get(name, name)
+
+
+@functools.lru_cache(maxsize=8192)
+def latex_name(name: str) -> str:
+    """A name in LaTeX: h1 → h_{1}, theta → \\theta, θ2 → {\\theta}_{2}. Greek letters typed as such become
+    commands, since pdfLaTeX (Beamer slides) has no Unicode in math; cached, as the same names recur."""
+    return "".join(_greek_latex(char) for char in sp.latex(sp.Symbol(name)))
+
+
+@functools.lru_cache(maxsize=None)
+def _greek_latex(char: str) -> str:
+    words = unicodedata.name(char, "").split()
+    if char.isascii() or words[:1] != ["GREEK"] or "LETTER" not in words:
+        return char
+    letter = "varsigma" if words[-2:] == ["FINAL", "SIGMA"] else words[-1].lower()
+    command = sp.latex(sp.Symbol(letter.capitalize() if "CAPITAL" in words else letter))
+    return "{" + command + "}" if command.startswith("\\") else char
 
 
 def number(value, digits: int = 6) -> str:
@@ -228,6 +247,9 @@ class _LatexPrinter(LatexPrinter):
         super().__init__({"mul_symbol": None})
         self.relu_at_zero = relu_at_zero
         self.shapes = shapes
+
+    def _print_Symbol(self, expr, style="plain"):
+        return latex_name(expr.name)
 
     def _print_Mul(self, expr):
         factors = [f for f in sp.Mul.make_args(expr) if not (f.is_Pow and f.exp.is_negative)]

@@ -24,7 +24,7 @@ def adjoint_symbol(graph: TensorGraph, output: int, node: int) -> sp.Expr:
     """∂L/∂v as a symbol (1 for the output itself), known to the graph with v's shape."""
     if node == output:
         return sp.Integer(1)
-    symbol = Adjoint(pretty_name(graph.label(output)), pretty_name(graph.label(node)))
+    symbol = Adjoint(graph.label(output), graph.label(node))
     graph.display_shapes[symbol] = graph.shape(node)
     return symbol
 

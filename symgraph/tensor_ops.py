@@ -68,7 +68,7 @@ class TensorFunction(sp.Function):
 
 
 class Adjoint(sp.Symbol):
-    """The symbol ∂L/∂u of an adjoint, as the backprop steps write it."""
+    """The symbol ∂L/∂u of an adjoint, as the backprop steps write it; `of` and `by` are the program's names."""
 
     def __new__(cls, of: str, by: str):
         return super().__new__(cls, f"∂{of}/∂{by}")
@@ -78,8 +78,16 @@ class Adjoint(sp.Symbol):
         return of, by
 
     def _latex(self, printer, exp=None):
-        of, by = (sp.latex(sp.Symbol(n)) for n in self._parts())
+        from .printing import latex_name
+
+        of, by = (latex_name(n) for n in self._parts())
         return rf"\frac{{\partial {of}}}{{\partial {by}}}"
+
+    def _symgraph_unicode(self, printer):
+        from .printing import pretty_name
+
+        of, by = (pretty_name(n) for n in self._parts())
+        return f"∂{of}/∂{by}"
 
     def _sympystr(self, printer):
         of, by = self._parts()

@@ -123,3 +123,15 @@ def test_lambdify_agrees_for_step_and_logsumexp():
     x, y = sp.symbols("x y")
     assert sp.lambdify(x, sp.diff(relu(x), x))(np.array([-1.0, 2.0])).tolist() == [0.0, 1.0]
     assert sp.lambdify([x, y], logsumexp(x, y))(1000.0, 0.0) == pytest.approx(1000.0)
+
+
+def test_greek_names_are_latex_commands_and_subscripts_stay_latex():
+    latex = render_format(derive("y = θ2*x + theta3 + λ*h1"), "latex")
+    assert r"{\theta}_{2}" in latex and r"\theta_{3}" in latex and r"{\lambda}" in latex and "h_{1}" in latex
+    assert not any("\u0370" <= c <= "\u03ff" or "\u2080" <= c <= "\u2089" for c in latex)  # pdfLaTeX-safe names
+
+
+def test_tensor_adjoints_write_names_in_latex_and_pretty_in_text():
+    d = derive("W: 2x2\nx: 2\nh1 = tanh(W @ x)\ny = sum(h1*h1)")
+    step = next(s for s in d.steps if s.text.startswith("∂y/∂a"))
+    assert "∂y/∂h₁" in step.text and r"\frac{\partial y}{\partial h_{1}}" in step.latex and "₁" not in step.latex

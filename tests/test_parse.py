@@ -76,6 +76,7 @@ def test_constants_fold_exactly():
         ("x == 1", "comparison", 1),
         ("y = theta*θ + theta", "'θ' and 'theta' are both shown as θ", 11),
         ("theta1 = 2*x; y = θ1 + theta1", "'theta1' and 'θ1' are both shown as θ₁", 1),
+        ("y = Α*x", "GREEK CAPITAL LETTER ALPHA) is not allowed at column 5 ('Α'); it looks like the Latin A", 5),
     ],
 )
 def test_refusals_name_the_problem_and_the_column(text, message, column):
