@@ -40,6 +40,8 @@ class CheckReport:
     max_rel_error: float | None
     status: str  # passed | failed | inconclusive
     reasons: list[str] = field(default_factory=list)
+    #: The first `failures` reasons are failures; the rest are inconclusive notes.
+    failures: int = 0
 
     @property
     def passed(self) -> bool | None:
@@ -101,8 +103,7 @@ def check(
         return CheckReport(listed, None, None, "inconclusive", ["no point was found where the program is defined"])
     analytic = evaluate(graph, {inputs[n]: points[n] for n in inputs}, list(derivatives.values()), conventions)
     differences = _differences(graph, function, inputs, points, list(derivatives), conventions)
-    reasons: list[str] = []
-    abs_errors, rel_errors, verdicts = [], [], []
+    tally = Tally()
     where = [_point_text(point, k) for k, point in enumerate(listed)]  # once per point, not per input and point
     for name, derivative in derivatives.items():
         g = np.broadcast_to(value_of(analytic, derivative), (n_points,)) if is_node(derivative) else np.full(
@@ -110,25 +111,50 @@ def check(
         )
         estimate, noise, kinked = differences[name]
         for k in range(n_points):
-            at = where[k]
             if kinked[k]:
-                reasons.append(f"∂/∂{name} at {at}: {kinked[k]}")
-                verdicts.append("inconclusive")
+                tally.inconclusive(f"∂/∂{name} at {where[k]}: {kinked[k]}")
                 continue
             error = abs(g[k] - estimate[k])
-            scale = max(abs(g[k]), abs(estimate[k]))
-            verdict = _verdict(name, at, g[k], estimate[k], error, scale, noise[k], reasons)
-            verdicts.append(verdict)
-            if verdict != "inconclusive" and np.isfinite(error):  # the maxima describe the points judged
-                abs_errors.append(error)
-                rel_errors.append(error / scale if scale > 0 else 0.0)
-    return CheckReport(
-        listed,
-        max(abs_errors) if abs_errors else None,
-        max(rel_errors) if rel_errors else None,
-        _overall(verdicts),
-        reasons,
-    )
+            tally.judge(name, where[k], g[k], estimate[k], error, max(abs(g[k]), abs(estimate[k])), noise[k])
+    return tally.report(listed)
+
+
+class Tally:
+    """The verdicts of one check, their reasons and the errors of the entries judged.
+
+    Failures are listed before inconclusive notes, so that a reader of the first lines, and the
+    CLI's error line, meet them even among hundreds of kink notes.
+    """
+
+    def __init__(self):
+        self.verdicts: list[str] = []
+        self.failures: list[str] = []
+        self.notes: list[str] = []
+        self.abs_errors: list[float] = []
+        self.rel_errors: list[float] = []
+
+    def inconclusive(self, reason: str) -> None:
+        self.verdicts.append("inconclusive")
+        self.notes.append(reason)
+
+    def judge(self, name, at, g, estimate, error, scale, noise) -> None:
+        reasons: list[str] = []
+        verdict = _verdict(name, at, g, estimate, error, scale, noise, reasons)
+        self.verdicts.append(verdict)
+        (self.failures if verdict == "failed" else self.notes).extend(reasons)
+        if verdict != "inconclusive" and np.isfinite(error):  # the maxima describe the entries judged
+            self.abs_errors.append(error)
+            self.rel_errors.append(error / scale if scale > 0 else 0.0)
+
+    def report(self, points: list) -> CheckReport:
+        return CheckReport(
+            points,
+            max(self.abs_errors, default=None),
+            max(self.rel_errors, default=None),
+            _overall(self.verdicts),
+            self.failures + self.notes,
+            len(self.failures),
+        )
 
 
 def _overall(statuses: list[str]) -> str:
@@ -145,7 +171,9 @@ def merge(reports: list[CheckReport]) -> CheckReport:
         max(abs_errors) if abs_errors else None,
         max(rel_errors) if rel_errors else None,
         _overall([r.status for r in reports]),
-        [reason for r in reports for reason in r.reasons],
+        [reason for r in reports for reason in r.reasons[: r.failures]]
+        + [reason for r in reports for reason in r.reasons[r.failures :]],
+        sum(r.failures for r in reports),
     )
 
 
@@ -252,10 +280,12 @@ def _kinks(graph, values, breaks, m, n_points) -> list[list[str]]:
     notes: list[list[dict[str, None]]] = [[{} for _ in range(n_points)] for _ in range(m)]
     for node, position, at, note in breaks:
         # Near the break relative to how far the step moves the operand: this catches a crossing
-        # (relu(x) at 0) and a touch without crossing (sqrt(x²) at x ≈ 0) alike.
+        # (relu(x) at 0) and a touch without crossing (sqrt(x²) at x ≈ 0) alike. An operand the input
+        # does not move (relu(y) at y = 0 while z is stepped) is no kink for that input's difference.
         u = value_of(values, graph.operands(node)[position]) - at
         u = np.broadcast_to(u, (m * _ROWS * n_points,)).reshape(m, _ROWS, n_points)
-        near = np.min(np.abs(u), axis=1) <= np.max(u, axis=1) - np.min(u, axis=1)
+        spread = np.max(u, axis=1) - np.min(u, axis=1)
+        near = (np.min(np.abs(u), axis=1) <= spread) & (spread > 0)
         for j, k in zip(*np.nonzero(near)):
             notes[j][k][note] = None
     return [

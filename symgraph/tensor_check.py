@@ -13,7 +13,7 @@ from typing import Mapping
 
 import numpy as np
 
-from .check import CheckReport, _breaks, _overall, _verdict, richardson
+from .check import CheckReport, Tally, _breaks, richardson
 from .evaluate import Conventions, evaluate, recompute, value_of
 from .graph import Operand
 from .tensor_graph import TensorGraph
@@ -55,8 +55,7 @@ def check_tensor(
     listed = [{n: np.asarray(v).tolist() for n, v in point.items()}]
     at_base = evaluate(graph, base, [function], conventions)
     rng = np.random.default_rng(_SEED)
-    reasons: list[str] = []
-    verdicts, abs_errors, rel_errors = [], [], []
+    tally = Tally()
     for name, derivative in derivatives.items():
         shape = graph.shape(inputs[name])
         g_all = np.broadcast_to(value_of(analytic, derivative), shape)  # a constant gradient (sum(x)) too
@@ -72,23 +71,12 @@ def check_tensor(
             label = f"{name}{list(index)}" if index else name
             estimate, noise, kink = reach.difference(index)
             if kink:
-                reasons.append(f"∂/∂{label}: {kink}, so finite differences cannot confirm the derivative there")
-                verdicts.append("inconclusive")
+                tally.inconclusive(f"∂/∂{label}: {kink}, so finite differences cannot confirm the derivative there")
                 continue
             g = float(g_all[index])
-            error, scale = abs(g - estimate), max(abs(g), abs(estimate), floor)
-            verdict = _verdict(label, "the point", g, estimate, error, scale, noise, reasons)
-            verdicts.append(verdict)
-            if verdict != "inconclusive" and np.isfinite(error):
-                abs_errors.append(error)
-                rel_errors.append(error / scale if scale > 0 else 0.0)
-    return CheckReport(
-        listed,
-        max(abs_errors) if abs_errors else None,
-        max(rel_errors) if rel_errors else None,
-        _overall(verdicts),
-        reasons,
-    )
+            error = abs(g - estimate)
+            tally.judge(label, "the point", g, estimate, error, max(abs(g), abs(estimate), floor), noise)
+    return tally.report(listed)
 
 
 class _Reach:

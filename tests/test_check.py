@@ -147,3 +147,30 @@ def test_text_lists_the_first_reasons_and_counts_the_rest_json_lists_all():
         assert sum("relu has a kink" in line for line in shown.splitlines()) == MAX_LISTED_REASONS
         assert "… and 5 more (--format json lists every reason)" in shown
     assert len(json.loads(d.to_json())["check"]["reasons"]) == MAX_LISTED_REASONS + 5
+
+
+def test_failures_are_listed_before_inconclusive_notes(monkeypatch):
+    tanh = ops.OPS["tanh"]
+    monkeypatch.setitem(ops.OPS, "tanh", dataclasses.replace(tanh, partials=lambda a, y: (1 - y,)))
+    names = [f"x{i}" for i in range(MAX_LISTED_REASONS + 5)]
+    d = derive(" + ".join(f"relu({n})" for n in names) + " + tanh(z)", at={**{n: 0 for n in names}, "z": 0.5})
+    report = d.check()
+    assert report.status == "failed" and report.failures == 1 and len(report.reasons) == len(names) + 1
+    assert report.reasons[0].startswith("∂/∂z at point 1") and "finite differences give" in report.reasons[0]
+    assert all("relu has a kink" in r for r in report.reasons[1:])
+    assert "finite differences give" in to_text(d)  # within the first MAX_LISTED_REASONS lines
+
+
+def test_tensor_failures_come_first_too(monkeypatch):
+    tanh = ops.OPS["tanh"]
+    monkeypatch.setitem(ops.OPS, "tanh", dataclasses.replace(tanh, partials=lambda a, y: (1 - y,)))
+    report = derive("y: 30\nz: 2\nL = sum(relu(y)) + sum(tanh(z))", at={"y": [0] * 30, "z": [0.5, 0.2]}).check()
+    assert report.status == "failed" and report.failures == 2
+    assert all(r.startswith("∂/∂z[") for r in report.reasons[:2]) and "relu has a kink" in report.reasons[2]
+
+
+def test_a_kink_counts_only_for_the_inputs_that_move_it():
+    report = derive("relu(y) + tanh(z)", at={"y": 0, "z": 0.5}).check()
+    assert report.status == "inconclusive" and len(report.reasons) == 1
+    assert report.reasons[0].startswith("∂/∂y at") and "relu has a kink" in report.reasons[0]
+    assert report.max_rel_error is not None and report.max_rel_error < 1e-8  # ∂/∂z was judged, and passed
