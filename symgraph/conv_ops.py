@@ -28,8 +28,8 @@ are callable by name, so the source form of a gradient parses back.
 Max pooling routes δ to the maximum of each window (maxunpool2d). On a tie the first maximum in
 row-major order within the window takes all of it (NumPy's argmax), and the components agree:
 max(m, v) = m + relu(v − m) with relu′(0) = 0. Max pooling has a kink where two entries of a window
-tie; the finite-difference check only knows kinks at a fixed operand value (relu at 0), so maxpool2d
-declares none, and a tie within the check's step (≈10⁻⁵) goes unreported. Average pooling spreads
+tie: it declares the entry it passes on (`selects`), and the tensor check reports a window whose
+choice changes within its step as a tie. Average pooling spreads
 δ/size² over each window: ∂L/∂x = upsample2d(δ)/size².
 """
 
@@ -260,10 +260,14 @@ def _pool(reduce: Callable[[np.ndarray], np.ndarray]):
     return pool
 
 
+#: The entry of each window that max pooling passes on: NumPy's argmax, the first maximum on a tie.
+_winners = _pool(lambda p: np.argmax(p, axis=0))
+
+
 def _maxunpool(delta, x, size, stride):
     x, channels = _channels(x)
     delta = np.asarray(delta) if channels else np.asarray(delta)[None]
-    first = np.argmax(_patches(x, size, stride), axis=0)  # NumPy's argmax: the first maximum on a tie
+    first = _winners(x, size, stride)
     g = np.zeros(x.shape, dtype=np.result_type(delta, float))
     for t, (_, window) in enumerate(_offsets((size, size), delta.shape[1:], stride)):
         g[(slice(None), *window)] += np.where(first == t, delta, 0.0)
@@ -547,7 +551,7 @@ CONV_ENTRIES: list[Op] = [
     *_conv_entries(2),
     _entry("maxpool2d", 1, _pool(lambda p: np.max(p, axis=0)), _pool_shape("maxpool2d"), _maxpool_vjp,
            _pool_components("max"), _pool_notation("maxpool2d"), "max-pooling rule",
-           keywords=(("size", REQUIRED), ("stride", None))),
+           keywords=(("size", REQUIRED), ("stride", None)), selects=_winners),
     _entry("avgpool2d", 1, _pool(lambda p: np.mean(p, axis=0)), _pool_shape("avgpool2d"), _avgpool_vjp,
            _pool_components("avg"), _pool_notation("avgpool2d"), "average-pooling rule",
            keywords=(("size", REQUIRED), ("stride", None))),

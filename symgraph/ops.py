@@ -71,6 +71,10 @@ class Op:
     #: Tensor ops only: (operand arrays of scalar terms, parameters) → the output's array of scalar terms,
     #: the op written component by component; the scalar engine differentiates it to verify `vjp`.
     components: Callable[..., np.ndarray] | None = None
+    #: Tensor ops that route the gradient to one entry per window (max pooling): (operand, parameters) →
+    #: the entry chosen in each window. Where the choice changes within the check's step, two entries tie
+    #: and the derivative breaks, like relu's at 0.
+    selects: Callable[..., np.ndarray] | None = None
 
     @property
     def is_tensor(self) -> bool:

@@ -13,6 +13,7 @@ from typing import Mapping
 
 import numpy as np
 
+from . import ops
 from .check import CheckReport, Tally, _breaks, richardson
 from .evaluate import Conventions, evaluate, recompute, value_of
 from .graph import Operand
@@ -93,6 +94,13 @@ class _Reach:
                                       if n not in reached), default=0.0)
         self.breaks = [(graph.operands(n)[position], at, note)
                        for n in self.operations for position, at, note in _breaks(graph, n, conventions)]
+        self.choices = []  # max pooling: the entry each window passes on, at the base point
+        for n in self.operations:
+            op = ops.get(graph[n]["op"])
+            if op.selects is not None:
+                (operand, *_), params = op.split(graph.operands(n))
+                self.choices.append((operand, params, op.selects, op.selects(value_of(at_base, operand), *params),
+                                     f"{op.name} passes on another entry of a window within the step (a tie)"))
 
     def difference(self, index) -> tuple[float, float, str]:
         """Richardson-extrapolated central difference along one entry, its error bound, and kink notes."""
@@ -117,12 +125,16 @@ class _Reach:
         return estimate, float(noise), "; ".join(kinks)
 
     def _crossed(self, moved):
-        """Notes for each kink or pole that an operand entry sits on or crosses between base and moved values."""
+        """Notes for each kink or pole that an operand entry sits on or crosses between base and moved values,
+        and for each max-pooling window whose maximum moves to another entry."""
         for operand, at, note in self.breaks:
             before = value_of(self.at_base, operand) - at
             after = value_of(moved, operand) - at
             moves = np.broadcast_to(after != before, np.broadcast(before, after).shape)
             if np.any(moves & ((before == 0) | (np.sign(before) != np.sign(after)))):
+                yield note
+        for operand, params, selects, at_base, note in self.choices:
+            if np.any(selects(value_of(moved, operand), *params) != at_base):
                 yield note
 
 

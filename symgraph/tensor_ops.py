@@ -547,7 +547,8 @@ def _copying(function):
 HEADS: dict[str, type] = {}
 
 
-def _entry(name, arity, numpy, shape, vjp, components, notation, rule, keywords=(), text=None, callable_=True) -> Op:
+def _entry(name, arity, numpy, shape, vjp, components, notation, rule, keywords=(), text=None, callable_=True,
+           **more) -> Op:
     head = type(name, (TensorFunction,), {"op_name": name, "__doc__": f"The tensor op {name} ({rule})."})
     HEADS[name] = head
     _NOTATION[name] = notation
@@ -560,7 +561,7 @@ def _entry(name, arity, numpy, shape, vjp, components, notation, rule, keywords=
 
     return Op(
         name=name, arity=arity, build=head, partials=None, numpy=run, text=text or name, latex=name, rule=rule,
-        head=head, is_function=callable_, shape=shape, vjp=vjp, keywords=keywords, components=components,
+        head=head, is_function=callable_, shape=shape, vjp=vjp, keywords=keywords, components=components, **more,
     )
 
 
