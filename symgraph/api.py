@@ -26,7 +26,7 @@ from .evaluate import Conventions, evaluate, first_invalid, value_of
 from .explain import Step, Writer, count_paths, local_steps, partial_symbol, partial_text, path_steps, result_steps
 from .graph import Graph, Operand, build, is_node
 from .parse import Program, from_sympy, parse
-from .printing import pretty_name, unicode, value_text
+from .printing import latex_name, pretty_name, unicode, value_text
 from .tensor_check import check_tensor, random_point
 from .tensor_explain import backprop_steps
 from .tensor_graph import TensorGraph
@@ -382,10 +382,10 @@ def _collector_paused() -> Iterator[None]:
 
 def _second_symbol(of: str, i: str, j: str) -> tuple[str, str]:
     if i == j:
-        return f"∂²{pretty_name(of)}/∂{pretty_name(i)}²", rf"\frac{{\partial^2 {sp.latex(sp.Symbol(of))}}}{{\partial {sp.latex(sp.Symbol(i))}^2}}"
+        return f"∂²{pretty_name(of)}/∂{pretty_name(i)}²", rf"\frac{{\partial^2 {latex_name(of)}}}{{\partial {latex_name(i)}^2}}"
     return (
         f"∂²{pretty_name(of)}/∂{pretty_name(i)}∂{pretty_name(j)}",
-        rf"\frac{{\partial^2 {sp.latex(sp.Symbol(of))}}}{{\partial {sp.latex(sp.Symbol(i))} \partial {sp.latex(sp.Symbol(j))}}}",
+        rf"\frac{{\partial^2 {latex_name(of)}}}{{\partial {latex_name(i)} \partial {latex_name(j)}}}",
     )
 
 

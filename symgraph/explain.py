@@ -8,8 +8,6 @@ number. A step is text and LaTeX; the formats only lay steps out.
 
 from __future__ import annotations
 
-import functools
-
 from dataclasses import dataclass
 from typing import Callable, Mapping
 

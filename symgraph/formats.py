@@ -9,10 +9,8 @@ import itertools
 import json
 from typing import TYPE_CHECKING
 
-import sympy as sp
-
 from . import ops
-from .printing import latex, pretty_name, source, value_latex, value_text
+from .printing import latex, latex_name, pretty_name, source, value_latex, value_text
 from .tensor_ops import shape_text
 
 if TYPE_CHECKING:
@@ -150,7 +148,7 @@ def to_latex(d: "Derivation", include_check: bool = True) -> str:
     lines = [r"\begin{align*}"]
     for names, _, tex, _, value in _forward_rows(d):
         tail = f" = {value_latex(value)}" if value is not None else ""
-        lines.append(rf"  {', '.join(sp.latex(sp.Symbol(n)) for n in names)} &= {tex}{tail} \\")
+        lines.append(rf"  {', '.join(latex_name(n) for n in names)} &= {tex}{tail} \\")
     for _, steps in _sections(d):
         for step in steps:
             if step.note:

@@ -13,7 +13,6 @@ import sympy as sp
 from . import ops
 from .backward import ADJOINT, Gradients
 from .explain import MAX_LOCAL_STEPS, Step, Writer, partial_symbol
-from .printing import pretty_name
 from .tensor_graph import TensorGraph
 from .tensor_ops import Adjoint
 

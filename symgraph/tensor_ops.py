@@ -84,10 +84,9 @@ class Adjoint(sp.Symbol):
         return rf"\frac{{\partial {of}}}{{\partial {by}}}"
 
     def _symgraph_unicode(self, printer):
-        from .printing import pretty_name
+        from .explain import partial_text
 
-        of, by = (pretty_name(n) for n in self._parts())
-        return f"∂{of}/∂{by}"
+        return partial_text(*self._parts())
 
     def _sympystr(self, printer):
         of, by = self._parts()

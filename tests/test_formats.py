@@ -135,3 +135,9 @@ def test_tensor_adjoints_write_names_in_latex_and_pretty_in_text():
     d = derive("W: 2x2\nx: 2\nh1 = tanh(W @ x)\ny = sum(h1*h1)")
     step = next(s for s in d.steps if s.text.startswith("∂y/∂a"))
     assert "∂y/∂h₁" in step.text and r"\frac{\partial y}{\partial h_{1}}" in step.latex and "₁" not in step.latex
+
+
+def test_second_derivatives_and_aligned_names_write_greek_as_commands():
+    latex = render_format(derive("u = θ2*x; y = u**2", order=2, at={"θ2": 1, "x": 2}), "latex")
+    assert r"\frac{\partial^2 y}{\partial {\theta}_{2} \partial x}" in latex
+    assert not any("\u0370" <= c <= "\u03ff" for c in latex)
