@@ -2,7 +2,7 @@
 
 The pictures issue asks that a 500-node graph render to SVG in a few seconds; the performance issue asks that
 a 5,000-node graph either render within 30 s or be refused with a clear message. Each view is timed whole
-(refused, as symgraph refuses it, above symgraph.render.MAX_BOXES boxes and edge labels) and collapsed. Two shapes: a deep
+(refused, as symgraph refuses it, above symgraph.output.render.MAX_BOXES boxes and edge labels) and collapsed. Two shapes: a deep
 chain (an unrolled recurrent cell, the long thin graph dot lays out fastest) and a
 braided DAG in which every node reads the two before it (many crossings to untangle).
 Each line splits the time into building the Derivation, building the DOT text (scene + drawing), and `dot`;
@@ -18,8 +18,8 @@ import subprocess
 import time
 
 import symgraph
-import symgraph.parse
-from symgraph.render import render
+import symgraph.lang.parse
+from symgraph.output.render import render
 
 
 def rnn(steps: int) -> str:
@@ -41,7 +41,7 @@ def timed(function):
 
 
 def layout(source: str, timeout: float) -> tuple[bytes | str, float]:
-    """`dot -Tsvg` on the source, as symgraph.render.run_dot runs it, but stopped after `timeout` seconds.
+    """`dot -Tsvg` on the source, as symgraph.output.render.run_dot runs it, but stopped after `timeout` seconds.
 
     Returns the SVG, or why there is none (over the time limit, or dot's own error), and the seconds taken.
     """
@@ -58,8 +58,8 @@ def layout(source: str, timeout: float) -> tuple[bytes | str, float]:
 
 def main(size: int = 500, timeout: float = 120.0, views: tuple[str, ...] = ("forward", "backward", "symbolic")) -> None:
     # The parser's default limits are for typed programs; these are generated, and larger.
-    limits = symgraph.parse.LIMITS
-    symgraph.parse.LIMITS = dataclasses.replace(
+    limits = symgraph.lang.parse.LIMITS
+    symgraph.lang.parse.LIMITS = dataclasses.replace(
         limits, max_nodes=max(limits.max_nodes, 10 * size), max_text_length=max(limits.max_text_length, 100 * size)
     )
     print(f"{'program':<8} {'view':<19} {'nodes':>6} {'edges':>6} {'derive':>8} {'DOT':>8} {'dot→SVG':>9} {'SVG KiB':>8}")
@@ -76,7 +76,7 @@ def main(size: int = 500, timeout: float = 120.0, views: tuple[str, ...] = ("for
             shown = f"{view}{' collapsed' if collapse else ''}"
             line = f"{name:<8} {shown:<19} {nodes:>6} {edges:>6} {t_derive:>7.2f}s {t_dot_text:>7.2f}s"
             if picture.too_large:  # what symgraph.render does: no layout, a message
-                print(f"{line} {'refused':>9} {'—':>8}  (over symgraph.render.MAX_BOXES)", flush=True)
+                print(f"{line} {'refused':>9} {'—':>8}  (over symgraph.output.render.MAX_BOXES)", flush=True)
                 continue
             svg, t_layout = layout(source, timeout)
             kib = f"{len(svg) / 1024:>8.0f}" if isinstance(svg, bytes) else f"{'—':>8}"

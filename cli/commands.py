@@ -9,11 +9,11 @@ import click
 from symgraph import __version__
 from symgraph.api import derive as derive_program
 from symgraph.errors import CheckFailed, InputError
-from symgraph.formats import FORMATS, render_format
-from symgraph.stats import stats
-from symgraph.render import DEFAULT_DPI, DEFAULT_FONT, DEFAULT_FONTSIZE, MAX_BOXES, RANKDIRS, STYLES, VIEWS, write_frames
-from symgraph.render import FORMATS as PICTURES
-from symgraph.themes import THEMES
+from symgraph.output.formats import FORMATS, render_format
+from symgraph.output.stats import stats
+from symgraph.output.render import DEFAULT_DPI, DEFAULT_FONT, DEFAULT_FONTSIZE, MAX_BOXES, RANKDIRS, STYLES, VIEWS, write_frames
+from symgraph.output.render import FORMATS as PICTURES
+from symgraph.output.themes import THEMES
 
 from .app import App
 from .compare import compare

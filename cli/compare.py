@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from symgraph.compare import FORMATS, POINTS
-from symgraph.compare import compare as compare_candidates
+from symgraph.teach.compare import FORMATS, POINTS
+from symgraph.teach.compare import compare as compare_candidates
 from symgraph.errors import InputError
 
 __all__ = ["compare"]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from symgraph.gallery import build as build_gallery
+from symgraph.teach.gallery import build as build_gallery
 
 __all__ = ["gallery"]
 

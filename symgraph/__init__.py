@@ -1,9 +1,9 @@
 """symgraph: computation graphs and their derivatives by symbol-to-symbol reverse mode, explained."""
 
-from .api import Derivation, derive
-from . import layers
-from .errors import CheckFailed, EvaluationError, InputError, LimitError, ParseError, SymgraphError
-from .ops import relu, sigmoid, softplus, step
+from symgraph.api import Derivation, derive
+from symgraph.teach import layers
+from symgraph.errors import CheckFailed, EvaluationError, InputError, LimitError, ParseError, SymgraphError
+from symgraph.ops import relu, sigmoid, softplus, step
 
 __all__ = [
     "derive",

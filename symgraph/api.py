@@ -18,19 +18,22 @@ from typing import Any, Iterator, Mapping, Sequence
 import numpy as np
 import sympy as sp
 
-from . import expand, ops
-from .backward import Gradients, backward
-from .check import CheckReport, check, merge, sample_points
-from .errors import EvaluationError, InputError, ShapeError, shorten
-from .evaluate import Conventions, evaluate, first_invalid, value_of
-from .explain import Step, Writer, count_paths, local_steps, partial_symbol, partial_text, path_steps, result_steps
-from .graph import Graph, Operand, build, is_node
-from .parse import Program, from_sympy, parse
-from .printing import latex_name, pretty_name, unicode, value_text
-from .tensor_check import check_tensor, random_point
-from .tensor_explain import backprop_steps
-from .tensor_graph import TensorGraph
-from .tensor_ops import shape_text
+from symgraph import ops
+from symgraph.engine import expand
+from symgraph.engine.backward import Gradients, backward
+from symgraph.verify.check import CheckReport, check, merge, sample_points
+from symgraph.errors import EvaluationError, InputError, ShapeError, shorten
+from symgraph.engine.evaluate import Conventions, evaluate, first_invalid, value_of
+from symgraph.explain.steps import Step, Writer, count_paths, local_steps, path_steps, result_steps
+from symgraph.notation import partial_symbol, partial_text
+from symgraph.engine.graph import Graph, Operand, build, is_node
+from symgraph.lang.parse import Program, from_sympy, parse
+from symgraph.explain.printing import unicode, value_text
+from symgraph.notation import latex_name, pretty_name
+from symgraph.verify.tensor_check import check_tensor, random_point
+from symgraph.explain.tensor_steps import backprop_steps
+from symgraph.engine.tensor_graph import TensorGraph
+from symgraph.ops.tensor import shape_text
 
 __all__ = ["derive", "Derivation", "parse_value", "RELU_CONVENTIONS"]
 
@@ -305,39 +308,39 @@ class Derivation:
 
     # --- output -------------------------------------------------------------------------------------
     def to_dict(self, include_check: bool = True) -> dict:
-        from .formats import to_dict
+        from symgraph.output.formats import to_dict
 
         return to_dict(self, include_check)
 
     def to_json(self, include_check: bool = True) -> str:
-        from .formats import to_json
+        from symgraph.output.formats import to_json
 
         return to_json(self, include_check)
 
     def _repr_markdown_(self) -> str:
-        from .formats import to_markdown
+        from symgraph.output.formats import to_markdown
 
         return to_markdown(self, include_check=True)
 
     def _repr_latex_(self) -> str:
-        from .formats import to_latex
+        from symgraph.output.formats import to_latex
 
         return to_latex(self, include_check=False)
 
     def __str__(self) -> str:
-        from .formats import to_text
+        from symgraph.output.formats import to_text
 
         return to_text(self, include_check=False)
 
     # --- pictures -----------------------------------------------------------------------------------
     def render(self, view: str = "forward", **options: Any):
-        """A picture of one view, with `.save(path)` and `.source` (DOT); options as in symgraph.render.render."""
-        from .render import render
+        """A picture of one view, with `.save(path)` and `.source` (DOT); options as in symgraph.output.render.render."""
+        from symgraph.output.render import render
 
         return render(self, view, **options)
 
     def _repr_svg_(self) -> str | None:
-        from .render import inline_svg
+        from symgraph.output.render import inline_svg
 
         return inline_svg(self)
 

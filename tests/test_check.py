@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from symgraph import derive, ops
-from symgraph.formats import MAX_LISTED_REASONS, to_markdown, to_text
+from symgraph.output.formats import MAX_LISTED_REASONS, to_markdown, to_text
 
 
 def test_smooth_function_passes_at_random_points():
@@ -123,7 +123,7 @@ def test_poles_and_extreme_points_are_never_false_failures(program, point, allow
 def test_errors_in_json_are_numbers_or_null():
     import json
 
-    from symgraph.formats import to_json
+    from symgraph.output.formats import to_json
 
     data = json.loads(to_json(derive("log(x)", at={"x": 1e-6})), parse_constant=lambda c: pytest.fail(c))
     assert data["check"]["max_abs_error"] is None or np.isfinite(data["check"]["max_abs_error"])

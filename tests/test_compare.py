@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from symgraph.cli.app import App
 from symgraph.cli.compare import compare as compare_command
-from symgraph.compare import MAX_OPS, POINTS, compare
+from symgraph.teach.compare import MAX_OPS, POINTS, compare
 from symgraph.errors import InputError
 
 P1 = "a = x**2; b = tanh(x); y = exp(a + b)"

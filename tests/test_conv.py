@@ -12,11 +12,11 @@ import sympy as sp
 import symgraph
 from symgraph import ops
 from symgraph.errors import InputError, ShapeError
-from symgraph.evaluate import evaluate
-from symgraph.graph import build
-from symgraph.parse import parse
-from symgraph.printing import source
-from symgraph.tensor_graph import TensorGraph
+from symgraph.engine.evaluate import evaluate
+from symgraph.engine.graph import build
+from symgraph.lang.parse import parse
+from symgraph.explain.printing import source
+from symgraph.engine.tensor_graph import TensorGraph
 
 RNG = np.random.default_rng(7)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from symgraph import derive
-from symgraph.formats import render_format
+from symgraph.output.formats import render_format
 
 GOLDEN = Path(__file__).parent / "golden"
 CARD = "exp(x**2 + tanh(x))"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from symgraph import gallery
+from symgraph.teach import gallery
 from symgraph.cli.gallery import gallery as gallery_command
 from symgraph.errors import InputError
 

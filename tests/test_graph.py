@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from symgraph.graph import build
-from symgraph.parse import parse
+from symgraph.engine.graph import build
+from symgraph.lang.parse import parse
 
 
 def graph_of(text, of=None):

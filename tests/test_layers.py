@@ -12,7 +12,7 @@ import pytest
 import symgraph
 from symgraph import ops
 from symgraph.errors import InputError, ShapeError
-from symgraph.layers import Network, Var
+from symgraph.teach.layers import Network, Var
 
 needs_conv = pytest.mark.skipif(
     "conv2d" not in ops.OPS, reason="conv2d/maxpool2d are not registered yet (symgraph/conv_ops.py)"

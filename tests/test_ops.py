@@ -7,7 +7,7 @@ import pytest
 import sympy as sp
 
 from symgraph import ops
-from symgraph.evaluate import Conventions
+from symgraph.engine.evaluate import Conventions
 
 # op, where to sample its operands (low, high) per operand; one row per registry entry.
 TABLE = {

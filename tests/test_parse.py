@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
-from symgraph import parse as parsing
+from symgraph.lang import parse as parsing
 from symgraph.errors import LimitError, ParseError
-from symgraph.parse import Apply, Ref, parse
-from symgraph.printing import pretty_name
+from symgraph.lang.parse import Apply, Ref, parse
+from symgraph.notation import pretty_name
 
 
 def test_single_expression_is_an_unnamed_output():

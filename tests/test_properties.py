@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from symgraph import LimitError, SymgraphError, derive, ops
-from symgraph.parse import parse
+from symgraph.lang.parse import parse
 from symgraph.ops import relu, sigmoid, softplus
 
 from .conftest import numeric

@@ -11,14 +11,14 @@ import xml.etree.ElementTree as ET
 import pytest
 from click.testing import CliRunner
 
-import symgraph.render
+import symgraph.output.render
 from symgraph import derive
 from symgraph.cli.commands import app
 from symgraph.errors import DrawingFailed, GraphvizMissing, InputError, LimitError
-from symgraph.drawing import COPIES, STYLES, _markup
-from symgraph.render import FORMATS, VIEWS, render, run_dot, write_frames
-from symgraph.scene import MAX_TERMS
-from symgraph.themes import OKABE_ITO, THEMES
+from symgraph.output.drawing import COPIES, STYLES, _markup
+from symgraph.output.render import FORMATS, VIEWS, render, run_dot, write_frames
+from symgraph.output.scene import MAX_TERMS
+from symgraph.output.themes import OKABE_ITO, THEMES
 
 
 
@@ -505,7 +505,7 @@ def test_what_the_collapsed_view_cannot_show(product, tmp_path, kwargs, message)
 
 
 def test_a_picture_over_the_limit_is_refused_with_the_ways_to_a_smaller_one(product, tmp_path, monkeypatch):
-    monkeypatch.setattr(symgraph.render, "MAX_BOXES", 6)
+    monkeypatch.setattr(symgraph.output.render, "MAX_BOXES", 6)
     picture = render(product, "backward")  # 9 boxes and 11 partials on its wires
     with pytest.raises(LimitError, match=r"9 boxes and 11 edge labels, more than the 6 .*--collapse: 4 boxes.*"
                                           r"g.svg was not drawn, its DOT source is in .*g.dot"):
@@ -514,7 +514,7 @@ def test_a_picture_over_the_limit_is_refused_with_the_ways_to_a_smaller_one(prod
     assert (tmp_path / "g.dot").read_text() == picture.source  # nothing is lost
     assert picture.save(tmp_path / "h.dot").read_text() == picture.source
     assert picture._repr_svg_() is None
-    monkeypatch.setattr(symgraph.render, "MAX_BOXES", 3)
+    monkeypatch.setattr(symgraph.output.render, "MAX_BOXES", 3)
     with pytest.raises(LimitError, match="4 boxes, one per name the program assigns, still too many"):
         render(product, "forward").pipe("png")
     with pytest.raises(LimitError) as refused:
@@ -524,10 +524,10 @@ def test_a_picture_over_the_limit_is_refused_with_the_ways_to_a_smaller_one(prod
 
 @needs_dot
 def test_the_notebook_picture_falls_back_to_the_collapsed_view(product, monkeypatch):
-    monkeypatch.setattr(symgraph.render, "MAX_BOXES", 6)
+    monkeypatch.setattr(symgraph.output.render, "MAX_BOXES", 6)
     svg = product._repr_svg_()
     assert svg is not None and svg.count('class="node"') == 4
-    monkeypatch.setattr(symgraph.render, "MAX_BOXES", 3)
+    monkeypatch.setattr(symgraph.output.render, "MAX_BOXES", 3)
     assert product._repr_svg_() is None and "**Chain rule" in product._repr_mimebundle_()["text/markdown"]
 
 
@@ -549,7 +549,7 @@ def test_cli_collapse_and_the_refusal(run, tmp_path, monkeypatch):
     result = run("render", PRODUCT, "--at", "x=0.5", "--view", "backward", "--collapse", "-o", str(out))
     assert result.exit_code == 0, result.stderr
     assert svg_root(out) is not None
-    monkeypatch.setattr(symgraph.render, "MAX_BOXES", 6)
+    monkeypatch.setattr(symgraph.output.render, "MAX_BOXES", 6)
     result = run("render", PRODUCT, "--at", "x=0.5", "-o", str(out))
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: the picture would have 9 boxes, more than the 6")

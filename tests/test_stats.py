@@ -1,7 +1,7 @@
 """The expression-swell meter: exact counts on a small program, tree against DAG on a deep chain."""
 
 from symgraph import derive
-from symgraph.stats import STAGES, stats
+from symgraph.output.stats import STAGES, stats
 
 
 def test_counts_on_a_small_program():

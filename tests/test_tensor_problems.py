@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from symgraph import derive
-from symgraph.evaluate import evaluate
-from symgraph.scalarize import compare
+from symgraph.engine.evaluate import evaluate
+from symgraph.verify.scalarize import compare
 
 
 def value(d, name: str):

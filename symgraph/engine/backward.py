@@ -1,0 +1,153 @@
+"""Symbol-to-symbol reverse mode: differentiation adds gradient nodes to the graph.
+
+For every node u on a path from an input of interest to the output, in reverse
+topological order, the adjoint ū = Σ_v v̄ · ∂v/∂u is inserted as nodes: the local
+partial ∂v/∂u (the registry's template instantiated in v's own symbols), the product
+v̄·∂v/∂u and the accumulating sum. Each adjoint is built once, so the work is linear in
+the graph. The result is a graph again, so applying `backward` to an adjoint gives
+second derivatives.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Callable
+
+import sympy as sp
+
+from symgraph import ops
+from symgraph.errors import InputError
+from symgraph.engine.graph import Graph, Operand, is_node
+
+__all__ = ["Gradients", "backward"]
+
+
+@dataclass
+class Gradients:
+    """What one reverse sweep added: adjoints and local partials, keyed by forward nodes."""
+
+    output: Operand
+    adjoint: dict[int, Operand] = field(default_factory=dict)
+    #: (v, u) → ∂v/∂u in v's own symbols (operands and output), as the registry writes it.
+    local: dict[tuple[int, int], sp.Expr] = field(default_factory=dict)
+    #: (v, u) → the node (or constant) holding ∂v/∂u in the graph.
+    local_node: dict[tuple[int, int], Operand] = field(default_factory=dict)
+    #: (v, u) → ∂L/∂u's term from a tensor op v, its vector-Jacobian product in v's symbols, where
+    #: `adjoint_symbol` stands for ∂L/∂v (tensor ops have no local partial to show, only this rule).
+    vjp: dict[tuple[int, int], sp.Expr] = field(default_factory=dict)
+    #: nodes in the sweep, in the order their adjoints were completed (reverse topological).
+    order: list[int] = field(default_factory=list)
+
+    def of(self, node: int) -> Operand:
+        """∂output/∂node; zero where the output does not depend on the node."""
+        return self.adjoint.get(node, sp.Integer(0))
+
+
+def backward(graph: Graph, output: Operand, wrt: list[int]) -> Gradients:
+    """Add the adjoint of every node between `wrt` and `output` to the graph."""
+    gradients = Gradients(output)
+    if not is_node(output):
+        return gradients
+    relevant = graph.ancestors_within(output, wrt)
+    terms: dict[int, list[sp.Expr]] = defaultdict(list)
+    gradients.adjoint[output] = sp.Integer(1)
+    for v in sorted(relevant, reverse=True):
+        if v != output:
+            gradients.adjoint[v] = graph.add_expr(_sum(terms.pop(v, [])))
+        gradients.order.append(v)
+        if graph[v]["op"] is None:
+            continue
+        adjoint = graph.operand_expr(gradients.adjoint[v])
+        if adjoint == 0:
+            continue
+        op = ops.get(graph[v]["op"])
+        if op.is_tensor:
+            for u in graph.dag.predecessors(v):
+                if u in relevant:
+                    rule = _vjp(graph, v, u, ADJOINT)
+                    gradients.vjp[(v, u)] = rule
+                    terms[u].append(graph.fit(rule.xreplace({ADJOINT: adjoint}), u))
+            continue
+        partial = _partials(graph, v)
+        for u in graph.dag.predecessors(v):
+            if u not in relevant:
+                continue
+            local = _sum([partial(p) for p in graph.dag.edges[u, v]["positions"]])
+            local_node = graph.add_expr(local)
+            gradients.local[(v, u)] = local
+            gradients.local_node[(v, u)] = local_node
+            terms[u].append(graph.fit(_product(adjoint, graph.operand_expr(local_node)), u))
+    return gradients
+
+
+#: Stands for ∂L/∂v in a vector-Jacobian rule until the adjoint's own symbol is put in.
+ADJOINT = sp.Symbol("_adjoint")
+
+
+def _vjp(graph: Graph, v: int, u: int, adjoint: sp.Expr) -> sp.Expr:
+    """∂L/∂u's term through the tensor op v: the op's rule, summed over the positions where v reads u."""
+    op = ops.get(graph[v]["op"])
+    if op.vjp is None:
+        raise InputError(
+            f"{op.name} is not differentiable: {graph.label(v)} = {op.name}(…) lies between the inputs and the output"
+        )
+    operands, params = op.split(graph.operands(v))
+    shapes = [graph.shape(o) for o in operands]
+    args = [graph.operand_expr(o) for o in operands]
+    positions = graph.dag.edges[u, v]["positions"]
+    return _sum([op.vjp(shapes, args, params, graph.symbol(v), adjoint, p) for p in positions])
+
+
+def _sum(terms: list[sp.Expr]) -> sp.Expr:
+    """sp.Add of the terms; one term is returned as it is, which is what Add would do, only cheaper."""
+    return terms[0] if len(terms) == 1 else sp.Add(*terms)
+
+
+def _product(a: sp.Expr, b: sp.Expr) -> sp.Expr:
+    """a·b exactly as sp.Mul writes it, for the common case of two symbols or a symbol and a rational.
+
+    Every adjoint term is such a product; Mul's general flattening was a third of the sweep. The
+    canonical form is known here: a rational coefficient first (1 vanishes), two distinct symbols in
+    SymPy's own `compare` order, a symbol times itself a square. Anything else goes through Mul.
+    """
+    if b.is_Symbol and a.is_Rational:
+        a, b = b, a
+    if a.is_Symbol and b.is_Rational:
+        if b is sp.S.One:
+            return a
+        return sp.Integer(0) if b is sp.S.Zero else sp.Mul._from_args((b, a))
+    if a.is_Symbol and b.is_Symbol and a != b:
+        return sp.Mul._from_args((a, b) if a.compare(b) < 0 else (b, a))
+    return a * b
+
+
+#: (op entry, operand pattern) → (placeholder operands, placeholder output, the op's partials in them).
+_TEMPLATES: dict[tuple, tuple[tuple[sp.Symbol, ...], sp.Symbol, tuple[sp.Expr, ...]]] = {}
+
+
+def _partials(graph: Graph, v: int) -> Callable[[int], sp.Expr]:
+    """∂v/∂(operand at a position), instantiated from a per-op template, one position at a time.
+
+    The registry writes all partials of an op at once, and SymPy construction dominates the
+    sweep: pow's ∂/∂exponent (y·log u) was built for every square although only ∂/∂base is
+    used. The template is built once per op and pattern of repeated operands (x·x differs from
+    x·y), in placeholder symbols; a position's partial is its template with the node's own
+    symbols and constants substituted, which SymPy re-canonicalises as it rebuilds.
+    """
+    data = graph[v]
+    operands = data["operands"]
+    # A node read twice shares a placeholder; each constant has its own (2 and 2.0 are equal in SymPy).
+    tags = [(True, o) if is_node(o) else (False, p) for p, o in enumerate(operands)]
+    distinct = dict(zip(tags, operands))
+    pattern = tuple(list(distinct).index(tag) for tag in tags)
+    op = ops.get(data["op"])
+    key = (op, pattern)  # the entry itself, not its name, so a replaced entry gets its own templates
+    if key not in _TEMPLATES:
+        places = tuple(sp.Symbol(f"_t{i}") for i in range(len(distinct)))
+        out = sp.Symbol("_t")
+        _TEMPLATES[key] = places, out, op.partials([places[i] for i in pattern], out)
+    places, out, templates = _TEMPLATES[key]
+    replacements = dict(zip(places, (graph.operand_expr(o) for o in distinct.values())))
+    replacements[out] = graph.symbol(v)
+    return lambda position: templates[position].xreplace(replacements)

@@ -1,0 +1,85 @@
+"""Straight-line NumPy evaluation: one assignment per node, in topological order.
+
+Values may be arrays (one entry per point), so the finite-difference check evaluates
+all its perturbed points in one sweep. A value that is not finite where its operands
+are is a domain error, reported with the node and the operand values.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+import numpy as np
+import sympy as sp
+
+from symgraph import ops
+from symgraph.errors import EvaluationError
+from symgraph.engine.graph import Graph, Operand, is_node
+
+__all__ = ["Conventions", "evaluate", "recompute", "constant_value", "first_invalid", "value_of"]
+
+
+@dataclass(frozen=True)
+class Conventions:
+    """Choices a derivative does not fix: relu′(0), i.e. the value of the step at 0."""
+
+    relu_at_zero: float = 0.0
+
+
+@functools.lru_cache(maxsize=4096)
+def constant_value(constant: sp.Expr) -> float | np.ndarray:
+    """The float (or array: ones(3, 2)) of a folded constant; cached, since the same few constants recur."""
+    value = ops.approximate(constant)
+    if not np.all(np.isfinite(value)):
+        raise EvaluationError(f"the constant {constant} is too large for a floating-point number")
+    return value
+
+
+def value_of(values: Mapping[int, np.ndarray], operand: Operand) -> np.ndarray:
+    return values[operand] if is_node(operand) else np.asarray(constant_value(operand))
+
+
+def evaluate(
+    graph: Graph,
+    inputs: Mapping[int, np.ndarray],
+    targets: Iterable[Operand],
+    conventions: Conventions = Conventions(),
+) -> dict[int, np.ndarray]:
+    """Values of every node that the targets need, inputs given by node id."""
+    needed = sorted(graph.upstream(targets))
+    values = {node: np.asarray(inputs[node], dtype=float) for node in needed if graph[node]["op"] is None}
+    return recompute(graph, values, [node for node in needed if node not in values], conventions)
+
+
+def recompute(
+    graph: Graph,
+    values: dict[int, np.ndarray],
+    nodes: Iterable[int],
+    conventions: Conventions = Conventions(),
+) -> dict[int, np.ndarray]:
+    """Write the values of `nodes` (operations, in topological order) into `values`, which hold their operands.
+
+    The tensor check moves one input and re-runs only the nodes it reaches, keeping the rest.
+    """
+    with np.errstate(all="ignore"):
+        for node in nodes:
+            data = graph[node]
+            op = ops.get(data["op"])
+            args = [value_of(values, o) for o in data["operands"]]
+            if op.takes_relu_convention:
+                values[node] = op.numpy(*args, at_zero=conventions.relu_at_zero)
+            else:
+                values[node] = op.numpy(*args)
+    return values
+
+
+def first_invalid(graph: Graph, values: Mapping[int, np.ndarray]) -> int | None:
+    """The first node whose value is not finite although its operands are, or None."""
+    for node in sorted(values):
+        if not np.all(np.isfinite(values[node])):
+            operands = [o for o in graph.operands(node) if is_node(o)]
+            if all(np.all(np.isfinite(values[o])) for o in operands):
+                return node
+    return None

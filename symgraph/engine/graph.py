@@ -1,0 +1,233 @@
+"""Program → computation DAG: a hash-consed networkx DiGraph in which equal subexpressions are one node.
+
+Node ids are integers in creation order. Every node is created after its operands, so
+ascending id order is a topological order: traversal is deterministic without sorting.
+A node's SymPy expression is short — its op applied to its operands' symbols — so no
+nested SymPy tree is ever built while constructing the graph.
+"""
+
+from __future__ import annotations
+
+from typing import Collection, Iterable, Iterator, Union
+
+import networkx as nx
+import sympy as sp
+
+from symgraph import ops
+from symgraph.errors import InputError, ShapeError
+from symgraph.lang.parse import Apply, Program, Ref, Term
+
+__all__ = ["Graph", "Operand", "build", "is_node"]
+
+#: What an op reads: a node id, or a constant folded into the reader.
+Operand = Union[int, sp.Expr]
+
+_GENERATED_LETTERS = "abcdfghkmnpqrstuvwz"
+_OUTPUT_NAMES = ("y", "f", "L", "out")
+
+
+def is_node(operand: Operand) -> bool:
+    return isinstance(operand, int)
+
+
+class Graph:
+    """The DAG and its indexes. Kinds: 'input', 'forward' (the program), 'gradient' (added by backward)."""
+
+    def __init__(self) -> None:
+        self.dag = nx.DiGraph()
+        self.names: dict[str, Operand] = {}
+        self._by_key: dict[tuple, int] = {}
+        self._by_symbol: dict[sp.Symbol, int] = {}
+
+    # --- construction ---------------------------------------------------------------------------
+    def add_input(self, name: str) -> int:
+        node = self._new(kind="input", op=None, operands=(), name=name, user_named=True)
+        self.names[name] = node
+        return node
+
+    def add(self, op: str, operands: tuple[Operand, ...], kind: str = "forward") -> Operand:
+        """The node for `op(operands)`, reusing an equal one; constants fold into a constant."""
+        if not any(is_node(o) for o in operands):
+            return ops.get(op).build(*operands)
+        # Tag operands: SymPy's Integer(3) == 3 would otherwise collide with node 3.
+        key = (op, tuple((is_node(o), o) for o in operands))
+        found = self._by_key.get(key)
+        if found is not None:
+            return found
+        node = self._new(kind=kind, op=op, operands=operands, name=None, user_named=False)
+        self._by_key[key] = node
+        for position, operand in enumerate(operands):
+            if is_node(operand):
+                if self.dag.has_edge(operand, node):
+                    self.dag.edges[operand, node]["positions"] += (position,)
+                else:
+                    self.dag.add_edge(operand, node, positions=(position,))
+        return node
+
+    def add_expr(self, expr: sp.Expr, kind: str = "gradient") -> Operand:
+        """Insert a SymPy expression over node symbols as nodes, op by op (used by backward)."""
+        if expr.is_Symbol:
+            return self._by_symbol_lookup(expr)
+        if expr.is_number:
+            return expr
+        op, args = ops.decompose(expr)
+        return self.add(op.name, tuple(self.add_expr(a, kind) for a in args), kind)
+
+    def add_term(self, term: Term) -> Operand:
+        if isinstance(term, Ref):
+            return self.names[term.name]
+        if isinstance(term, Apply):
+            return self.add(term.op, tuple(self.add_term(a) for a in term.args))
+        return term
+
+    def _new(self, **attributes) -> int:
+        node = self.dag.number_of_nodes()
+        self.dag.add_node(node, aliases=(), **attributes)
+        return node
+
+    def name_node(self, node: int, name: str) -> None:
+        data = self.dag.nodes[node]
+        if data["name"] is None:
+            data["name"] = name
+            data["user_named"] = True
+        else:
+            data["aliases"] += (name,)
+        self.names[name] = node
+
+    def name_generated(self, output: int | None) -> None:
+        """Give unnamed forward nodes short letters that do not clash with the user's names."""
+        taken = set(self.names)
+        letters = _letters(taken)
+        if output is not None and self.dag.nodes[output]["name"] is None:
+            free = [n for n in _OUTPUT_NAMES if n not in taken]
+            self.dag.nodes[output]["name"] = free[0] if free else next(letters)
+            taken.add(self.dag.nodes[output]["name"])
+        for node in self.nodes("forward"):
+            if self.dag.nodes[node]["name"] is None:
+                name = next(letters)
+                while name in taken:
+                    name = next(letters)
+                self.dag.nodes[node]["name"] = name
+
+    # --- reading ----------------------------------------------------------------------------------
+    def __getitem__(self, node: int) -> dict:
+        return self.dag.nodes[node]
+
+    def __len__(self) -> int:
+        return self.dag.number_of_nodes()
+
+    def nodes(self, *kinds: str) -> Iterator[int]:
+        """Node ids in topological (creation) order, optionally of some kinds only."""
+        for node in range(len(self)):
+            if not kinds or self.dag.nodes[node]["kind"] in kinds:
+                yield node
+
+    def fit(self, term: sp.Expr, node: int) -> sp.Expr:
+        """A backward term for `node`, as it is; a tensor graph sums a term broadcast over its operand."""
+        return term
+
+    def operands(self, node: int) -> tuple[Operand, ...]:
+        return self.dag.nodes[node]["operands"]
+
+    def symbol(self, node: int) -> sp.Symbol:
+        data = self.dag.nodes[node]
+        symbol = data.get("symbol")
+        if symbol is None:
+            symbol = sp.Symbol(data["name"] or f"_g{node}")
+            data["symbol"] = symbol
+            self._by_symbol[symbol] = node
+        return symbol
+
+    def operand_expr(self, operand: Operand) -> sp.Expr:
+        return self.symbol(operand) if is_node(operand) else operand
+
+    def expr(self, node: int) -> sp.Expr:
+        """The node's definition over its operands' symbols (an input is its own symbol)."""
+        data = self.dag.nodes[node]
+        if data["op"] is None:
+            return self.symbol(node)
+        return ops.get(data["op"]).build(*(self.operand_expr(o) for o in data["operands"]))
+
+    def label(self, node: int) -> str:
+        return self.dag.nodes[node]["name"] or f"_g{node}"
+
+    def upstream(self, targets: Iterable[Operand], keep: Collection[int] = ()) -> set[int]:
+        """Every node the targets read, targets included, in one sweep shared by all targets.
+
+        Nodes in `keep` are reached but not looked through. One walk over the operands is linear
+        in the graph, where a networkx `ancestors` call per target would be quadratic.
+        """
+        seen = {t for t in targets if is_node(t)}
+        stack = list(seen)
+        while stack:
+            node = stack.pop()
+            if node in keep:
+                continue
+            for operand in self.dag.nodes[node]["operands"]:
+                if is_node(operand) and operand not in seen:
+                    seen.add(operand)
+                    stack.append(operand)
+        return seen
+
+    def ancestors_within(self, target: int, sources: Iterable[int]) -> set[int]:
+        """Nodes on some path from a source to target, both ends included.
+
+        One forward sweep in id (topological) order over target's upstream: a node is on a path
+        when it is a source or reads a node that is, whatever the number of sources.
+        """
+        upstream = self.upstream([target])
+        reach = {source for source in sources if source in upstream}
+        predecessors = self.dag.pred
+        for node in sorted(upstream):
+            if node not in reach and any(u in reach for u in predecessors[node]):
+                reach.add(node)
+        return reach
+
+    def _by_symbol_lookup(self, symbol: sp.Symbol) -> int:
+        try:
+            return self._by_symbol[symbol]
+        except KeyError:
+            raise KeyError(f"symbol {symbol} is not a node of this graph") from None
+
+
+def _letters(taken: set[str]) -> Iterator[str]:
+    for letter in _GENERATED_LETTERS:
+        if letter not in taken:
+            yield letter
+    index = 1
+    while True:
+        for letter in _GENERATED_LETTERS:
+            name = f"{letter}{index}"
+            if name not in taken:
+                yield name
+        index += 1
+
+
+def build(program: Program, output: str | None = None, graph: Graph | None = None) -> tuple[Graph, Operand]:
+    """The forward graph of a program and the node of its output (the last assignment, or `output`).
+
+    `graph` is an empty graph to build into (a TensorGraph for tensor programs).
+    """
+    graph = Graph() if graph is None else graph
+    for name in program.inputs:
+        graph.add_input(name)
+    last: Operand | None = None
+    for assignment in program.assignments:
+        try:
+            operand = graph.add_term(assignment.term)
+        except ShapeError as error:
+            raise ShapeError(f"in {assignment.name or 'the output'}: {error}") from None
+        if assignment.name is not None:
+            if is_node(operand):
+                graph.name_node(operand, assignment.name)
+            else:
+                graph.names[assignment.name] = operand
+        last = operand
+    if output is not None:
+        if output not in graph.names or output in program.inputs:
+            choices = ", ".join(program.names) or "none"
+            raise InputError(f"--of {output}: not an assigned name; assigned names: {choices}")
+        last = graph.names[output]
+    assert last is not None
+    graph.name_generated(last if is_node(last) else None)
+    return graph, last

@@ -1,0 +1,231 @@
+"""Three ways to write an expression: one-line Unicode math, the input language, and LaTeX.
+
+The Unicode printer is what a terminal reader sees: 2x, tanh²(x), σ(x), √u, −, ·. The
+input-language printer writes what `symgraph derive` reads back. Function labels come
+from the op registry, so a new op prints correctly everywhere at once.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import sympy as sp
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE
+from sympy.printing.str import StrPrinter
+
+from symgraph import ops
+from symgraph.notation import SUPERSCRIPTS, latex_name, number, number_latex, pretty_name
+
+__all__ = ["unicode", "source", "latex", "latex_name", "number", "number_latex", "value_text", "value_latex", "pretty_name", "MAX_SHOWN_ENTRIES"]
+
+#: A tensor with more entries than this is summarised (shape and range) instead of written out.
+MAX_SHOWN_ENTRIES = 36
+
+_STEP_TEXT = {0.0: "1({} > 0)", 1.0: "1({} ≥ 0)"}
+
+
+def value_text(value) -> str:
+    """A number, or a small tensor as nested brackets [[0, −1], [2, 0]]; a large one as its shape and range."""
+    array = np.asarray(value, dtype=float)
+    if array.ndim == 0:
+        return number(array)
+    if array.size > MAX_SHOWN_ENTRIES:
+        shape = "×".join(map(str, array.shape))
+        return f"({shape} tensor, entries {number(array.min(), 4)} to {number(array.max(), 4)})"
+    return _nested(array, lambda x: number(x, 4))
+
+
+def _nested(array: np.ndarray, write) -> str:
+    if array.ndim == 0:
+        return write(array)
+    return "[" + ", ".join(_nested(a, write) for a in array) + "]"
+
+
+def value_latex(value) -> str:
+    """A number, or a vector (as a column) or matrix as a bmatrix."""
+    array = np.asarray(value, dtype=float)
+    if array.ndim == 0:
+        return number_latex(array)
+    if array.size > MAX_SHOWN_ENTRIES or array.ndim > 2:
+        shape = r" \times ".join(map(str, array.shape))
+        return rf"\text{{({shape} tensor)}}"
+    rows = array[:, None] if array.ndim == 1 else array
+    body = r" \\ ".join(" & ".join(number_latex(x) for x in row) for row in rows)
+    return rf"\begin{{bmatrix}} {body} \end{{bmatrix}}"
+
+
+class _UnicodePrinter(StrPrinter):
+    printmethod = "_symgraph_unicode"
+
+    def __init__(self, relu_at_zero: float = 0.0, shapes: "ShapeOf | None" = None):
+        super().__init__({"order": None})
+        self.relu_at_zero = relu_at_zero
+        self.shapes = shapes
+
+    def _print_Symbol(self, expr):
+        return pretty_name(expr.name)
+
+    def _print_Integer(self, expr):
+        return str(expr.p).replace("-", "−")
+
+    def _print_Rational(self, expr):
+        return f"{expr.p}/{expr.q}".replace("-", "−")
+
+    def _print_Float(self, expr):
+        return number(expr)
+
+    def _print_Pi(self, expr):
+        return "π"
+
+    def _print_Exp1(self, expr):
+        return "e"
+
+    def _print_Add(self, expr):
+        parts = []
+        for i, term in enumerate(expr.as_ordered_terms()):
+            negative = term.could_extract_minus_sign()
+            text = self.parenthesize(-term if negative else term, PRECEDENCE["Add"], strict=False)
+            if i == 0:
+                parts.append(("−" if negative else "") + text)
+            else:
+                parts.append((" − " if negative else " + ") + text)
+        return "".join(parts)
+
+    def _print_Mul(self, expr):
+        coefficient, rest = expr.as_coeff_Mul()
+        sign = ""
+        if coefficient.is_negative:
+            sign, coefficient = "−", -coefficient
+        numerator, denominator = [], []
+        if coefficient != 1:
+            if coefficient.is_Rational and coefficient.q != 1:
+                denominator.append(sp.Integer(coefficient.q))
+                if coefficient.p != 1:
+                    numerator.append(sp.Integer(coefficient.p))
+            else:
+                numerator.append(coefficient)
+        for factor in sp.Mul.make_args(rest):
+            base, exponent = factor.as_base_exp()
+            if factor.is_Pow and exponent.is_number and exponent.is_negative:
+                denominator.append(base ** (-exponent))
+            else:
+                numerator.append(factor)
+        numerator.sort(key=lambda f: f.is_Add)  # σ(x)·(1 − σ(x)), not (1 − σ(x))·σ(x)
+        top = self._join(numerator) if numerator else "1"
+        if not denominator:
+            return sign + top
+        if numerator and _is_adjoint(numerator[-1]):  # ∂L/∂g ⊙ 1/d, not ∂L/∂g/d
+            return sign + top + " ⊙ 1/" + self.parenthesize(sp.Mul(*denominator), PRECEDENCE["Mul"], strict=True)
+        if len(denominator) == 1:
+            bottom = self.parenthesize(denominator[0], PRECEDENCE["Mul"], strict=True)
+        else:
+            bottom = "(" + self._join(denominator) + ")"
+        return f"{sign}{top}/{bottom}"
+
+    def _join(self, factors):
+        text = ""
+        for i, factor in enumerate(factors):
+            piece = self.parenthesize(factor, PRECEDENCE["Mul"], strict=False)
+            if i == 0:
+                text = piece
+            elif factors[i - 1].is_Number and _reads_as_juxtaposed(factor, piece):
+                text += piece
+            elif _is_tensor(self.shapes, factor) and _is_tensor(self.shapes, factors[i - 1]):
+                text += " ⊙ " + piece
+            else:
+                text += "·" + piece
+        return text
+
+    def _print_Pow(self, expr):
+        base, exponent = expr.as_base_exp()
+        if exponent == sp.Rational(1, 2):
+            return "√" + self._atomic(base)
+        if exponent.is_number and exponent.is_negative:
+            return "1/" + self.parenthesize(base ** (-exponent), PRECEDENCE["Mul"], strict=True)
+        if exponent.is_Integer:
+            power = str(exponent.p).translate(SUPERSCRIPTS)
+            op = ops.op_of_function(base.func) if base.is_Function else None
+            if op is not None and base.func not in (sp.exp, sp.Abs) and not op.takes_relu_convention:
+                return f"{op.text}{power}({self._print(base.args[0])})"
+            return self.parenthesize(base, PRECEDENCE["Pow"], strict=True) + power
+        return self.parenthesize(base, PRECEDENCE["Pow"], strict=True) + "^" + self._atomic(exponent)
+
+    def _atomic(self, expr):
+        text = self._print(expr)
+        simple = expr.is_Symbol or expr.is_Integer or expr.is_Function or expr.is_NumberSymbol
+        return text if simple else f"({text})"
+
+    def _print_Function(self, expr):
+        op = ops.op_of_function(expr.func)
+        arg = self._print(expr.args[0]) if len(expr.args) == 1 else ", ".join(map(self._print, expr.args))
+        if expr.func is sp.Abs:
+            return f"|{arg}|"
+        if op is not None and op.takes_relu_convention:
+            return _STEP_TEXT.get(self.relu_at_zero, "H({})").format(arg)
+        label = op.text if op is not None else expr.func.__name__
+        return f"{label}({arg})"
+
+    _print_exp = _print_Function
+    _print_Abs = _print_Function
+    _print_sign = _print_Function
+
+
+def _reads_as_juxtaposed(factor: sp.Expr, piece: str) -> bool:
+    """2x, 2x², 2σ(x), 2√x, 2(x + 1) — but 3·exp(x): a number never runs into a word."""
+    base = factor.as_base_exp()[0]
+    return base.is_Symbol or base.is_Add or piece[0] in "√σ|"
+
+
+class _SourcePrinter(StrPrinter):
+    """The input language: what `symgraph derive` reads back."""
+
+    def _print_Abs(self, expr):
+        return f"abs({self._print(expr.args[0])})"
+
+
+class _LatexPrinter(LatexPrinter):
+    """SymPy's LaTeX printer, carrying the relu′(0) convention that step's _latex reads, and ⊙ for tensors."""
+
+    def __init__(self, relu_at_zero: float = 0.0, shapes: "ShapeOf | None" = None):
+        super().__init__({"mul_symbol": None})
+        self.relu_at_zero = relu_at_zero
+        self.shapes = shapes
+
+    def _print_Symbol(self, expr, style="plain"):
+        return latex_name(expr.name)
+
+    def _print_Mul(self, expr):
+        factors = [f for f in sp.Mul.make_args(expr) if not (f.is_Pow and f.exp.is_negative)]
+        if sum(_is_tensor(self.shapes, f) for f in factors) < 2:
+            return super()._print_Mul(expr)
+        numerator, denominator = sp.fraction(expr)
+        top = r" \odot ".join(self.parenthesize(f, PRECEDENCE["Mul"]) for f in sp.Mul.make_args(numerator))
+        return top if denominator == 1 else rf"\frac{{{top}}}{{{self._print(denominator)}}}"
+
+
+#: The shape of an expression over tensor symbols (TensorGraph.expr_shape), for ⊙ between tensors.
+ShapeOf = Callable[[sp.Expr], tuple]
+
+
+def _is_adjoint(expr: sp.Expr) -> bool:
+    """∂L/∂z, the only kind of symbol whose name holds a '/'."""
+    return expr.is_Symbol and "/" in expr.name
+
+
+def _is_tensor(shapes: ShapeOf | None, expr: sp.Expr) -> bool:
+    return shapes is not None and bool(shapes(expr))
+
+
+def unicode(expr: sp.Expr, relu_at_zero: float = 0.0, shapes: ShapeOf | None = None) -> str:
+    return _UnicodePrinter(relu_at_zero, shapes).doprint(sp.sympify(expr))
+
+
+def source(expr: sp.Expr) -> str:
+    return _SourcePrinter({"order": None}).doprint(sp.sympify(expr))
+
+
+def latex(expr: sp.Expr, relu_at_zero: float = 0.0, shapes: ShapeOf | None = None) -> str:
+    return _LatexPrinter(relu_at_zero, shapes).doprint(sp.sympify(expr))
+

@@ -1,0 +1,140 @@
+"""The op registry: everything symgraph knows about one primitive lives in its entry.
+
+An entry holds the SymPy form, the local partial derivatives written in the op's own
+symbols (its operands and its output `y`, so exp' = y and σ' = y(1 − y) read as in a
+textbook), a numerically stable NumPy implementation, the labels and the rule name.
+The differentiator, the evaluator and the printers look ops up here and never branch
+on op names. The families (symgraph.ops.scalar, .tensor, .conv) register their entries
+with `register`; `symgraph.ops` imports them all, in one direction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+import sympy as sp
+
+__all__ = ["Op", "OPS", "FUNCTIONS", "REQUIRED", "register", "get", "decompose", "op_of_function", "approximate"]
+
+#: The default of a tensor op's parameter that must be given (cross_entropy's target class).
+REQUIRED = -1
+
+Partials = Callable[[Sequence[sp.Expr], sp.Expr], tuple[sp.Expr, ...]]
+
+
+@dataclass(frozen=True)
+class Op:
+    """One primitive. `arity` is -1 for n-ary ops (sum, product)."""
+
+    name: str
+    arity: int
+    build: Callable[..., sp.Expr]
+    partials: Partials
+    numpy: Callable[..., np.ndarray]
+    text: str
+    latex: str
+    rule: str
+    head: type | None = None
+    kink: float | None = None
+    kink_note: str = ""  # the convention used on the kink; {relu_at_zero} is filled in
+    domain: str | None = None
+    takes_relu_convention: bool = False
+    is_function: bool = False  # called by name in programs, e.g. tanh(x)
+    #: operands → the position whose value 0 is a pole or a domain edge (1/v, log u, √u), or None
+    pole: Callable[[Sequence], int | None] | None = None
+    #: Tensor ops only (symgraph.tensor_ops): operand shapes and integer parameters → output shape.
+    shape: Callable[[Sequence[tuple], Sequence[int]], tuple] | None = None
+    #: Tensor ops only: (operand shapes, operands, parameters, output, its adjoint, position) → the
+    #: vector-Jacobian product ∂L/∂operand as a SymPy expression over those symbols.
+    vjp: Callable[..., sp.Expr] | None = None
+    #: Tensor ops only: keyword parameters with their defaults (None: omitted), stored after the operands.
+    #: ("*", None) takes any number of integers (the dimensions of ones(3, 2)).
+    keywords: tuple[tuple[str, int | None], ...] = ()
+    #: Tensor ops only: (operand arrays of scalar terms, parameters) → the output's array of scalar terms,
+    #: the op written component by component; the scalar engine differentiates it to verify `vjp`.
+    components: Callable[..., np.ndarray] | None = None
+    #: Tensor ops that route the gradient to one entry per window (max pooling): (operand, parameters) →
+    #: the entry chosen in each window. Where the choice changes within the check's step, two entries tie
+    #: and the derivative breaks, like relu's at 0.
+    selects: Callable[..., np.ndarray] | None = None
+
+    @property
+    def is_tensor(self) -> bool:
+        return self.shape is not None
+
+    def split(self, operands: Sequence) -> tuple[tuple, list[int]]:
+        """A tensor op's operands and its integer parameters (stored after them)."""
+        count = len(operands) if self.arity == -1 else self.arity
+        return tuple(operands[:count]), [int(p) for p in operands[count:]]
+
+    def partial(self, args: Sequence[sp.Expr], out: sp.Expr, position: int) -> sp.Expr:
+        return self.partials(args, out)[position]
+
+
+OPS: dict[str, Op] = {}
+
+#: Functions a program may call, by name, with their number of arguments.
+FUNCTIONS: dict[str, int] = {}
+
+_BY_HEAD: dict[type, Op] = {}
+
+
+def register(*entries: Op) -> None:
+    """Add a family's entries; a name or SymPy head registered twice is a programming error."""
+    for op in entries:
+        if op.name in OPS or (op.head is not None and op.head in _BY_HEAD):
+            raise ValueError(f"op {op.name!r} is registered twice")
+        OPS[op.name] = op
+        if op.is_function:
+            FUNCTIONS[op.name] = op.arity
+        if op.head is not None:
+            _BY_HEAD[op.head] = op
+
+
+def get(name: str) -> Op:
+    return OPS[name]
+
+
+def op_of_function(func: type) -> Op | None:
+    """The entry of a SymPy head (sp.tanh, sigmoid, sp.Abs …), or None."""
+    return _BY_HEAD.get(func)
+
+
+def approximate(constant: sp.Expr) -> float:
+    """The float value of a constant expression, op by op in NumPy: inf or nan when it does not fit.
+
+    SymPy's evalf works in arbitrary precision, so exp(exp(exp(exp(3)))) would run for ever;
+    floats overflow at once, which is the answer a limit needs.
+    """
+    if constant.is_Rational or constant.is_Float:
+        return float(constant)
+    if constant.is_NumberSymbol:
+        return float(constant.evalf(17))
+    if constant.has(sp.I, sp.zoo, sp.nan, sp.oo, -sp.oo):
+        return float("nan")
+    try:
+        op, args = decompose(constant)
+    except NotImplementedError:  # a head with no op (e.g. Max): small by construction here
+        return float(sp.N(constant, 17))
+    with np.errstate(all="ignore"):
+        values = [approximate(a) for a in args]
+        result = op.numpy(*values, at_zero=0.0) if op.takes_relu_convention else op.numpy(*values)
+    return float(result) if np.ndim(result) == 0 else result  # a tensor constant, e.g. onehot(3, 1)
+
+
+def decompose(expr: sp.Expr) -> tuple[Op, tuple[sp.Expr, ...]]:
+    """Split a SymPy expression into its top op and operands (sqrt is Pow(u, 1/2) in SymPy)."""
+    if isinstance(expr, sp.Pow) and expr.exp == sp.Rational(1, 2):
+        return OPS["sqrt"], (expr.base,)
+    if isinstance(expr, sp.Add) and len(expr.args) == 2:
+        # SymPy writes u − v as u + (−1)·v; one sub node instead of a mul and an add.
+        first, second = expr.args
+        for kept, negated in ((first, second), (second, first)):
+            if negated.is_Mul and negated.args[0] == -1 and not kept.could_extract_minus_sign():
+                return OPS["sub"], (kept, -negated)
+    op = _BY_HEAD.get(expr.func)
+    if op is None:
+        raise NotImplementedError(f"symgraph has no op for SymPy's {expr.func.__name__}")
+    return op, tuple(expr.args)

@@ -1,0 +1,248 @@
+"""A Derivation as text (terminal), Markdown (notebooks, pages), LaTeX (slides) and JSON (programs).
+
+These functions only lay out what the Derivation already holds; they do no algebra.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import TYPE_CHECKING
+
+from symgraph import ops
+from symgraph.explain.printing import latex, source, value_latex, value_text
+from symgraph.notation import latex_name, pretty_name
+from symgraph.ops.tensor import shape_text
+
+if TYPE_CHECKING:
+    from symgraph.api import Derivation
+
+__all__ = ["to_text", "to_markdown", "to_latex", "to_json", "to_dict", "FORMATS", "render_format"]
+
+FORMATS = ("text", "markdown", "latex", "json")
+
+
+def _op_word(d: "Derivation", node: int) -> str:
+    op_name = d.graph[node]["op"]
+    word = "input" if op_name is None else ops.get(op_name).rule.removesuffix(" rule")
+    return f"{word}, {shape_text(d.graph.shape(node))}" if d.is_tensor else word
+
+
+#: Text, Markdown and LaTeX list this many graph nodes, then count the rest (JSON lists all).
+MAX_LISTED_NODES = 60
+
+
+def _forward_rows(d: "Derivation"):
+    """(names, definition in Unicode, LaTeX, op word, value) for the first MAX_LISTED_NODES forward nodes."""
+    graph, writer = d.graph, d._writer
+    for node in itertools.islice(graph.nodes("forward"), MAX_LISTED_NODES):
+        data = graph[node]
+        names = (data["name"], *data["aliases"])
+        expr = graph.expr(node)
+        yield names, writer.text(expr), writer.latex(expr), _op_word(d, node), d.value(node)
+
+
+def _more_nodes(d: "Derivation") -> list[str]:
+    hidden = sum(1 for _ in d.graph.nodes("forward")) - MAX_LISTED_NODES
+    return [f"… and {hidden:,} more nodes (--format json lists every node)"] if hidden > 0 else []
+
+
+#: Text and Markdown list this many of the check's reasons, then count the rest (JSON lists all).
+MAX_LISTED_REASONS = 20
+
+
+def _check_reasons(d: "Derivation") -> list[str]:
+    reasons = d.check().reasons
+    hidden = len(reasons) - MAX_LISTED_REASONS
+    more = [f"… and {hidden:,} more (--format json lists every reason)"] if hidden > 0 else []
+    return reasons[:MAX_LISTED_REASONS] + more
+
+
+def _header(d: "Derivation") -> str:
+    inputs = ", ".join(_input_text(d, n) for n in d.inputs) or "none"
+    noun = "input" if len(d.inputs) == 1 else "inputs"
+    return f"{noun} {inputs} → output {pretty_name(d.output_name)}"
+
+
+def _input_text(d: "Derivation", name: str) -> str:
+    text = pretty_name(name)
+    if d.is_tensor and d.graph.shape(d.inputs[name]):
+        text += f" ({shape_text(d.graph.shape(d.inputs[name]))})"
+    return text + (f" = {value_text(d.at[name])}" if name in d.at else "")
+
+
+def _chain_title(d: "Derivation") -> str:
+    counts = d.path_counts()
+    if len(counts) == 1:
+        (name, count), = counts.items()
+        return f"Chain rule: {count:,} path{'s' if count != 1 else ''} from {pretty_name(name)} to {pretty_name(d.output_name)}"
+    return f"Chain rule: sum over the paths from each input to {pretty_name(d.output_name)}"
+
+
+def _sections(d: "Derivation"):
+    """(title, steps) in reading order."""
+    by_kind = {"local": [], "path": [], "result": [], "backprop": []}
+    for step in d.steps:
+        by_kind[step.kind].append(step)
+    if d.is_tensor:
+        return [("Backpropagation, from the output (matrix notation; ⊙ is the elementwise product)", by_kind["backprop"]),
+                ("Result", by_kind["result"])]
+    return [
+        ("Local derivatives", by_kind["local"]),
+        (_chain_title(d), by_kind["path"]),
+        ("Result" if d.order == 1 else "Result (gradient, then second derivatives)", by_kind["result"]),
+    ]
+
+
+def to_text(d: "Derivation", include_check: bool = True) -> str:
+    lines = [f"Graph  ({_header(d)})"]
+    rows = []
+    for names, expr, _, word, value in _forward_rows(d):
+        shown = f"{_pretty(names)} = {expr}" + (f" = {value_text(value)}" if value is not None else "")
+        rows.append((shown, word))
+    width = max((len(shown) for shown, _ in rows), default=0)
+    lines += [f"  {shown:<{width}}    {word}" for shown, word in rows]
+    lines += [f"  {note}" for note in _more_nodes(d)]
+    for title, steps in _sections(d):
+        lines += ["", title]
+        indent = 0
+        for step in steps:
+            if step.lhs or step.note:
+                indent = len(step.lhs)
+                lines.append(f"  {step.text}")
+            else:
+                lines.append(f"  {'':<{indent}} = {step.rhs}")
+    if include_check:
+        lines += ["", f"Check  {d.check().summary()}"]
+        lines += [f"  {reason}" for reason in _check_reasons(d)]
+    return "\n".join(lines) + "\n"
+
+
+def to_markdown(d: "Derivation", include_check: bool = True) -> str:
+    lines = [f"**Graph** ({_header(d)})", "", "| node | definition | op | value |", "|---|---|---|---|"]
+    for names, _, tex, word, value in _forward_rows(d):
+        lines.append(f"| {_pretty(names)} | ${tex}$ | {word} | {_markdown_value(value)} |")
+    lines += [f"| {note} | | | |" for note in _more_nodes(d)]
+    for title, steps in _sections(d):
+        lines += ["", f"**{title}**", ""]
+        lines += [_markdown_step(step) for step in steps]
+    if include_check:
+        lines += ["", f"**Check** {d.check().summary()}"]
+        lines += [f"- {reason}" for reason in _check_reasons(d)]
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_value(value) -> str:
+    """A number as text; a small tensor as a LaTeX matrix."""
+    if value is None:
+        return ""
+    return value_text(value) if getattr(value, "ndim", 0) == 0 else f"${value_latex(value)}$"
+
+
+def _markdown_step(step) -> str:
+    if step.note:
+        return f"- {step.text}"
+    return f"- ${step.latex}$" if step.lhs else f"  $= {step.rhs_latex}$"
+
+
+def to_latex(d: "Derivation", include_check: bool = True) -> str:
+    lines = [r"\begin{align*}"]
+    for names, _, tex, _, value in _forward_rows(d):
+        tail = f" = {value_latex(value)}" if value is not None else ""
+        lines.append(rf"  {', '.join(latex_name(n) for n in names)} &= {tex}{tail} \\")
+    for _, steps in _sections(d):
+        for step in steps:
+            if step.note:
+                lines.append(rf"  & {step.rhs_latex} \\")
+            else:
+                lines.append(rf"  {step.lhs_latex} &= {step.rhs_latex} \\")
+    lines[-1] = lines[-1].removesuffix(r" \\")
+    lines.append(r"\end{align*}")
+    if include_check:
+        summary = d.check().summary().replace("✓", r"$\checkmark$").replace("✗", "").replace("?", "")
+        lines.append(rf"% check: {summary}")
+    return "\n".join(lines) + "\n"
+
+
+def _pretty(names: tuple[str, ...]) -> str:
+    return ", ".join(pretty_name(n) for n in names)
+
+
+def to_dict(d: "Derivation", include_check: bool = True) -> dict:
+    graph = d.graph
+    nodes = []
+    for node in graph.nodes("input", "forward"):
+        data = graph[node]
+        nodes.append(
+            {
+                "id": node,
+                "name": data["name"],
+                "op": data["op"] or "input",
+                "expr": source(graph.expr(node)),
+                "args": [graph.label(o) if isinstance(o, int) else source(o) for o in data["operands"]],
+                "value": _json_value(d.value(node)),
+            }
+        )
+        if d.is_tensor:
+            nodes[-1]["shape"] = list(graph.shape(node))
+    gradient = {}
+    for name, node in d.wrt.items():
+        expr, mid = d.gradient[name], d.in_terms_of_intermediates[name]
+        gradient[name] = {
+            "expr": source(expr) if expr is not None else None,
+            "in_terms_of_intermediates": source(mid) if mid is not None else None,
+            "latex": d._writer.latex(expr) if expr is not None else None,
+            "value": _json_value(d.gradient_value(name)),
+            "tree_size": d.tree_size(name),
+        }
+        if d.is_tensor:
+            gradient[name]["shape"] = list(graph.shape(node))
+    hessian = None
+    if d.hessian is not None:
+        hessian = {
+            i: {
+                j: {
+                    "expr": source(e) if e is not None else None,
+                    "latex": latex(e, d.conventions.relu_at_zero) if e is not None else None,
+                    "value": d.value(d.second[i].of(d.wrt[j])),
+                }
+                for j, e in row.items()
+            }
+            for i, row in d.hessian.items()
+        }
+    result = {
+        "output": d.output_name,
+        "inputs": list(d.inputs),
+        "wrt": list(d.wrt),
+        "order": d.order,
+        "nodes": nodes,
+        "gradient": gradient,
+        "hessian": hessian,
+        "steps": [{"kind": s.kind, "text": s.text, "latex": s.latex} for s in d.steps],
+        "check": None,
+        "conventions": {"relu_at_zero": d.conventions.relu_at_zero},
+    }
+    if include_check:
+        report = d.check()
+        result["check"] = {
+            "points": report.points,
+            "max_abs_error": report.max_abs_error,
+            "max_rel_error": report.max_rel_error,
+            "passed": report.passed,
+            "status": report.status,
+            "reasons": report.reasons,
+        }
+    return result
+
+
+def _json_value(value):
+    """A float, nested lists for a tensor, or None."""
+    return value.tolist() if hasattr(value, "tolist") else value
+
+
+def to_json(d: "Derivation", include_check: bool = True) -> str:
+    return json.dumps(to_dict(d, include_check), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_format(d: "Derivation", fmt: str, include_check: bool = True) -> str:
+    return {"text": to_text, "markdown": to_markdown, "latex": to_latex, "json": to_json}[fmt](d, include_check)

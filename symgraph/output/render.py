@@ -1,0 +1,229 @@
+"""Pictures of a Derivation: files, step frames and notebook SVG, and the one function that runs `dot`.
+
+scene.py decides what a view shows and drawing.py writes it as DOT, which always works;
+only SVG, PNG and PDF need Graphviz's `dot`, and its absence is one error saying how to
+install it, with the DOT source written all the same.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Mapping, Sequence
+
+import graphviz
+
+from symgraph.output.drawing import DEFAULT_FONT, DEFAULT_FONTSIZE, RANKDIRS, STYLES, Drawing
+from symgraph.errors import DrawingFailed, GraphvizMissing, InputError, LimitError
+from symgraph.output.scene import VIEWS, Box, Scene, kept_when_collapsed, scene
+
+if TYPE_CHECKING:
+    from symgraph.api import Derivation
+
+__all__ = [
+    "Picture", "render", "write_frames", "run_dot", "format_of", "inline_svg",
+    "FORMATS", "STYLES", "RANKDIRS", "VIEWS", "DEFAULT_FONT", "DEFAULT_FONTSIZE", "DEFAULT_DPI", "MAX_BOXES",
+]
+
+FORMATS = ("svg", "png", "pdf", "dot")
+#: The most boxes and edge labels (dot lays a label out as a box of its own) that `dot` is asked to lay out:
+#: about 25 s for the slowest shape measured (bench/bench_render.py); the time grows faster than linearly.
+MAX_BOXES = 3_000
+DEFAULT_DPI = 150
+MISSING = "Graphviz's dot program is not installed"
+INSTALL = (
+    "install Graphviz with sudo apt-get install graphviz (Debian/Ubuntu), brew install graphviz (macOS) "
+    "or conda install -c conda-forge graphviz"
+)
+
+
+def run_dot(source: str, fmt: str) -> bytes:
+    """The only place symgraph runs Graphviz; a missing `dot` becomes one error that says how to install it,
+    and a failing one an error with dot's own last words."""
+    try:
+        return graphviz.pipe("dot", fmt, source.encode("utf-8"), quiet=True)
+    except graphviz.ExecutableNotFound:
+        raise GraphvizMissing(f"{MISSING}; {INSTALL}") from None
+    except graphviz.CalledProcessError as e:
+        said = (e.stderr or b"").decode("utf-8", "replace").strip().splitlines()
+        raise DrawingFailed(f"Graphviz's dot could not draw the picture ({said[-1] if said else f'exit {e.returncode}'}); "
+                            "--format dot writes its input") from None
+
+
+def format_of(path: str | Path, fmt: str | None = None) -> str:
+    """The format asked for, else the one the file's suffix names."""
+    fmt = fmt or Path(path).suffix.lstrip(".").lower()
+    if fmt not in FORMATS:
+        raise InputError(f"cannot draw {path} as '{fmt}': formats are {', '.join(FORMATS)} (a suffix or --format)")
+    return fmt
+
+
+class Picture:
+    """One drawn view: `.source` is its DOT; `.save(path)` writes DOT, SVG, PNG or PDF.
+
+    `too_large` says why `dot` is not run on it (it has more than MAX_BOXES boxes); `save` writes its DOT instead."""
+
+    def __init__(self, graph: graphviz.Digraph, too_large: str | None = None):
+        self.graph = graph
+        self.too_large = too_large
+
+    @property
+    def source(self) -> str:
+        return self.graph.source
+
+    def pipe(self, fmt: str = "svg", dpi: float | None = None) -> bytes:
+        if fmt == "dot":
+            return self.source.encode("utf-8")
+        if self.too_large:
+            raise LimitError(self.too_large)
+        graph = self.graph
+        if fmt == "png":  # dpi scales bitmaps only; SVG and PDF stay vector
+            graph = graph.copy()
+            graph.graph_attr["dpi"] = str(dpi or DEFAULT_DPI)
+        return run_dot(graph.source, fmt)
+
+    def save(self, path: str | Path, fmt: str | None = None, dpi: float | None = None) -> Path:
+        """Write the picture; without `dot`, or when it is too large for `dot`, write the DOT source beside it
+        and say so in the error."""
+        path = Path(path)
+        fmt = format_of(path, fmt)
+        try:
+            data = self.pipe(fmt, dpi)
+        except (GraphvizMissing, LimitError) as not_drawn:
+            source = _write(path.with_suffix(".dot"), self.source.encode("utf-8"))
+            if isinstance(not_drawn, LimitError):
+                raise LimitError(f"{not_drawn}; {path} was not drawn, its DOT source is in {source}") from None
+            raise GraphvizMissing(f"{MISSING}, so {path} was not drawn (its DOT source is in {source}); {INSTALL}") from None
+        return _write(path, data)
+
+    def _repr_svg_(self) -> str | None:
+        try:
+            return self.pipe("svg").decode("utf-8")
+        except (GraphvizMissing, LimitError):
+            return None
+
+
+def render(
+    d: "Derivation",
+    view: str = "forward",
+    *,
+    theme: str = "light",
+    style: str = "values",
+    highlight: str | None = None,
+    rankdir: str = "LR",
+    font: str = DEFAULT_FONT,
+    fontsize: float = DEFAULT_FONTSIZE,
+    clusters: Mapping[str, Sequence[str]] | None = None,
+    collapse: bool = False,
+) -> Picture:
+    """Draw one view of a derivation: forward, backward, combined or symbolic.
+
+    `clusters` maps a label to the names of a sub-graph, {"layer1": ["W1", "b1", "z1", "h1"]}, drawn as a
+    labelled frame; by default those a builder of symgraph.layers left on the derivation (`d.clusters`).
+    `collapse` draws only the inputs, the names the program assigns and the output (large graphs)."""
+    drawing = Drawing(theme, style, rankdir, font, fontsize)
+    return _picture(d, drawing, scene(d, view, highlight, clusters=_clusters_of(d, clusters), collapse=collapse), collapse)
+
+
+def _picture(d: "Derivation", drawing: Drawing, built: Scene, collapsed: bool) -> Picture:
+    graph = drawing.draw(built)
+    return Picture(graph, _too_large(d, built, len(drawing.operations), collapsed))
+
+
+def _too_large(d: "Derivation", built: Scene, operations: int, collapsed: bool) -> str | None:
+    """Why a picture is not laid out, with the ways to a smaller one; None if it fits."""
+    boxes, labels = len(built.boxes) + operations, sum(wire.label is not None for wire in built.wires)
+    if boxes + labels <= MAX_BOXES:
+        return None
+    ways = []
+    if not collapsed:
+        kept = sum(kept_when_collapsed(d, box.node) for box in built.boxes)
+        if kept < len(built.boxes):
+            fits = "" if kept <= MAX_BOXES else ", still too many"
+            ways.append(f"the collapsed view (symgraph render --collapse: {kept:,} boxes, one per name the program assigns{fits})")
+    ways.append("the DOT text (--format dot) for a faster layout program such as sfdp")
+    size = f"{boxes:,} boxes and {labels:,} edge labels" if labels else f"{boxes:,} boxes"
+    return (f"the picture would have {size}, more than the {MAX_BOXES:,} that Graphviz's dot lays out "
+            f"in half a minute: draw {' or '.join(ways)}")
+
+
+def write_frames(
+    d: "Derivation",
+    directory: str | Path,
+    fmt: str | None = None,
+    dpi: float | None = None,
+    view: str = "backward",
+    highlight: str | None = None,
+    **look,
+) -> list[Path]:
+    """One picture per step of the backward sweep (frame k reveals the k-th adjoint), a Markdown index and a
+    Beamer snippet. `look` takes render's theme, style, rankdir, font, fontsize and clusters."""
+    if view not in ("backward", "combined"):
+        raise InputError(f"--frames steps through the backward pass: use --view backward or combined, not {view}")
+    order = d.gradients.order
+    if not order:
+        raise InputError("--frames: the output does not depend on the inputs asked for, so there is no sweep to show")
+    fmt = format_of(directory, fmt or "svg")
+    if fmt == "dot":
+        raise InputError("--frames draws pictures: use --format svg, png or pdf")
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"--frames {directory}: cannot create it ({e.strerror or e})") from None
+    clusters = _clusters_of(d, look.pop("clusters", None))
+    collapse = look.pop("collapse", False)
+    drawing = Drawing(**look)
+    width, saved, captions = max(2, len(str(len(order)))), [], []
+    for k in range(1, len(order) + 1):
+        frame = scene(d, view, highlight, revealed=k, clusters=clusters, collapse=collapse)
+        saved.append(_picture(d, drawing, frame, collapse).save(directory / f"frame-{k:0{width}d}.{fmt}", fmt, dpi))
+        captions.append(_caption(next(box for box in frame.boxes if box.current)))
+    _write(directory / "index.md", _markdown_index(saved, captions).encode("utf-8"))
+    _write(directory / "frames.tex", _beamer_snippet(saved, directory).encode("utf-8"))
+    return saved
+
+
+def inline_svg(d: "Derivation") -> str | None:
+    """The notebook picture: the backward view, collapsed when the whole one is too large; None when `dot` is
+    missing or even the collapsed view is too large (the steps still show)."""
+    picture = render(d, "backward")
+    if picture.too_large:
+        picture = render(d, "backward", collapse=True)
+    return picture._repr_svg_()
+
+
+def _clusters_of(d: "Derivation", clusters: Mapping[str, Sequence[str]] | None) -> Mapping[str, Sequence[str]] | None:
+    """The clusters asked for, else the derivation's own (set by symgraph.layers); {} draws none."""
+    return getattr(d, "clusters", None) if clusters is None else clusters
+
+
+def _write(path: Path, data: bytes) -> Path:
+    try:
+        path.write_bytes(data)
+    except OSError as e:
+        raise InputError(f"cannot write {path} ({e.strerror or e})") from None
+    return path
+
+
+def _caption(box: Box) -> str:
+    return " ".join(f"{row.lead} {row.rest}".strip() for row in box.rows if row.role == "gradient")
+
+
+def _markdown_index(frames: list[Path], captions: list[str]) -> str:
+    lines = ["# The backward pass, one adjoint per frame", ""]
+    for k, (frame, caption) in enumerate(zip(frames, captions), 1):
+        lines += [f"{k}. {caption}", "", f"   ![frame {k}]({frame.name})", ""]
+    return "\n".join(lines)
+
+
+def _beamer_snippet(frames: list[Path], directory: Path) -> str:
+    lines = [
+        "% The backward pass, one adjoint per overlay: \\input this inside a frame, with",
+        f"% \\graphicspath{{{{{directory.as_posix()}/}}}}. pdflatex reads PDF or PNG frames (--format pdf).",
+        "\\centering",
+    ]
+    lines += [
+        f"\\includegraphics<{k}>[width=\\linewidth,height=0.8\\textheight,keepaspectratio]{{{frame.stem}}}"
+        for k, frame in enumerate(frames, 1)
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,309 @@
+"""Multiple-choice derivative questions: which candidate expressions equal the derivative.
+
+A candidate is parsed like a program (one expression over the program's inputs and the names
+it assigns) and compared with the derivative, the way an exam question is answered: first by
+cheap, bounded SymPy steps, then numerically at seeded random points where both are defined
+and no kink is near. SymPy's costly `simplify` runs only when the numbers found no difference,
+so wrong options stay fast. Every verdict says how it was reached.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+import sympy as sp
+
+from symgraph import ops
+from symgraph.engine import expand
+from symgraph.api import Derivation, derive
+from symgraph.verify.check import sample_points
+from symgraph.errors import EvaluationError, InputError
+from symgraph.engine.evaluate import evaluate, value_of
+from symgraph.notation import partial_text
+from symgraph.engine.graph import Operand, build
+from symgraph.lang.parse import Program, parse
+from symgraph.explain.printing import source, unicode
+from symgraph.notation import number, pretty_name
+from symgraph.verify.tensor_check import random_point
+from symgraph.ops.tensor import shape_text
+
+__all__ = ["compare", "Comparison", "Verdict", "FORMATS", "POINTS", "RTOL", "ATOL"]
+
+FORMATS = ("text", "json")
+POINTS = 200  #: random points of the numerical comparison
+TENSOR_POINTS = 20  #: random points for a tensor program (each evaluated on its own)
+RTOL = 1e-8  #: relative agreement the numbers need
+ATOL = 1e-12  #: absolute floor, for derivatives that vanish at a point
+MAX_OPS = 200  #: a larger difference is left to the numbers
+MAX_SIMPLIFY_OPS = 40  #: simplify only what cancel left this small: simplify's cost grows fast
+MAX_ALIGN = 40  #: candidates up to this wide line their verdicts up
+#: Functions whose exponential form is real, so rational-function steps see through them
+#: (sin and cos would turn complex; they are left to simplify's trigsimp).
+_EXP_FORMS = (ops.sigmoid, ops.softplus, ops.logsigmoid, ops.logsumexp, sp.tanh)
+
+_MARKS = {True: "✓", False: "✗", None: "?"}
+_LABELS = {True: "equal", False: "not equal", None: "undecided"}
+_ADVERBS = {"symbolic": "symbolically", "numeric": "numerically"}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One candidate's answer; `equal` is None when neither SymPy nor the numbers could decide."""
+
+    expr: str  # as the user wrote it
+    shown: str  # in Unicode math
+    equal: bool | None
+    reason: str
+    method: str  # symbolic | numeric
+    points: int | None = None
+    max_difference: float | None = None
+
+    def line(self, width: int) -> str:
+        how = _ADVERBS[self.method]
+        return f"{_MARKS[self.equal]} {self.shown.ljust(width)}  {_LABELS[self.equal]} ({how}, {self.reason})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "expr": self.expr,
+            "equal": self.equal,
+            "method": self.method,
+            "reason": self.reason,
+            "points": self.points,
+            "max_difference": self.max_difference,
+        }
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The candidates' verdicts and the derivative they were compared with."""
+
+    derivation: Derivation
+    wrt: str
+    verdicts: tuple[Verdict, ...]
+
+    def derivative_line(self) -> str:
+        d = self.derivation
+        lhs = partial_text(d.output_name, self.wrt, d.total)
+        expr = d.gradient[self.wrt]
+        if expr is None:
+            return f"{lhs}: written out, a tree of {d.tree_size(self.wrt):,} nodes (see symgraph derive)"
+        return f"{lhs} = {d._writer.text(expr)}"
+
+    def to_text(self) -> str:
+        width = min(max(len(v.shown) for v in self.verdicts), MAX_ALIGN)
+        return "\n".join([*(v.line(width) for v in self.verdicts), self.derivative_line()]) + "\n"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = self.derivation
+        expr = d.gradient[self.wrt]
+        return {
+            "program": d.program.source,
+            "of": d.output_name,
+            "wrt": self.wrt,
+            "derivative": None if expr is None else source(expr),
+            "candidates": [v.to_dict() for v in self.verdicts],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    def render(self, fmt: str) -> str:
+        if fmt not in FORMATS:
+            raise InputError(f"--format {fmt}: use one of {', '.join(FORMATS)}")
+        return self.to_json() if fmt == "json" else self.to_text()
+
+
+class _Judge:
+    """Compares candidates with one derivative on a private copy of the derivation's graph.
+
+    Candidates become nodes of the copy, so their names resolve to the program's nodes and
+    one straight-line sweep evaluates the derivative and the candidate together.
+    """
+
+    def __init__(self, derivation: Derivation, wrt: str):
+        self.d = derivation
+        self.wrt = wrt
+        self.graph = copy.deepcopy(derivation.graph)
+        self.gradient = derivation.gradients.of(derivation.wrt[wrt])
+        self.derivative = derivation.gradient[wrt]
+
+    def __call__(self, index: int, text: str) -> Verdict:
+        program = self._parse(index, text)
+        try:
+            candidate = self.graph.add_term(program.assignments[0].term)
+        except InputError as error:  # a shape mismatch inside the candidate
+            raise InputError(f"candidate {index}: {error}") from None
+        shown = _shown(program, text, self.d._writer.text)
+        difference = self._difference(candidate)
+        decided = _symbolic(difference, _CHEAP_STEPS)
+        if decided is not None:
+            return Verdict(text, shown, *decided, "symbolic")
+        try:
+            equal, reason, points, largest = self._numeric(candidate)
+        except EvaluationError as error:  # a constant beyond floating point, such as exp(1000)
+            raise EvaluationError(f"candidate {index}: {error}") from None
+        if equal is not False:
+            decided = _symbolic(difference, (_simplify,))
+            if decided is not None:
+                return Verdict(text, shown, *decided, "symbolic")
+        return Verdict(text, shown, equal, reason, "numeric", points, largest)
+
+    def _parse(self, index: int, text: str) -> Program:
+        try:
+            program = parse(text)
+        except InputError as error:
+            raise InputError(f"candidate {index}: {error}") from None
+        if len(program.assignments) != 1 or program.assignments[0].name is not None:
+            raise InputError(f"candidate {index}: write one expression, not assignments")
+        for name in program.inputs:
+            if name not in self.graph.names:
+                raise InputError(f"candidate {index}: unknown name '{name}'; {self._allowed()}")
+        return program
+
+    def _allowed(self) -> str:
+        program = self.d.program
+        names = f"; assigned names: {', '.join(program.names)}" if program.names else ""
+        return f"a candidate may use the inputs: {', '.join(program.inputs)}{names}"
+
+    def _difference(self, candidate: Operand) -> sp.Expr | None:
+        """Derivative minus candidate in real inputs; None when either is too large to write out.
+
+        Inputs are real numbers; telling SymPy so lets it see |σ(x)| = σ(x) and √(σ²) = σ.
+        """
+        written = expand.inline(self.graph, candidate)
+        if written is None or self.derivative is None:
+            return None
+        difference = self.derivative - written
+        return difference.xreplace({s: sp.Symbol(s.name, real=True) for s in difference.free_symbols})
+
+    def _at_one_point(self) -> bool:
+        """--at gives every input: the numbers are compared there only."""
+        return self.d.complete
+
+    def _numeric(self, candidate: Operand) -> tuple[bool | None, str, int, float | None]:
+        if self.d.is_tensor:
+            return self._numeric_tensor(candidate)
+        inputs, conventions = self.d.inputs, self.d.conventions
+        targets = [self.gradient, candidate]
+        points = self._points(targets)
+        values = evaluate(self.graph, {inputs[n]: points[n] for n in inputs}, targets, conventions)
+        count = len(points[next(iter(inputs))])
+        derivative, other = (np.broadcast_to(value_of(values, t), (count,)) for t in targets)
+        defined = np.isfinite(derivative) & np.isfinite(other)
+        if not defined.any():
+            return None, "no point was found where both are defined", 0, None
+        return self._agreement({n: p[defined] for n, p in points.items()}, derivative[defined], other[defined])
+
+    def _numeric_tensor(self, candidate: Operand) -> tuple[bool | None, str, int, float | None]:
+        """Tensors: the whole gradient against the candidate, entry by entry, at each point in turn."""
+        shape, found = self.graph.shape(self.d.wrt[self.wrt]), self.graph.shape(candidate)
+        if found != shape:
+            return False, f"it has shape {shape_text(found)}, the gradient {shape_text(shape)}", 0, None
+        targets = [self.d.output, self.gradient, candidate]
+        if self._at_one_point():
+            points = [self.d.at]
+        else:
+            points = [random_point(self.graph, self.d.inputs, self.d.at, targets, seed) for seed in range(TENSOR_POINTS)]
+        largest = 0.0
+        for point in points:
+            values = evaluate(self.graph, {self.d.inputs[n]: v for n, v in point.items()}, targets, self.d.conventions)
+            derivative, other = (np.broadcast_to(value_of(values, t), shape) for t in targets[1:])
+            difference = np.abs(derivative - other)
+            largest = max(largest, float(difference.max(initial=0.0)))
+            if np.any(difference > RTOL * np.maximum(np.abs(derivative), np.abs(other)) + ATOL):
+                k = tuple(int(i) for i in np.unravel_index(int(np.argmax(difference)), shape)) if shape else ()
+                return False, f"entry {list(k)}: the derivative is {number(derivative[k])} but this is {number(other[k])}", len(points), largest
+        where = "at the given point" if self._at_one_point() else f"at {len(points)} random points"
+        return True, where, len(points), largest
+
+    def _points(self, targets: list[Operand]) -> dict[str, np.ndarray]:
+        """The --at point when it gives every input, else seeded random points away from kinks.
+
+        The program itself must be defined there too: log(x)'s derivative 1/x is not, at x < 0.
+        """
+        if self._at_one_point():
+            return {name: np.array([value]) for name, value in self.d.at.items()}
+        targets = [self.d.output, *targets]
+        return sample_points(self.graph, targets, self.d.inputs, self.d.at, self.d.conventions, POINTS)
+
+    def _agreement(self, points, derivative, other) -> tuple[bool, str, int, float]:
+        """Equal when every point agrees within the tolerance; else the first point that does not."""
+        difference = np.abs(derivative - other)
+        tolerance = RTOL * np.maximum(np.abs(derivative), np.abs(other)) + ATOL
+        count, largest = len(difference), float(difference.max())
+        off = np.flatnonzero(difference > tolerance)
+        if off.size:
+            k = off[0]
+            where = ", ".join(f"{pretty_name(name)} = {number(p[k])}" for name, p in points.items())
+            values = f"the derivative is {number(derivative[k])} but this is {number(other[k])}"
+            return False, f"at {where} {values}", count, largest
+        if self._at_one_point():
+            return True, "at the given point", count, largest
+        return True, f"at {count} random point{'s' if count != 1 else ''}", count, largest
+
+
+def _shown(program: Program, text: str, write: Callable[[sp.Expr], str]) -> str:
+    """The candidate in Unicode math, in the names it was written in (`write` is the derivation's printer)."""
+    graph, output = build(program)
+    written = expand.inline(graph, output)
+    if written is None or written.has(sp.zoo, sp.nan):  # 1/(t - t) reads better as written than as zoo
+        return text.strip()
+    return write(written)
+
+
+def _simplify(expr: sp.Expr) -> sp.Expr:
+    cancelled = sp.cancel(expr)
+    return sp.simplify(cancelled) if sp.count_ops(cancelled) <= MAX_SIMPLIFY_OPS else cancelled
+
+
+_CHEAP_STEPS: tuple[Callable[[sp.Expr], sp.Expr], ...] = (lambda e: e, sp.expand, sp.cancel)
+
+
+def _symbolic(difference: sp.Expr | None, steps: Sequence[Callable[[sp.Expr], sp.Expr]]) -> tuple[bool, str] | None:
+    """A verdict when one of the steps reduces the difference to a constant; None when none does."""
+    if difference is None:
+        return None
+    form = difference.rewrite(_EXP_FORMS, sp.exp)
+    if sp.count_ops(form) > MAX_OPS:
+        return None
+    for step in steps:
+        reduced = step(form)
+        if reduced == 0:
+            return True, "the difference simplifies to 0"
+        if reduced.is_number:
+            return _constant(reduced)
+    return None
+
+
+def _constant(difference: sp.Expr) -> tuple[bool, str] | None:
+    """Not equal when a constant difference is clearly a nonzero real number."""
+    value = sp.N(difference, 30)
+    if value.is_real is not True or abs(value) < 1e-20:
+        return None
+    return False, f"the derivative minus this is the constant {unicode(difference)}"
+
+
+def compare(
+    program: str,
+    wrt: str | None,
+    candidates: Sequence[str],
+    at: Mapping[str, Any] | None = None,
+    relu_at_zero: float = 0.0,
+) -> Comparison:
+    """Which candidates equal d(program)/d(wrt): symbolically where SymPy decides, else numerically.
+
+    >>> [v.equal for v in compare("softplus(t)", "t", ["sigmoid(t)", "sigmoid(-t)"]).verdicts]
+    [True, False]
+    """
+    if not candidates:
+        raise InputError('no candidates given: write expressions after the program, e.g. "sigmoid(t)"')
+    derivation = derive(program, wrt=wrt, at=at, relu_at_zero=relu_at_zero)
+    if len(derivation.wrt) != 1:
+        raise InputError(f"say which input with --wrt: the program has inputs {', '.join(derivation.wrt)}")
+    name = next(iter(derivation.wrt))
+    judge = _Judge(derivation, name)
+    return Comparison(derivation, name, tuple(judge(i, text) for i, text in enumerate(candidates, 1)))

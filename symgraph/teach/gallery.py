@@ -1,0 +1,353 @@
+"""The gallery: course problems as small TOML files, built into Markdown pages with pictures.
+
+Each example is derived exactly as written and compared with the answer printed in its source;
+a disagreement is reported as such, never tuned away. The output is deterministic (sorted order,
+relative links, no timestamps), so a rebuild is byte-identical and a test can catch a stale gallery.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from symgraph.api import Derivation, derive
+from symgraph.engine.evaluate import evaluate, value_of
+from symgraph.engine.graph import build as build_graph
+from symgraph.lang.parse import parse
+from symgraph.verify.tensor_check import random_point
+from symgraph.engine.tensor_graph import TensorGraph
+from symgraph.teach.compare import compare
+from symgraph.errors import InputError
+from symgraph.notation import partial_text
+from symgraph.output.formats import render_format
+from symgraph.explain.printing import unicode, value_text
+from symgraph.notation import number, pretty_name
+
+__all__ = ["Example", "Agreement", "load", "examples", "derivation", "agreements", "overall", "build", "RTOL", "ATOL"]
+
+RTOL = 1e-9  #: printed numbers are compared within this relative tolerance …
+ATOL = 1e-12  #: … or this absolute one, for answers that are 0
+_REQUIRED = ("title", "program", "narrative", "official", "source")
+_OPTIONAL = ("values", "wrt", "relu_at_zero", "step_size")
+_OFFICIAL = ("expr", "values", "forward", "text", "tolerance")
+_UPDATED = "updated_"  # official.updated_<input>: the input after one gradient step of size step_size
+
+
+@dataclass(frozen=True)
+class Example:
+    """One TOML file, checked for keys and types."""
+
+    name: str
+    title: str
+    program: str
+    narrative: str
+    source: str
+    official: dict[str, Any]
+    values: dict[str, float | list]
+    wrt: list[str] | None
+    relu_at_zero: float
+    step_size: float | None
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """One printed answer next to symgraph's; `agrees` is None when the comparison could not decide."""
+
+    what: str
+    official: str
+    computed: str
+    agrees: bool | None
+    how: str
+
+    @property
+    def verdict(self) -> str:
+        return {True: "agrees", False: "DISAGREES", None: "undecided"}[self.agrees]
+
+    def line(self) -> str:
+        return f"- {self.what}: official {self.official}, symgraph {self.computed}: **{self.verdict}** ({self.how})"
+
+
+# --- reading ------------------------------------------------------------------------------------------
+def _typed(path: Path, key: str, value: Any, kind: type | tuple[type, ...]) -> Any:
+    """TOML gives ints, floats, strings, lists and tables; refuse the wrong one by key and file."""
+    if isinstance(value, bool) or not isinstance(value, kind):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise InputError(f"{path.name}: {key} must be a {names}, not {value!r}")
+    return value
+
+
+def _numbers(path: Path, key: str, table: Any) -> dict[str, float | list]:
+    """Numbers, or nested lists of numbers (tensors), by name."""
+    _typed(path, key, table, dict)
+    return {name: _number_or_tensor(path, f"{key}.{name}", v) for name, v in table.items()}
+
+
+def _number_or_tensor(path: Path, key: str, value: Any) -> float | list:
+    if isinstance(value, list):
+        try:
+            array = np.array(value, dtype=float)
+        except (TypeError, ValueError):
+            raise InputError(f"{path.name}: {key} must be a number or evenly nested lists of numbers") from None
+        if array.dtype != float or array.size == 0:
+            raise InputError(f"{path.name}: {key} must be a number or evenly nested lists of numbers")
+        return array.tolist()
+    return float(_typed(path, key, value, (int, float)))
+
+
+def _unknown(path: Path, where: str, keys: Any, allowed: tuple[str, ...], prefix: str | None = None) -> None:
+    for key in keys:
+        if key not in allowed and not (prefix and key.startswith(prefix)):
+            extra = f", {prefix}<input>" if prefix else ""
+            raise InputError(f"{path.name}: unknown key {where}{key}; allowed: {', '.join(allowed)}{extra}")
+
+
+def _official(path: Path, table: Any) -> dict[str, Any]:
+    _typed(path, "official", table, dict)
+    _unknown(path, "official.", table, _OFFICIAL, _UPDATED)
+    official: dict[str, Any] = {}
+    for key, value in table.items():
+        if key in ("expr", "text"):
+            official[key] = _typed(path, f"official.{key}", value, str)
+        elif key in ("values", "forward"):
+            official[key] = _numbers(path, f"official.{key}", value)
+        elif key == "tolerance":
+            official[key] = float(_typed(path, "official.tolerance", value, (int, float)))
+        else:
+            official[key] = _number_or_tensor(path, f"official.{key}", value)
+    if not set(official) - {"text", "tolerance"}:
+        raise InputError(f"{path.name}: official needs expr, values, forward or {_UPDATED}<input> to compare with")
+    return official
+
+
+def load(path: str | Path) -> Example:
+    """Read one example; any problem is one InputError naming the file."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise InputError(f"{path.name}: not valid TOML ({e})") from None
+    _unknown(path, "", data, _REQUIRED + _OPTIONAL)
+    missing = [key for key in _REQUIRED if key not in data]
+    if missing:
+        raise InputError(f"{path.name}: missing key {', '.join(missing)}")
+    wrt = data.get("wrt")
+    if wrt is not None:
+        wrt = [_typed(path, "wrt", name, str) for name in _typed(path, "wrt", wrt, list)]
+    step = data.get("step_size")
+    return Example(
+        name=path.stem,
+        title=_typed(path, "title", data["title"], str),
+        program=_typed(path, "program", data["program"], str).strip(),
+        narrative=_typed(path, "narrative", data["narrative"], str).strip(),
+        source=_typed(path, "source", data["source"], str),
+        official=_official(path, data["official"]),
+        values=_numbers(path, "values", data.get("values", {})),
+        wrt=wrt,
+        relu_at_zero=float(_typed(path, "relu_at_zero", data.get("relu_at_zero", 0), (int, float))),
+        step_size=None if step is None else float(_typed(path, "step_size", step, (int, float))),
+    )
+
+
+def examples(directory: str | Path) -> list[Example]:
+    """Every example under DIRECTORY/examples, in file-name order."""
+    folder = Path(directory) / "examples"
+    paths = sorted(folder.glob("*.toml"))
+    if not paths:
+        raise InputError(f"no examples: {folder} holds no .toml files")
+    return [load(path) for path in paths]
+
+
+def derivation(example: Example) -> Derivation:
+    """The example's derivation; an error in its program names the file."""
+    try:
+        return derive(example.program, wrt=example.wrt, at=example.values, relu_at_zero=example.relu_at_zero)
+    except InputError as e:
+        raise InputError(f"{example.name}.toml: {e}") from None
+
+
+# --- comparing ----------------------------------------------------------------------------------------
+def _close(official, computed, tolerance: float | None) -> bool | None:
+    """A numeric verdict (entry by entry for tensors); None when there is no value to compare with."""
+    if computed is None:
+        return None
+    official, computed = np.asarray(official, dtype=float), np.asarray(computed, dtype=float)
+    if official.shape != computed.shape:
+        return False
+    if tolerance is not None:
+        return bool(np.all(np.abs(official - computed) <= tolerance))
+    return bool(np.allclose(computed, official, rtol=RTOL, atol=ATOL))
+
+
+def _numeric(what: str, official, computed, tolerance: float | None = None) -> Agreement:
+    shown = "no value (give every input in values)" if computed is None else value_text(computed)
+    if computed is None:
+        how = "no value to compare"
+    elif tolerance is not None:
+        how = f"numerically, within the printed precision ±{number(tolerance)}"
+    else:
+        how = f"numerically, tolerance {RTOL:g} relative, {ATOL:g} absolute"
+    return Agreement(what, value_text(official), shown, _close(official, computed, tolerance), how)
+
+
+def _expression(example: Example, d: Derivation) -> Agreement:
+    if len(d.wrt) != 1:
+        raise InputError(f"{example.name}.toml: official.expr needs exactly one name in wrt, not {', '.join(d.wrt)}")
+    name = next(iter(d.wrt))
+    if d.is_tensor:
+        return _tensor_expression(example, d, name)
+    try:
+        comparison = compare(example.program, name, [example.official["expr"]], relu_at_zero=example.relu_at_zero)
+        verdict = comparison.verdicts[0]
+    except InputError as e:
+        raise InputError(f"{example.name}.toml: official.expr: {e}") from None
+    form = d.in_terms_of_intermediates[name] or d.gradient[name]  # the shorter form, as a teacher writes it
+    shown = "(too large to write out; see the graph)" if form is None else unicode(form, example.relu_at_zero)
+    how = f"{'symbolically' if verdict.method == 'symbolic' else 'numerically'}, {verdict.reason}"
+    return Agreement(partial_text(d.output_name, name, d.total), verdict.shown, shown, verdict.equal, how)
+
+
+def _tensor_expression(example: Example, d: Derivation, name: str) -> Agreement:
+    """A printed formula in matrix notation, written in the language over the program's names, against
+    the gradient: numerically at the example's values and at a seeded random point."""
+    text = example.official["expr"]
+    try:
+        program = parse(f"{example.program}\n{_ANSWER} = {text}")
+        graph, answer = build_graph(program, _ANSWER, TensorGraph(d.graph.declared))
+    except InputError as e:
+        raise InputError(f"{example.name}.toml: official.expr: {e}") from None
+    gradient = d.gradients.of(d.wrt[name])
+    points = [{n: np.asarray(v, dtype=float) for n, v in example.values.items()}]
+    points.append(random_point(d.graph, d.inputs, {}, [d.output, gradient]))
+    agrees = True
+    for point in points:
+        expected = evaluate(d.graph, {d.inputs[n]: v for n, v in point.items()}, [gradient])
+        found = evaluate(graph, {graph.names[n]: point[n] for n in program.inputs}, [answer])
+        want = np.broadcast_to(value_of(expected, gradient), d.graph.shape(d.wrt[name]))
+        got = np.asarray(value_of(found, answer))
+        agrees &= got.shape == want.shape and bool(np.allclose(got, want, rtol=RTOL, atol=ATOL))
+    form = d.in_terms_of_intermediates[name] or d.gradient[name]
+    shown = "(too large to write out; see the graph)" if form is None else d._writer.text(form)
+    how = f"numerically at the example's values and a seeded random point, tolerance {RTOL:g} relative"
+    return Agreement(partial_text(d.output_name, name, d.total), text, shown, agrees, how)
+
+
+_ANSWER = "official_answer"
+
+
+def _gradient_value(example: Example, d: Derivation, name: str):
+    if name not in d.wrt:
+        raise InputError(f"{example.name}.toml: official value for {name}, which is not in wrt ({', '.join(d.wrt)})")
+    return d.gradient_value(name)
+
+
+def _forward_value(example: Example, d: Derivation, name: str) -> float | None:
+    if name not in d.graph.names:
+        raise InputError(f"{example.name}.toml: official.forward.{name}: no such name in the program")
+    return d.value(d.graph.names[name])
+
+
+def _updated(example: Example, d: Derivation, name: str, official) -> Agreement:
+    """One plain gradient step, name − η·∂/∂name, against the printed updated value."""
+    if example.step_size is None:
+        raise InputError(f"{example.name}.toml: official.{_UPDATED}{name} needs step_size")
+    gradient = _gradient_value(example, d, name)
+    computed = None if gradient is None else np.asarray(example.values[name]) - example.step_size * gradient
+    lhs = partial_text(d.output_name, name, d.total)
+    what = f"updated {pretty_name(name)} = {pretty_name(name)} − η·{lhs} (η = {number(example.step_size)})"
+    return _numeric(what, official, computed, example.official.get("tolerance"))
+
+
+def agreements(example: Example, d: Derivation) -> list[Agreement]:
+    """Every printed answer of the example, compared with symgraph's in the TOML's order."""
+    found = []
+    official = example.official
+    tolerance = official.get("tolerance")
+    if "expr" in official:
+        found.append(_expression(example, d))
+    for name, value in official.get("forward", {}).items():
+        found.append(_numeric(pretty_name(name), value, _forward_value(example, d, name), tolerance))
+    for name, value in official.get("values", {}).items():
+        lhs = partial_text(d.output_name, name, d.total)
+        found.append(_numeric(lhs, value, _gradient_value(example, d, name), tolerance))
+    for key, value in official.items():
+        if key.startswith(_UPDATED):
+            found.append(_updated(example, d, key.removeprefix(_UPDATED), value))
+    return found
+
+
+def overall(found: list[Agreement]) -> str:
+    """One word for the index: agrees only when every printed answer does."""
+    wrong = sum(a.agrees is False for a in found)
+    if wrong:
+        return f"DISAGREES ({wrong} of {len(found)})"
+    return "agrees" if all(a.agrees for a in found) else "undecided"
+
+
+# --- writing ------------------------------------------------------------------------------------------
+def pictures(d: Derivation) -> tuple[str, str]:
+    """The forward graph and the backward pass (combined with the values when every input has one);
+    each file is named after its view."""
+    return "forward.svg", "combined.svg" if d.complete else "backward.svg"
+
+
+def page(example: Example, d: Derivation, found: list[Agreement]) -> str:
+    forward, backward = pictures(d)
+    printed = example.official.get("text")
+    lines = [
+        f"# {example.title}", "", example.narrative, "", f"*Source: {example.source}.*", "",
+        "```", example.program, "```", "",
+        f"![forward graph]({forward})", "", f"![backward pass]({backward})", "",
+        "## Derivation", "", render_format(d, "markdown").rstrip(), "",
+        "## Comparison with the official answer", "",
+    ]
+    if printed:
+        lines += [f"> Printed: {printed.strip()}", ""]
+    lines += [a.line() for a in found] + ["", f"Overall: **{overall(found)}**.", ""]
+    return "\n".join(lines)
+
+
+def index(rows: list[tuple[Example, Derivation, list[Agreement]]]) -> str:
+    """The gallery's README: a thumbnail link and one line per example."""
+    lines = [
+        "# Gallery",
+        "",
+        "Worked problems of a deep-learning course, derived by symgraph and compared with the printed answers.",
+        "Built from `examples/*.toml` by `symgraph gallery build`; do not edit the generated files by hand.",
+        "",
+        "| | example | source | printed answer | check |",
+        "|---|---|---|---|---|",
+    ]
+    for example, d, found in rows:
+        thumb = f"{example.name}/{pictures(d)[1]}"
+        link = f'<a href="{example.name}/index.md"><img src="{thumb}" alt="{example.title}" width="200"></a>'
+        lines.append(
+            f"| {link} | [{example.title}]({example.name}/index.md) | {example.source} | {overall(found)} "
+            f"| {d.check().status} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode("utf-8"))
+    return path
+
+
+def build(directory: str | Path) -> list[Path]:
+    """Build every example of DIRECTORY/examples into DIRECTORY/<name>/ and DIRECTORY/README.md."""
+    directory = Path(directory)
+    rows, written = [], []
+    for example in examples(directory):
+        d = derivation(example)
+        found = agreements(example, d)
+        folder = directory / example.name
+        written.append(_write(folder / "index.md", page(example, d, found)))
+        for name in pictures(d):
+            written.append(d.render(view=Path(name).stem).save(folder / name))
+        rows.append((example, d, found))
+    written.append(_write(directory / "README.md", index(rows)))
+    return written

@@ -1,0 +1,146 @@
+"""The numerical check of a tensor program: every gradient entry against central finite differences.
+
+Each entry of each input is perturbed by ±h, ±h/2, ±h/4 and the output re-evaluated; two
+Richardson extrapolations estimate the derivative and its error, as in the scalar check, and
+the same verdict rules apply, with one difference: an entry is judged relative to at least 1% of
+its input's largest gradient entry. Large inputs are checked on a seeded sample of their entries.
+A kink (relu at 0) or pole met within the step makes that entry inconclusive, with the reason.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+
+from symgraph import ops
+from symgraph.verify.check import CheckReport, Tally, _breaks, richardson
+from symgraph.engine.evaluate import Conventions, evaluate, recompute, value_of
+from symgraph.engine.graph import Operand
+from symgraph.engine.tensor_graph import TensorGraph
+
+__all__ = ["check_tensor", "random_point", "MAX_CHECKED_ENTRIES", "RELATIVE_FLOOR"]
+
+#: At most this many entries of each input are perturbed (a seeded sample beyond).
+MAX_CHECKED_ENTRIES = 48
+#: Each entry is judged relative to itself, or to this fraction of its input's largest gradient entry.
+RELATIVE_FLOOR = 0.01
+_EPS = np.finfo(float).eps
+_SEED = 20261123
+
+
+def random_point(graph: TensorGraph, inputs: Mapping[str, int], fixed: Mapping[str, np.ndarray], targets,
+                 seed: int = 0) -> dict:
+    """Seeded values of every input not given, where every target is finite and no kink is near."""
+    rng = np.random.default_rng([_SEED, seed])
+    point = {}
+    for attempt in range(20):
+        point = {n: np.asarray(fixed[n], dtype=float) if n in fixed else rng.normal(0.0, 1.0, graph.shape(node))
+                 for n, node in inputs.items()}
+        values = evaluate(graph, {inputs[n]: v for n, v in point.items()}, targets)
+        if all(np.all(np.isfinite(v)) for v in values.values()) and not _near_kink(graph, values, 1e-3):
+            return point
+    return point
+
+
+def check_tensor(
+    graph: TensorGraph,
+    function: Operand,
+    derivatives: Mapping[str, Operand],
+    inputs: Mapping[str, int],
+    point: Mapping[str, np.ndarray],
+    conventions: Conventions = Conventions(),
+) -> CheckReport:
+    base = {inputs[n]: np.asarray(v, dtype=float) for n, v in point.items()}
+    analytic = evaluate(graph, base, list(derivatives.values()), conventions)
+    listed = [{n: np.asarray(v).tolist() for n, v in point.items()}]
+    at_base = evaluate(graph, base, [function], conventions)
+    rng = np.random.default_rng(_SEED)
+    tally = Tally()
+    for name, derivative in derivatives.items():
+        shape = graph.shape(inputs[name])
+        g_all = np.broadcast_to(value_of(analytic, derivative), shape)  # a constant gradient (sum(x)) too
+        # An entry far smaller than its neighbours is judged against 1% of the largest entry: differences
+        # of a function whose other slopes are 10⁵ times steeper cannot confirm it to 10⁻⁶ of itself.
+        floor = RELATIVE_FLOOR * float(np.max(np.abs(g_all), initial=0.0))
+        entries = list(np.ndindex(*shape)) if shape else [()]
+        if len(entries) > MAX_CHECKED_ENTRIES:
+            chosen = rng.choice(len(entries), MAX_CHECKED_ENTRIES, replace=False)
+            entries = [entries[i] for i in sorted(chosen)]
+        reach = _Reach(graph, function, at_base, base, inputs[name], conventions)
+        for index in entries:
+            label = f"{name}{list(index)}" if index else name
+            estimate, noise, kink = reach.difference(index)
+            if kink:
+                tally.inconclusive(f"∂/∂{label}: {kink}, so finite differences cannot confirm the derivative there")
+                continue
+            g = float(g_all[index])
+            error = abs(g - estimate)
+            tally.judge(label, "the point", g, estimate, error, max(abs(g), abs(estimate), floor), noise)
+    return tally.report(listed)
+
+
+class _Reach:
+    """What moving one input changes: the nodes it reaches are re-run, every other value is the base one."""
+
+    def __init__(self, graph: TensorGraph, function: Operand, at_base: dict, base: dict, node: int,
+                 conventions: Conventions):
+        self.graph, self.function, self.at_base, self.node, self.conventions = graph, function, at_base, node, conventions
+        self.start = base[node]
+        reached = graph.ancestors_within(function, [node]) if node in at_base else set()
+        self.changed = sorted(reached)
+        self.operations = [n for n in self.changed if n != node]
+        self.largest_elsewhere = max((float(np.max(np.abs(v), initial=0.0)) for n, v in at_base.items()
+                                      if n not in reached), default=0.0)
+        self.breaks = [(graph.operands(n)[position], at, note)
+                       for n in self.operations for position, at, note in _breaks(graph, n, conventions)]
+        self.choices = []  # max pooling: the entry each window passes on, at the base point
+        for n in self.operations:
+            op = ops.get(graph[n]["op"])
+            if op.selects is not None:
+                (operand, *_), params = op.split(graph.operands(n))
+                self.choices.append((operand, params, op.selects, op.selects(value_of(at_base, operand), *params),
+                                     f"{op.name} passes on another entry of a window within the step (a tie)"))
+
+    def difference(self, index) -> tuple[float, float, str]:
+        """Richardson-extrapolated central difference along one entry, its error bound, and kink notes."""
+        # One step for every entry: entries near 0 are common in tensors, where a step relative to the entry
+        # would only add rounding; a pole or kink within the step is reported by _crossed instead.
+        h = _EPS ** (1 / 3)
+        steps = [h, h / 2, h / 4]
+        f, kinks, largest = [], {}, self.largest_elsewhere
+        for step in steps:
+            for sign in (1, -1):
+                moved = dict(self.at_base)
+                value = np.array(self.start, dtype=float)
+                value[index] += sign * step
+                moved[self.node] = value
+                recompute(self.graph, moved, self.operations, self.conventions)
+                f.append(float(value_of(moved, self.function)))
+                changed = [np.ravel(moved[n]) for n in self.changed]
+                if changed:
+                    largest = max(largest, float(np.max(np.abs(np.concatenate(changed)))))
+                kinks.update(dict.fromkeys(self._crossed(moved)))
+        estimate, noise = richardson(f, steps, largest)
+        return estimate, float(noise), "; ".join(kinks)
+
+    def _crossed(self, moved):
+        """Notes for each kink or pole that an operand entry sits on or crosses between base and moved values,
+        and for each max-pooling window whose maximum moves to another entry."""
+        for operand, at, note in self.breaks:
+            before = value_of(self.at_base, operand) - at
+            after = value_of(moved, operand) - at
+            moves = np.broadcast_to(after != before, np.broadcast(before, after).shape)
+            if np.any(moves & ((before == 0) | (np.sign(before) != np.sign(after)))):
+                yield note
+        for operand, params, selects, at_base, note in self.choices:
+            if np.any(selects(value_of(moved, operand), *params) != at_base):
+                yield note
+
+
+def _near_kink(graph, values, margin) -> bool:
+    for node in values:
+        for position, at, _ in _breaks(graph, node, Conventions()):
+            if np.any(np.abs(value_of(values, graph.operands(node)[position]) - at) <= margin):
+                return True
+    return False
