@@ -30,8 +30,11 @@ graphviz:
 demo: setup
 	$(BIN)/symgraph derive "exp(x**2 + tanh(x))"
 
+# Lint and types are part of the tests; pytest runs on both cores (pytest-xdist).
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/ruff check symgraph cli tests bench
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q -n 2
 
 # make bench: the benchmarks of bench/ (by hand, not part of the tests). PyTensor and JAX are optional
 # comparisons: installed with pip when they install here, else the bench runs without them and says so.

@@ -9,14 +9,14 @@ product is one op, and symgraph reads the declarations (`W1: 64x64`).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Union
 
 import numpy as np
 
 __all__ = ["Case", "FAMILIES", "SIZES", "text", "interpret"]
 
-Arg = Union[str, float]
+Arg = str | float
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,13 @@ import functools
 import operator
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import sympy as sp
+from families import Case, interpret, text
 
 import symgraph
-from families import Case, interpret, text
 
 __all__ = ["METHODS", "NotApplicable", "symgraph_method", "jax_disagreement", "versions"]
 

@@ -27,12 +27,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 import numpy as np  # noqa: E402
+from families import FAMILIES, SIZES  # noqa: E402
+from methods import METHODS, NotApplicable, jax_disagreement, symgraph_method, versions  # noqa: E402
 from sympy.core.cache import clear_cache  # noqa: E402
 
 import symgraph.lang.parse  # noqa: E402
 from symgraph.output.stats import stats  # noqa: E402
-from families import FAMILIES, SIZES  # noqa: E402
-from methods import METHODS, NotApplicable, jax_disagreement, symgraph_method, versions  # noqa: E402
 
 BUDGET = 30.0
 #: Largest |symgraph − JAX| gradient entry accepted without a warning (both in float64).

@@ -10,9 +10,9 @@ from symgraph import __version__
 from symgraph.api import derive as derive_program
 from symgraph.errors import CheckFailed, InputError
 from symgraph.output.formats import FORMATS, render_format
-from symgraph.output.stats import stats
 from symgraph.output.render import DEFAULT_DPI, DEFAULT_FONT, DEFAULT_FONTSIZE, MAX_BOXES, RANKDIRS, STYLES, VIEWS, write_frames
 from symgraph.output.render import FORMATS as PICTURES
+from symgraph.output.stats import stats
 from symgraph.output.themes import THEMES
 
 from .app import App

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
+from symgraph.errors import InputError
 from symgraph.teach.compare import FORMATS, POINTS
 from symgraph.teach.compare import compare as compare_candidates
-from symgraph.errors import InputError
 
 __all__ = ["compare"]
 

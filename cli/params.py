@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from symgraph.errors import InputError
-from symgraph.params.spec import network
 from symgraph.params.format import FORMATS, render
+from symgraph.params.spec import network
 
 __all__ = ["params"]
 

@@ -1,9 +1,9 @@
 """symgraph: computation graphs and their derivatives by symbol-to-symbol reverse mode, explained."""
 
 from symgraph.api import Derivation, derive
-from symgraph.teach import layers
 from symgraph.errors import CheckFailed, EvaluationError, InputError, LimitError, ParseError, SymgraphError
 from symgraph.ops import relu, sigmoid, softplus, step
+from symgraph.teach import layers
 
 __all__ = [
     "derive",
@@ -18,6 +18,7 @@ __all__ = [
     "softplus",
     "relu",
     "step",
+    "layers",
 ]
 
 __version__ = "0.1.0"

@@ -11,9 +11,10 @@ import gc
 import json
 import math
 import time
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -21,19 +22,18 @@ import sympy as sp
 from symgraph import ops
 from symgraph.engine import expand
 from symgraph.engine.backward import Gradients, backward
-from symgraph.verify.check import CheckReport, check, merge, sample_points
-from symgraph.errors import EvaluationError, InputError, ShapeError, shorten
 from symgraph.engine.evaluate import Conventions, evaluate, first_invalid, value_of
-from symgraph.explain.steps import Step, Writer, count_paths, local_steps, path_steps, result_steps
-from symgraph.notation import partial_symbol, partial_text
 from symgraph.engine.graph import Graph, Operand, build, is_node
-from symgraph.lang.parse import Program, from_sympy, parse
-from symgraph.explain.printing import unicode, value_text
-from symgraph.notation import latex_name, pretty_name
-from symgraph.verify.tensor_check import check_tensor, random_point
-from symgraph.explain.tensor_steps import backprop_steps
 from symgraph.engine.tensor_graph import TensorGraph
+from symgraph.errors import EvaluationError, InputError, ShapeError, shorten
+from symgraph.explain.printing import unicode, value_text
+from symgraph.explain.steps import Step, Writer, count_paths, local_steps, path_steps, result_steps
+from symgraph.explain.tensor_steps import backprop_steps
+from symgraph.lang.parse import Program, from_sympy, parse
+from symgraph.notation import latex_name, partial_symbol, partial_text, pretty_name
 from symgraph.ops.tensor import shape_text
+from symgraph.verify.check import CheckReport, check, merge, sample_points
+from symgraph.verify.tensor_check import check_tensor, random_point
 
 __all__ = ["derive", "Derivation", "parse_value", "RELU_CONVENTIONS"]
 

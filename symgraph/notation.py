@@ -38,7 +38,7 @@ def latex_name(name: str) -> str:
     return "".join(_greek_latex(char) for char in sp.latex(sp.Symbol(name)))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _greek_latex(char: str) -> str:
     words = unicodedata.name(char, "").split()
     if char.isascii() or words[:1] != ["GREEK"] or "LETTER" not in words:

@@ -8,7 +8,7 @@ import sympy as sp
 
 import symgraph
 from symgraph import derive
-from symgraph.ops import relu, sigmoid, softplus, step
+from symgraph.ops import relu, sigmoid, step
 
 x, y, a, b, t, s, z = sp.symbols("x y a b t s z")
 

@@ -6,7 +6,6 @@ import dataclasses
 import json
 
 import numpy as np
-
 import pytest
 
 from symgraph import derive, ops

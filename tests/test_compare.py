@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from symgraph.cli.app import App
 from symgraph.cli.compare import compare as compare_command
-from symgraph.teach.compare import MAX_OPS, POINTS, compare
 from symgraph.errors import InputError
+from symgraph.teach.compare import MAX_OPS, POINTS, compare
 
 P1 = "a = x**2; b = tanh(x); y = exp(a + b)"
 P2 = "a = 3*x + sigmoid(x); b = x**2 - exp(-x); y = a*b"

@@ -11,12 +11,12 @@ import sympy as sp
 
 import symgraph
 from symgraph import ops
-from symgraph.errors import InputError, ShapeError
 from symgraph.engine.evaluate import evaluate
 from symgraph.engine.graph import build
-from symgraph.lang.parse import parse
-from symgraph.explain.printing import source
 from symgraph.engine.tensor_graph import TensorGraph
+from symgraph.errors import InputError, ShapeError
+from symgraph.explain.printing import source
+from symgraph.lang.parse import parse
 
 RNG = np.random.default_rng(7)
 

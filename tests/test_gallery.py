@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from symgraph.teach import gallery
 from symgraph.cli.gallery import gallery as gallery_command
 from symgraph.errors import InputError
+from symgraph.teach import gallery
 
 GALLERY = Path(__file__).resolve().parent.parent / "gallery"
 #: Hand-written parts of gallery/ that the build neither reads nor writes.

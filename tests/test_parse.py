@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
-from symgraph.lang import parse as parsing
 from symgraph.errors import LimitError, ParseError
+from symgraph.lang import parse as parsing
 from symgraph.lang.parse import Apply, Ref, parse
 from symgraph.notation import pretty_name
 

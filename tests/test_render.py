@@ -21,7 +21,6 @@ from symgraph.output.scene import MAX_TERMS
 from symgraph.output.themes import OKABE_ITO, THEMES
 
 
-
 def needs_dot(test):
     """Marked (pytest -m needs_dot) and skipped where Graphviz is not installed."""
     return pytest.mark.needs_dot(pytest.mark.skipif(shutil.which("dot") is None, reason="needs Graphviz's dot")(test))

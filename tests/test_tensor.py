@@ -24,11 +24,11 @@ from click.testing import CliRunner
 import symgraph.lang.parse
 from symgraph import InputError, LimitError, derive, ops
 from symgraph.cli.commands import app
+from symgraph.engine.graph import build
+from symgraph.engine.tensor_graph import TensorGraph
 from symgraph.errors import ShapeError
-from symgraph.engine.graph import build, is_node
 from symgraph.lang.parse import LIMITS, parse
 from symgraph.verify.scalarize import compare, scalar_gradients, scalarize, scalarize_program, verify
-from symgraph.engine.tensor_graph import TensorGraph
 
 RTOL = 1e-9
 ATOL = 1e-12
@@ -249,7 +249,7 @@ VERIFIED_SEEDS = range(40)  # verification (a): scalar engine
 CHECKED_SEEDS = range(16)  # verification (b): finite differences
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def random_program(seed: int) -> RandomProgram:
     return RandomProgram(seed)
 

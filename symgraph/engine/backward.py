@@ -11,14 +11,14 @@ second derivatives.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import sympy as sp
 
 from symgraph import ops
-from symgraph.errors import InputError
 from symgraph.engine.graph import Graph, Operand, is_node
+from symgraph.errors import InputError
 
 __all__ = ["Gradients", "backward"]
 

@@ -8,15 +8,15 @@ are is a domain error, reported with the node and the operand values.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 import numpy as np
 import sympy as sp
 
 from symgraph import ops
-from symgraph.errors import EvaluationError
 from symgraph.engine.graph import Graph, Operand, is_node
+from symgraph.errors import EvaluationError
 
 __all__ = ["Conventions", "evaluate", "recompute", "constant_value", "first_invalid", "value_of"]
 

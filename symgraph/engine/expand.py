@@ -8,7 +8,7 @@ order (no recursion, so deep graphs do not hit Python's stack limit).
 
 from __future__ import annotations
 
-from typing import Collection
+from collections.abc import Collection
 
 import sympy as sp
 

@@ -8,7 +8,7 @@ nested SymPy tree is ever built while constructing the graph.
 
 from __future__ import annotations
 
-from typing import Collection, Iterable, Iterator, Union
+from collections.abc import Collection, Iterable, Iterator
 
 import networkx as nx
 import sympy as sp
@@ -20,7 +20,7 @@ from symgraph.lang.parse import Apply, Program, Ref, Term
 __all__ = ["Graph", "Operand", "build", "is_node"]
 
 #: What an op reads: a node id, or a constant folded into the reader.
-Operand = Union[int, sp.Expr]
+Operand = int | sp.Expr
 
 _GENERATED_LETTERS = "abcdfghkmnpqrstuvwz"
 _OUTPUT_NAMES = ("y", "f", "L", "out")

@@ -8,15 +8,15 @@ their operand's shape: a scalar broadcast over a tensor gets the sum of its adjo
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Mapping
 
 import sympy as sp
 
 from symgraph import ops
-from symgraph.lang import parse
-from symgraph.errors import LimitError
 from symgraph.engine.graph import Graph, Operand, is_node
+from symgraph.errors import LimitError
+from symgraph.lang import parse
 from symgraph.ops.tensor import HEADS, TensorFunction, broadcast, shape_text
 
 __all__ = ["TensorGraph", "Shape", "constant_shape"]

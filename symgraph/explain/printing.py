@@ -7,7 +7,7 @@ from the op registry, so a new op prints correctly everywhere at once.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import sympy as sp
@@ -59,7 +59,7 @@ def value_latex(value) -> str:
 class _UnicodePrinter(StrPrinter):
     printmethod = "_symgraph_unicode"
 
-    def __init__(self, relu_at_zero: float = 0.0, shapes: "ShapeOf | None" = None):
+    def __init__(self, relu_at_zero: float = 0.0, shapes: ShapeOf | None = None):
         super().__init__({"order": None})
         self.relu_at_zero = relu_at_zero
         self.shapes = shapes
@@ -188,7 +188,7 @@ class _SourcePrinter(StrPrinter):
 class _LatexPrinter(LatexPrinter):
     """SymPy's LaTeX printer, carrying the relu′(0) convention that step's _latex reads, and ⊙ for tensors."""
 
-    def __init__(self, relu_at_zero: float = 0.0, shapes: "ShapeOf | None" = None):
+    def __init__(self, relu_at_zero: float = 0.0, shapes: ShapeOf | None = None):
         super().__init__({"mul_symbol": None})
         self.relu_at_zero = relu_at_zero
         self.shapes = shapes

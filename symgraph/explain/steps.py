@@ -8,8 +8,8 @@ number. A step is text and LaTeX; the formats only lay steps out.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 import sympy as sp
 

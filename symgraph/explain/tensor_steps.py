@@ -12,9 +12,9 @@ import sympy as sp
 
 from symgraph import ops
 from symgraph.engine.backward import ADJOINT, Gradients
+from symgraph.engine.tensor_graph import TensorGraph
 from symgraph.explain.steps import MAX_LOCAL_STEPS, Step, Writer
 from symgraph.notation import latex_name, partial_symbol, partial_text
-from symgraph.engine.tensor_graph import TensorGraph
 
 __all__ = ["backprop_steps", "adjoint_symbol"]
 

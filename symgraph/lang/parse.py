@@ -13,7 +13,6 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Union
 
 import numpy as np
 import sympy as sp
@@ -57,10 +56,10 @@ class Apply:
     """An op applied to terms, in the order written."""
 
     op: str
-    args: tuple["Term", ...]
+    args: tuple[Term, ...]
 
 
-Term = Union[Apply, Ref, sp.Expr]
+Term = Apply | Ref | sp.Expr
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,10 @@ its own entries: scalar (arithmetic, elementary and deep-learning functions), te
 matrix products, reductions), conv (convolution and pooling).
 """
 
-from symgraph.ops.registry import FUNCTIONS, OPS, REQUIRED, Op, approximate, decompose, get, op_of_function, register
+from symgraph.ops import conv as conv
 from symgraph.ops import scalar as scalar
 from symgraph.ops import tensor as tensor
-from symgraph.ops import conv as conv
+from symgraph.ops.registry import FUNCTIONS, OPS, REQUIRED, Op, approximate, decompose, get, op_of_function, register
 from symgraph.ops.scalar import logsigmoid, logsumexp, relu, sigmoid, softplus, step
 
 __all__ = [

@@ -35,7 +35,7 @@ choice changes within its step as a tie. Average pooling spreads
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import sympy as sp

@@ -10,8 +10,8 @@ with `register`; `symgraph.ops` imports them all, in one direction.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 import sympy as sp

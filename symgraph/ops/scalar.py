@@ -8,7 +8,7 @@ sympy.diff, symgraph and the printers agree.
 from __future__ import annotations
 
 import functools
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import sympy as sp

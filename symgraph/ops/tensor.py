@@ -14,7 +14,7 @@ and broadcasting is between a scalar and a tensor only.
 from __future__ import annotations
 
 import itertools
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import sympy as sp

@@ -22,7 +22,7 @@ __all__ = ["to_text", "to_markdown", "to_latex", "to_json", "to_dict", "FORMATS"
 FORMATS = ("text", "markdown", "latex", "json")
 
 
-def _op_word(d: "Derivation", node: int) -> str:
+def _op_word(d: Derivation, node: int) -> str:
     op_name = d.graph[node]["op"]
     word = "input" if op_name is None else ops.get(op_name).rule.removesuffix(" rule")
     return f"{word}, {shape_text(d.graph.shape(node))}" if d.is_tensor else word
@@ -32,7 +32,7 @@ def _op_word(d: "Derivation", node: int) -> str:
 MAX_LISTED_NODES = 60
 
 
-def _forward_rows(d: "Derivation"):
+def _forward_rows(d: Derivation):
     """(names, definition in Unicode, LaTeX, op word, value) for the first MAX_LISTED_NODES forward nodes."""
     graph, writer = d.graph, d._writer
     for node in itertools.islice(graph.nodes("forward"), MAX_LISTED_NODES):
@@ -42,7 +42,7 @@ def _forward_rows(d: "Derivation"):
         yield names, writer.text(expr), writer.latex(expr), _op_word(d, node), d.value(node)
 
 
-def _more_nodes(d: "Derivation") -> list[str]:
+def _more_nodes(d: Derivation) -> list[str]:
     hidden = sum(1 for _ in d.graph.nodes("forward")) - MAX_LISTED_NODES
     return [f"… and {hidden:,} more nodes (--format json lists every node)"] if hidden > 0 else []
 
@@ -51,27 +51,27 @@ def _more_nodes(d: "Derivation") -> list[str]:
 MAX_LISTED_REASONS = 20
 
 
-def _check_reasons(d: "Derivation") -> list[str]:
+def _check_reasons(d: Derivation) -> list[str]:
     reasons = d.check().reasons
     hidden = len(reasons) - MAX_LISTED_REASONS
     more = [f"… and {hidden:,} more (--format json lists every reason)"] if hidden > 0 else []
     return reasons[:MAX_LISTED_REASONS] + more
 
 
-def _header(d: "Derivation") -> str:
+def _header(d: Derivation) -> str:
     inputs = ", ".join(_input_text(d, n) for n in d.inputs) or "none"
     noun = "input" if len(d.inputs) == 1 else "inputs"
     return f"{noun} {inputs} → output {pretty_name(d.output_name)}"
 
 
-def _input_text(d: "Derivation", name: str) -> str:
+def _input_text(d: Derivation, name: str) -> str:
     text = pretty_name(name)
     if d.is_tensor and d.graph.shape(d.inputs[name]):
         text += f" ({shape_text(d.graph.shape(d.inputs[name]))})"
     return text + (f" = {value_text(d.at[name])}" if name in d.at else "")
 
 
-def _chain_title(d: "Derivation") -> str:
+def _chain_title(d: Derivation) -> str:
     counts = d.path_counts()
     if len(counts) == 1:
         (name, count), = counts.items()
@@ -79,7 +79,7 @@ def _chain_title(d: "Derivation") -> str:
     return f"Chain rule: sum over the paths from each input to {pretty_name(d.output_name)}"
 
 
-def _sections(d: "Derivation"):
+def _sections(d: Derivation):
     """(title, steps) in reading order."""
     by_kind = {"local": [], "path": [], "result": [], "backprop": []}
     for step in d.steps:
@@ -94,7 +94,7 @@ def _sections(d: "Derivation"):
     ]
 
 
-def to_text(d: "Derivation", include_check: bool = True) -> str:
+def to_text(d: Derivation, include_check: bool = True) -> str:
     lines = [f"Graph  ({_header(d)})"]
     rows = []
     for names, expr, _, word, value in _forward_rows(d):
@@ -118,7 +118,7 @@ def to_text(d: "Derivation", include_check: bool = True) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_markdown(d: "Derivation", include_check: bool = True) -> str:
+def to_markdown(d: Derivation, include_check: bool = True) -> str:
     lines = [f"**Graph** ({_header(d)})", "", "| node | definition | op | value |", "|---|---|---|---|"]
     for names, _, tex, word, value in _forward_rows(d):
         lines.append(f"| {_pretty(names)} | ${tex}$ | {word} | {_markdown_value(value)} |")
@@ -145,7 +145,7 @@ def _markdown_step(step) -> str:
     return f"- ${step.latex}$" if step.lhs else f"  $= {step.rhs_latex}$"
 
 
-def to_latex(d: "Derivation", include_check: bool = True) -> str:
+def to_latex(d: Derivation, include_check: bool = True) -> str:
     lines = [r"\begin{align*}"]
     for names, _, tex, _, value in _forward_rows(d):
         tail = f" = {value_latex(value)}" if value is not None else ""
@@ -168,7 +168,7 @@ def _pretty(names: tuple[str, ...]) -> str:
     return ", ".join(pretty_name(n) for n in names)
 
 
-def to_dict(d: "Derivation", include_check: bool = True) -> dict:
+def to_dict(d: Derivation, include_check: bool = True) -> dict:
     graph = d.graph
     nodes = []
     for node in graph.nodes("input", "forward"):
@@ -240,9 +240,9 @@ def _json_value(value):
     return value.tolist() if hasattr(value, "tolist") else value
 
 
-def to_json(d: "Derivation", include_check: bool = True) -> str:
+def to_json(d: Derivation, include_check: bool = True) -> str:
     return json.dumps(to_dict(d, include_check), indent=2, ensure_ascii=False) + "\n"
 
 
-def render_format(d: "Derivation", fmt: str, include_check: bool = True) -> str:
+def render_format(d: Derivation, fmt: str, include_check: bool = True) -> str:
     return {"text": to_text, "markdown": to_markdown, "latex": to_latex, "json": to_json}[fmt](d, include_check)

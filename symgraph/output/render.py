@@ -7,13 +7,14 @@ install it, with the DOT source written all the same.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import graphviz
 
-from symgraph.output.drawing import DEFAULT_FONT, DEFAULT_FONTSIZE, RANKDIRS, STYLES, Drawing
 from symgraph.errors import DrawingFailed, GraphvizMissing, InputError, LimitError
+from symgraph.output.drawing import DEFAULT_FONT, DEFAULT_FONTSIZE, RANKDIRS, STYLES, Drawing
 from symgraph.output.scene import VIEWS, Box, Scene, kept_when_collapsed, scene
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ class Picture:
 
 
 def render(
-    d: "Derivation",
+    d: Derivation,
     view: str = "forward",
     *,
     theme: str = "light",
@@ -124,12 +125,12 @@ def render(
     return _picture(d, drawing, scene(d, view, highlight, clusters=_clusters_of(d, clusters), collapse=collapse), collapse)
 
 
-def _picture(d: "Derivation", drawing: Drawing, built: Scene, collapsed: bool) -> Picture:
+def _picture(d: Derivation, drawing: Drawing, built: Scene, collapsed: bool) -> Picture:
     graph = drawing.draw(built)
     return Picture(graph, _too_large(d, built, len(drawing.operations), collapsed))
 
 
-def _too_large(d: "Derivation", built: Scene, operations: int, collapsed: bool) -> str | None:
+def _too_large(d: Derivation, built: Scene, operations: int, collapsed: bool) -> str | None:
     """Why a picture is not laid out, with the ways to a smaller one; None if it fits."""
     boxes, labels = len(built.boxes) + operations, sum(wire.label is not None for wire in built.wires)
     if boxes + labels <= MAX_BOXES:
@@ -147,7 +148,7 @@ def _too_large(d: "Derivation", built: Scene, operations: int, collapsed: bool) 
 
 
 def write_frames(
-    d: "Derivation",
+    d: Derivation,
     directory: str | Path,
     fmt: str | None = None,
     dpi: float | None = None,
@@ -183,7 +184,7 @@ def write_frames(
     return saved
 
 
-def inline_svg(d: "Derivation") -> str | None:
+def inline_svg(d: Derivation) -> str | None:
     """The notebook picture: the backward view, collapsed when the whole one is too large; None when `dot` is
     missing or even the collapsed view is too large (the steps still show)."""
     picture = render(d, "backward")
@@ -192,7 +193,7 @@ def inline_svg(d: "Derivation") -> str | None:
     return picture._repr_svg_()
 
 
-def _clusters_of(d: "Derivation", clusters: Mapping[str, Sequence[str]] | None) -> Mapping[str, Sequence[str]] | None:
+def _clusters_of(d: Derivation, clusters: Mapping[str, Sequence[str]] | None) -> Mapping[str, Sequence[str]] | None:
     """The clusters asked for, else the derivation's own (set by symgraph.layers); {} draws none."""
     return getattr(d, "clusters", None) if clusters is None else clusters
 

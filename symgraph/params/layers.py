@@ -8,9 +8,9 @@ row in the tests.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable, Mapping
 
 __all__ = ["Shape", "Param", "Count", "Layer", "LAYERS", "Refused", "Mismatch", "shape_text", "MAX_SIZE", "REQUIRED"]
 

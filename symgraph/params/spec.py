@@ -17,12 +17,12 @@ from __future__ import annotations
 import ast
 import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from symgraph.errors import InputError, LimitError, ParseError
-from symgraph.params.layers import Count, LAYERS, Layer, MAX_SIZE, Mismatch, REQUIRED, Refused, Shape, shape_text
 from symgraph.lang.parse import describe_node, parse_python
+from symgraph.params.layers import LAYERS, MAX_SIZE, REQUIRED, Count, Layer, Mismatch, Refused, Shape, shape_text
 
 __all__ = ["Call", "Row", "Network", "network", "parse_spec", "parse_input", "MAX_LAYERS"]
 

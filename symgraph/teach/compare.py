@@ -11,25 +11,25 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import sympy as sp
 
 from symgraph import ops
-from symgraph.engine import expand
 from symgraph.api import Derivation, derive
-from symgraph.verify.check import sample_points
-from symgraph.errors import EvaluationError, InputError
+from symgraph.engine import expand
 from symgraph.engine.evaluate import evaluate, value_of
-from symgraph.notation import partial_text
 from symgraph.engine.graph import Operand, build
-from symgraph.lang.parse import Program, parse
+from symgraph.errors import EvaluationError, InputError
 from symgraph.explain.printing import source, unicode
-from symgraph.notation import number, pretty_name
-from symgraph.verify.tensor_check import random_point
+from symgraph.lang.parse import Program, parse
+from symgraph.notation import number, partial_text, pretty_name
 from symgraph.ops.tensor import shape_text
+from symgraph.verify.check import sample_points
+from symgraph.verify.tensor_check import random_point
 
 __all__ = ["compare", "Comparison", "Verdict", "FORMATS", "POINTS", "RTOL", "ATOL"]
 

@@ -17,15 +17,14 @@ import numpy as np
 from symgraph.api import Derivation, derive
 from symgraph.engine.evaluate import evaluate, value_of
 from symgraph.engine.graph import build as build_graph
-from symgraph.lang.parse import parse
-from symgraph.verify.tensor_check import random_point
 from symgraph.engine.tensor_graph import TensorGraph
-from symgraph.teach.compare import compare
 from symgraph.errors import InputError
-from symgraph.notation import partial_text
-from symgraph.output.formats import render_format
 from symgraph.explain.printing import unicode, value_text
-from symgraph.notation import number, pretty_name
+from symgraph.lang.parse import parse
+from symgraph.notation import number, partial_text, pretty_name
+from symgraph.output.formats import render_format
+from symgraph.teach.compare import compare
+from symgraph.verify.tensor_check import random_point
 
 __all__ = ["Example", "Agreement", "load", "examples", "derivation", "agreements", "overall", "build", "RTOL", "ATOL"]
 

@@ -37,8 +37,9 @@ from __future__ import annotations
 import keyword
 import math
 import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -216,8 +217,8 @@ class Network:
         """The program's TensorGraph (no derivatives): shapes as symgraph infers them. Only the declarations of
         names in use are kept, so a half-built network (an input not read yet) builds too."""
         from symgraph.engine.graph import build
-        from symgraph.lang.parse import parse
         from symgraph.engine.tensor_graph import TensorGraph
+        from symgraph.lang.parse import parse
 
         lines = [f"{name} = {expression}" for name, expression, _ in self._lines] + ([extra] if extra else [])
         used = set(re.findall(r"[^\W\d]\w*", "\n".join(lines)))

@@ -10,8 +10,8 @@ The perturbed points of many inputs are evaluated in one vectorised sweep of the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 import numpy as np
 

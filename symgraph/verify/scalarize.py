@@ -22,20 +22,21 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sympy as sp
 
 from symgraph import ops
 from symgraph.engine.backward import backward
-from symgraph.errors import InputError
 from symgraph.engine.evaluate import Conventions, evaluate, value_of
 from symgraph.engine.graph import Graph, Operand, build, is_node
-from symgraph.lang.parse import Apply, Assignment, Program, Ref, Term, parse
-from symgraph.explain.printing import source
 from symgraph.engine.tensor_graph import TensorGraph
+from symgraph.errors import InputError
+from symgraph.explain.printing import source
+from symgraph.lang.parse import Apply, Assignment, Program, Ref, Term, parse
 from symgraph.ops.tensor import TensorFunction
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -200,7 +201,7 @@ class Verification:
 
 
 def compare(
-    derivation_or_program: "Derivation | str",
+    derivation_or_program: Derivation | str,
     values: Mapping[str, Any] | None = None,
     relu_at_zero: float = 0.0,
 ) -> Verification:
@@ -227,7 +228,7 @@ def compare(
     return Verification((float(d.value(d.output)), output), pairs, nodes, expansion)
 
 
-def verify(derivation_or_program: "Derivation | str", values: Mapping[str, Any] | None = None, relu_at_zero: float = 0.0) -> float:
+def verify(derivation_or_program: Derivation | str, values: Mapping[str, Any] | None = None, relu_at_zero: float = 0.0) -> float:
     """The largest absolute difference between the matrix-notation results and the scalar engine's."""
     return compare(derivation_or_program, values, relu_at_zero).max_abs_difference
 

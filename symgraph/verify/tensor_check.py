@@ -9,15 +9,15 @@ A kink (relu at 0) or pole met within the step makes that entry inconclusive, wi
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
 from symgraph import ops
-from symgraph.verify.check import CheckReport, Tally, _breaks, richardson
 from symgraph.engine.evaluate import Conventions, evaluate, recompute, value_of
 from symgraph.engine.graph import Operand
 from symgraph.engine.tensor_graph import TensorGraph
+from symgraph.verify.check import CheckReport, Tally, _breaks, richardson
 
 __all__ = ["check_tensor", "random_point", "MAX_CHECKED_ENTRIES", "RELATIVE_FLOOR"]
 
