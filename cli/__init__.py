@@ -1,5 +1,5 @@
 """The click application, installed as `symgraph.cli`: argument parsing and output only."""
 
-from .app import main
+from .commands import main
 
 __all__ = ["main"]

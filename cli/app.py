@@ -6,12 +6,21 @@ import sys
 
 import click
 
-from symgraph.errors import SymgraphError
+from symgraph.errors import InputError, SymgraphError
 
-__all__ = ["App", "main"]
+__all__ = ["App", "flag"]
 
 #: Exit status of an unexpected internal error (a bug): never shown as a traceback.
 INTERNAL_ERROR = 3
+
+
+#: Library parameters whose option is not their name spelt with dashes.
+_OPTIONS = {"directory": "--frames", "fmt": "--format"}
+
+
+def flag(parameter: str) -> str:
+    """The option that sets a library parameter: relu_at_zero → --relu-at-zero, directory → --frames."""
+    return _OPTIONS.get(parameter, "--" + parameter.replace("_", "-"))
 
 
 def fail(message: str, code: int) -> None:
@@ -36,6 +45,8 @@ class App(click.Group):
             fail(f"{e.format_message()} ({hint})", 2)
         except click.ClickException as e:
             fail(e.format_message(), e.exit_code)
+        except InputError as e:
+            fail(e.message(flag), e.exit_code)
         except SymgraphError as e:
             fail(str(e), e.exit_code)
         except click.exceptions.Abort:
@@ -45,9 +56,3 @@ class App(click.Group):
         except Exception as e:  # a bug: say so in one line, never a traceback
             fail(f"internal error ({type(e).__name__}: {e}); please report it with the command you ran", INTERNAL_ERROR)
         sys.exit(result if isinstance(result, int) else 0)
-
-
-def main() -> None:
-    from .commands import app
-
-    app(prog_name="symgraph")

@@ -20,7 +20,7 @@ from .compare import compare
 from .gallery import gallery
 from .params import params
 
-__all__ = ["app"]
+__all__ = ["app", "main"]
 
 EXAMPLES = """
 \b
@@ -179,3 +179,7 @@ def render(program, file, wrt, at, of, relu_at_zero, output, fmt, view, highligh
 app.add_command(params)
 app.add_command(compare)
 app.add_command(gallery)
+
+
+def main() -> None:
+    app(prog_name="symgraph")

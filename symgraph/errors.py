@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 __all__ = [
     "SymgraphError",
     "InputError",
@@ -22,7 +24,29 @@ class SymgraphError(Exception):
 
 
 class InputError(SymgraphError):
-    """Bad input or usage that is not a syntax error (unknown name, bad value)."""
+    """Bad input or usage that is not a syntax error (unknown name, bad value).
+
+    An error about one parameter names it as the library spells it (at["x"], order=3); the CLI
+    names the same parameter by its flag (--at x, --order 3) through `subject(flags)`.
+    """
+
+    def __init__(self, message: str, parameter: str | None = None, key: str | None = None, value: object = None):
+        self.detail, self.parameter, self.key, self.value = message, parameter, key, value
+        super().__init__(f"{self.subject()}: {message}" if parameter else message)
+
+    def subject(self, flag: Callable[[str], str] | None = None) -> str:
+        """The parameter in library terms, or with `flag` (parameter → its flag) in the CLI's terms."""
+        if self.parameter is None:
+            return ""
+        if flag is None:
+            key = f"[{self.key!r}]" if self.key is not None else ""
+            return self.parameter + key + (f"={shorten(repr(self.value))}" if self.value is not None else "")
+        words = [flag(self.parameter), self.key, None if self.value is None else shorten(str(self.value))]
+        return " ".join(w for w in words if w is not None)
+
+    def message(self, flag: Callable[[str], str]) -> str:
+        """The whole message with the parameter named by its flag."""
+        return f"{self.subject(flag)}: {self.detail}" if self.parameter else str(self)
 
 
 class ParseError(InputError):

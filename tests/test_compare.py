@@ -163,9 +163,9 @@ def test_text_and_json():
         ("tanh(s)", "s", ["1", "__import__('os')"], "candidate 2: unknown function '__import__'"),
         ("tanh(s)", "s", ["().__class__"], "candidate 1: "),
         ("tanh(s)", "s", ["z = s"], "candidate 1: write one expression, not assignments"),
-        ("tanh(s)", "x", ["1"], "--wrt x: not an input of the program; inputs: s"),
-        (P2, "a", ["1"], "--wrt a: it is an intermediate; not an input"),
-        ("w*x", None, ["w"], "say which input with --wrt: the program has inputs w, x"),
+        ("tanh(s)", "x", ["1"], "wrt='x': not an input of the program; inputs: s"),
+        (P2, "a", ["1"], "wrt='a': it is an intermediate; not an input"),
+        ("w*x", None, ["w"], "wrt: say which input: the program has inputs w, x"),
         ("tanh(s)", "s", [], "no candidates given"),
     ],
 )

@@ -15,8 +15,8 @@ from symgraph.engine.evaluate import evaluate
 from symgraph.engine.graph import build
 from symgraph.engine.tensor_graph import TensorGraph
 from symgraph.errors import InputError, ShapeError
-from symgraph.explain.printing import source
 from symgraph.lang.parse import parse
+from symgraph.lang.source import source
 
 RNG = np.random.default_rng(7)
 

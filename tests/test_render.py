@@ -135,10 +135,10 @@ def test_highlight_colours_each_path_in_the_order_of_the_chain_rule_sum(product)
     [
         ({"highlight": "a"}, "--highlight a: not an input"),
         ({"view": "sideways"}, "--view sideways: unknown view"),
-        ({"theme": "neon"}, "--theme neon: unknown theme; themes: light, dark, print"),
-        ({"style": "boxes"}, "--style boxes: use one of values, ops"),
-        ({"rankdir": "RL"}, "--rankdir RL: use one of LR, TB"),
-        ({"fontsize": 200}, "--fontsize 200"),
+        ({"theme": "neon"}, "theme='neon': unknown theme; themes: light, dark, print"),
+        ({"style": "boxes"}, "style='boxes': use one of values, ops"),
+        ({"rankdir": "RL"}, "rankdir='RL': use one of LR, TB"),
+        ({"fontsize": 200}, "fontsize=200: "),
     ],
 )
 def test_bad_options_are_input_errors(product, kwargs, message):
@@ -258,7 +258,7 @@ def test_frames_reveal_one_adjoint_each_on_one_layout(product, tmp_path):
 
 
 def test_frames_need_a_backward_view(product, tmp_path):
-    with pytest.raises(InputError, match="--view backward or combined"):
+    with pytest.raises(InputError, match="view='forward': frames step through the backward pass"):
         write_frames(product, tmp_path, view="forward")
 
 

@@ -18,7 +18,7 @@ from sympy.printing.str import StrPrinter
 from symgraph import ops
 from symgraph.notation import SUPERSCRIPTS, latex_name, number, number_latex, pretty_name
 
-__all__ = ["unicode", "source", "latex", "latex_name", "number", "number_latex", "value_text", "value_latex", "pretty_name", "MAX_SHOWN_ENTRIES"]
+__all__ = ["unicode", "latex", "latex_name", "number", "number_latex", "value_text", "value_latex", "pretty_name", "MAX_SHOWN_ENTRIES"]
 
 #: A tensor with more entries than this is summarised (shape and range) instead of written out.
 MAX_SHOWN_ENTRIES = 36
@@ -178,13 +178,6 @@ def _reads_as_juxtaposed(factor: sp.Expr, piece: str) -> bool:
     return base.is_Symbol or base.is_Add or piece[0] in "√σ|"
 
 
-class _SourcePrinter(StrPrinter):
-    """The input language: what `symgraph derive` reads back."""
-
-    def _print_Abs(self, expr):
-        return f"abs({self._print(expr.args[0])})"
-
-
 class _LatexPrinter(LatexPrinter):
     """SymPy's LaTeX printer, carrying the relu′(0) convention that step's _latex reads, and ⊙ for tensors."""
 
@@ -220,10 +213,6 @@ def _is_tensor(shapes: ShapeOf | None, expr: sp.Expr) -> bool:
 
 def unicode(expr: sp.Expr, relu_at_zero: float = 0.0, shapes: ShapeOf | None = None) -> str:
     return _UnicodePrinter(relu_at_zero, shapes).doprint(sp.sympify(expr))
-
-
-def source(expr: sp.Expr) -> str:
-    return _SourcePrinter({"order": None}).doprint(sp.sympify(expr))
 
 
 def latex(expr: sp.Expr, relu_at_zero: float = 0.0, shapes: ShapeOf | None = None) -> str:

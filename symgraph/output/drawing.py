@@ -47,11 +47,11 @@ class Drawing:
         self, theme: str = "light", style: str = "values", rankdir: str = "LR", font: str = DEFAULT_FONT,
         fontsize: float = DEFAULT_FONTSIZE,
     ):
-        for value, allowed, option in ((style, STYLES, "--style"), (rankdir, RANKDIRS, "--rankdir")):
+        for value, allowed, parameter in ((style, STYLES, "style"), (rankdir, RANKDIRS, "rankdir")):
             if value not in allowed:
-                raise InputError(f"{option} {value}: use one of {', '.join(allowed)}")
+                raise InputError(f"use one of {', '.join(allowed)}", parameter=parameter, value=value)
         if not 4 <= float(fontsize) <= 72:
-            raise InputError(f"--fontsize {fontsize}: use a size from 4 to 72 points")
+            raise InputError("use a size from 4 to 72 points", parameter="fontsize", value=fontsize)
         self.theme: Theme = get_theme(theme)
         self.style, self.rankdir, self.font, self.fontsize = style, rankdir, font, float(fontsize)
 

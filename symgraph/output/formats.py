@@ -7,22 +7,20 @@ from __future__ import annotations
 
 import itertools
 import json
-from typing import TYPE_CHECKING
 
 from symgraph import ops
-from symgraph.explain.printing import latex, source, value_latex, value_text
+from symgraph.explain.printing import latex, value_latex, value_text
+from symgraph.lang.source import source
 from symgraph.notation import latex_name, pretty_name
 from symgraph.ops.tensor import shape_text
-
-if TYPE_CHECKING:
-    from symgraph.api import Derivation
+from symgraph.output.view import DerivationView
 
 __all__ = ["to_text", "to_markdown", "to_latex", "to_json", "to_dict", "FORMATS", "render_format"]
 
 FORMATS = ("text", "markdown", "latex", "json")
 
 
-def _op_word(d: Derivation, node: int) -> str:
+def _op_word(d: DerivationView, node: int) -> str:
     op_name = d.graph[node]["op"]
     word = "input" if op_name is None else ops.get(op_name).rule.removesuffix(" rule")
     return f"{word}, {shape_text(d.graph.shape(node))}" if d.is_tensor else word
@@ -32,9 +30,9 @@ def _op_word(d: Derivation, node: int) -> str:
 MAX_LISTED_NODES = 60
 
 
-def _forward_rows(d: Derivation):
+def _forward_rows(d: DerivationView):
     """(names, definition in Unicode, LaTeX, op word, value) for the first MAX_LISTED_NODES forward nodes."""
-    graph, writer = d.graph, d._writer
+    graph, writer = d.graph, d.writer
     for node in itertools.islice(graph.nodes("forward"), MAX_LISTED_NODES):
         data = graph[node]
         names = (data["name"], *data["aliases"])
@@ -42,7 +40,7 @@ def _forward_rows(d: Derivation):
         yield names, writer.text(expr), writer.latex(expr), _op_word(d, node), d.value(node)
 
 
-def _more_nodes(d: Derivation) -> list[str]:
+def _more_nodes(d: DerivationView) -> list[str]:
     hidden = sum(1 for _ in d.graph.nodes("forward")) - MAX_LISTED_NODES
     return [f"… and {hidden:,} more nodes (--format json lists every node)"] if hidden > 0 else []
 
@@ -51,27 +49,27 @@ def _more_nodes(d: Derivation) -> list[str]:
 MAX_LISTED_REASONS = 20
 
 
-def _check_reasons(d: Derivation) -> list[str]:
+def _check_reasons(d: DerivationView) -> list[str]:
     reasons = d.check().reasons
     hidden = len(reasons) - MAX_LISTED_REASONS
     more = [f"… and {hidden:,} more (--format json lists every reason)"] if hidden > 0 else []
     return reasons[:MAX_LISTED_REASONS] + more
 
 
-def _header(d: Derivation) -> str:
+def _header(d: DerivationView) -> str:
     inputs = ", ".join(_input_text(d, n) for n in d.inputs) or "none"
     noun = "input" if len(d.inputs) == 1 else "inputs"
     return f"{noun} {inputs} → output {pretty_name(d.output_name)}"
 
 
-def _input_text(d: Derivation, name: str) -> str:
+def _input_text(d: DerivationView, name: str) -> str:
     text = pretty_name(name)
     if d.is_tensor and d.graph.shape(d.inputs[name]):
         text += f" ({shape_text(d.graph.shape(d.inputs[name]))})"
     return text + (f" = {value_text(d.at[name])}" if name in d.at else "")
 
 
-def _chain_title(d: Derivation) -> str:
+def _chain_title(d: DerivationView) -> str:
     counts = d.path_counts()
     if len(counts) == 1:
         (name, count), = counts.items()
@@ -79,7 +77,7 @@ def _chain_title(d: Derivation) -> str:
     return f"Chain rule: sum over the paths from each input to {pretty_name(d.output_name)}"
 
 
-def _sections(d: Derivation):
+def _sections(d: DerivationView):
     """(title, steps) in reading order."""
     by_kind = {"local": [], "path": [], "result": [], "backprop": []}
     for step in d.steps:
@@ -94,7 +92,7 @@ def _sections(d: Derivation):
     ]
 
 
-def to_text(d: Derivation, include_check: bool = True) -> str:
+def to_text(d: DerivationView, include_check: bool = True) -> str:
     lines = [f"Graph  ({_header(d)})"]
     rows = []
     for names, expr, _, word, value in _forward_rows(d):
@@ -118,7 +116,7 @@ def to_text(d: Derivation, include_check: bool = True) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_markdown(d: Derivation, include_check: bool = True) -> str:
+def to_markdown(d: DerivationView, include_check: bool = True) -> str:
     lines = [f"**Graph** ({_header(d)})", "", "| node | definition | op | value |", "|---|---|---|---|"]
     for names, _, tex, word, value in _forward_rows(d):
         lines.append(f"| {_pretty(names)} | ${tex}$ | {word} | {_markdown_value(value)} |")
@@ -145,7 +143,7 @@ def _markdown_step(step) -> str:
     return f"- ${step.latex}$" if step.lhs else f"  $= {step.rhs_latex}$"
 
 
-def to_latex(d: Derivation, include_check: bool = True) -> str:
+def to_latex(d: DerivationView, include_check: bool = True) -> str:
     lines = [r"\begin{align*}"]
     for names, _, tex, _, value in _forward_rows(d):
         tail = f" = {value_latex(value)}" if value is not None else ""
@@ -168,7 +166,7 @@ def _pretty(names: tuple[str, ...]) -> str:
     return ", ".join(pretty_name(n) for n in names)
 
 
-def to_dict(d: Derivation, include_check: bool = True) -> dict:
+def to_dict(d: DerivationView, include_check: bool = True) -> dict:
     graph = d.graph
     nodes = []
     for node in graph.nodes("input", "forward"):
@@ -191,7 +189,7 @@ def to_dict(d: Derivation, include_check: bool = True) -> dict:
         gradient[name] = {
             "expr": source(expr) if expr is not None else None,
             "in_terms_of_intermediates": source(mid) if mid is not None else None,
-            "latex": d._writer.latex(expr) if expr is not None else None,
+            "latex": d.writer.latex(expr) if expr is not None else None,
             "value": _json_value(d.gradient_value(name)),
             "tree_size": d.tree_size(name),
         }
@@ -240,9 +238,9 @@ def _json_value(value):
     return value.tolist() if hasattr(value, "tolist") else value
 
 
-def to_json(d: Derivation, include_check: bool = True) -> str:
+def to_json(d: DerivationView, include_check: bool = True) -> str:
     return json.dumps(to_dict(d, include_check), indent=2, ensure_ascii=False) + "\n"
 
 
-def render_format(d: Derivation, fmt: str, include_check: bool = True) -> str:
+def render_format(d: DerivationView, fmt: str, include_check: bool = True) -> str:
     return {"text": to_text, "markdown": to_markdown, "latex": to_latex, "json": to_json}[fmt](d, include_check)

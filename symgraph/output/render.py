@@ -9,16 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import graphviz
 
 from symgraph.errors import DrawingFailed, GraphvizMissing, InputError, LimitError
 from symgraph.output.drawing import DEFAULT_FONT, DEFAULT_FONTSIZE, RANKDIRS, STYLES, Drawing
 from symgraph.output.scene import VIEWS, Box, Scene, kept_when_collapsed, scene
-
-if TYPE_CHECKING:
-    from symgraph.api import Derivation
+from symgraph.output.view import DerivationView
 
 __all__ = [
     "Picture", "render", "write_frames", "run_dot", "format_of", "inline_svg",
@@ -104,7 +101,7 @@ class Picture:
 
 
 def render(
-    d: Derivation,
+    d: DerivationView,
     view: str = "forward",
     *,
     theme: str = "light",
@@ -125,12 +122,12 @@ def render(
     return _picture(d, drawing, scene(d, view, highlight, clusters=_clusters_of(d, clusters), collapse=collapse), collapse)
 
 
-def _picture(d: Derivation, drawing: Drawing, built: Scene, collapsed: bool) -> Picture:
+def _picture(d: DerivationView, drawing: Drawing, built: Scene, collapsed: bool) -> Picture:
     graph = drawing.draw(built)
     return Picture(graph, _too_large(d, built, len(drawing.operations), collapsed))
 
 
-def _too_large(d: Derivation, built: Scene, operations: int, collapsed: bool) -> str | None:
+def _too_large(d: DerivationView, built: Scene, operations: int, collapsed: bool) -> str | None:
     """Why a picture is not laid out, with the ways to a smaller one; None if it fits."""
     boxes, labels = len(built.boxes) + operations, sum(wire.label is not None for wire in built.wires)
     if boxes + labels <= MAX_BOXES:
@@ -148,7 +145,7 @@ def _too_large(d: Derivation, built: Scene, operations: int, collapsed: bool) ->
 
 
 def write_frames(
-    d: Derivation,
+    d: DerivationView,
     directory: str | Path,
     fmt: str | None = None,
     dpi: float | None = None,
@@ -159,18 +156,18 @@ def write_frames(
     """One picture per step of the backward sweep (frame k reveals the k-th adjoint), a Markdown index and a
     Beamer snippet. `look` takes render's theme, style, rankdir, font, fontsize and clusters."""
     if view not in ("backward", "combined"):
-        raise InputError(f"--frames steps through the backward pass: use --view backward or combined, not {view}")
+        raise InputError("frames step through the backward pass: use the backward or combined view", parameter="view", value=view)
     order = d.gradients.order
     if not order:
-        raise InputError("--frames: the output does not depend on the inputs asked for, so there is no sweep to show")
+        raise InputError("the output does not depend on the inputs asked for, so there is no sweep to show", parameter="directory")
     fmt = format_of(directory, fmt or "svg")
     if fmt == "dot":
-        raise InputError("--frames draws pictures: use --format svg, png or pdf")
+        raise InputError("frames are pictures: use svg, png or pdf", parameter="fmt", value=fmt)
     directory = Path(directory)
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise InputError(f"--frames {directory}: cannot create it ({e.strerror or e})") from None
+        raise InputError(f"cannot create it ({e.strerror or e})", parameter="directory", value=directory) from None
     clusters = _clusters_of(d, look.pop("clusters", None))
     collapse = look.pop("collapse", False)
     drawing = Drawing(**look)
@@ -184,7 +181,7 @@ def write_frames(
     return saved
 
 
-def inline_svg(d: Derivation) -> str | None:
+def inline_svg(d: DerivationView) -> str | None:
     """The notebook picture: the backward view, collapsed when the whole one is too large; None when `dot` is
     missing or even the collapsed view is too large (the steps still show)."""
     picture = render(d, "backward")
@@ -193,9 +190,9 @@ def inline_svg(d: Derivation) -> str | None:
     return picture._repr_svg_()
 
 
-def _clusters_of(d: Derivation, clusters: Mapping[str, Sequence[str]] | None) -> Mapping[str, Sequence[str]] | None:
+def _clusters_of(d: DerivationView, clusters: Mapping[str, Sequence[str]] | None) -> Mapping[str, Sequence[str]] | None:
     """The clusters asked for, else the derivation's own (set by symgraph.layers); {} draws none."""
-    return getattr(d, "clusters", None) if clusters is None else clusters
+    return d.clusters if clusters is None else clusters
 
 
 def _write(path: Path, data: bytes) -> Path:

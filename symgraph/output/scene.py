@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
 
 import numpy as np
 import sympy as sp
@@ -21,9 +20,7 @@ from symgraph.explain.printing import unicode
 from symgraph.explain.steps import MAX_PATHS, chain, count_paths, paths
 from symgraph.explain.tensor_steps import term as tensor_term
 from symgraph.notation import number, partial_text, pretty_name
-
-if TYPE_CHECKING:
-    from symgraph.api import Derivation
+from symgraph.output.view import DerivationView
 
 __all__ = ["Row", "Box", "Wire", "Scene", "Cluster", "VIEWS", "scene"]
 
@@ -94,7 +91,7 @@ class Scene:
 
 
 def scene(
-    d: Derivation, view: str, highlight: str | None = None, revealed: int | None = None,
+    d: DerivationView, view: str, highlight: str | None = None, revealed: int | None = None,
     clusters: Mapping[str, Sequence[str]] | None = None, collapse: bool = False,
 ) -> Scene:
     """The scene of one view; `revealed` = k shows only the first k adjoints of the sweep (a frame);
@@ -123,7 +120,7 @@ class _Forward:
 
     kinds: tuple[str, ...] = ("input", "forward")
 
-    def __init__(self, d: Derivation, revealed: int | None):
+    def __init__(self, d: DerivationView, revealed: int | None):
         self.d, self.graph = d, d.graph
         self.sweep = d.gradients.order if revealed is None else d.gradients.order[:revealed]
         self.revealed = set(self.sweep)
@@ -353,7 +350,7 @@ class _Symbolic(_Forward):
         return Wire(u, v, role="gradient" if self.graph[v]["kind"] == "gradient" else "line")
 
 
-def kept_when_collapsed(d: Derivation, node: int) -> bool:
+def kept_when_collapsed(d: DerivationView, node: int) -> bool:
     """The collapsed view keeps the inputs, the names the program assigns and the output."""
     data = d.graph[node]
     return data["kind"] == "input" or data["user_named"] or node == d.output
@@ -379,14 +376,14 @@ def _folded(graph, node: int, keep: set[int], symbol) -> tuple[sp.Expr, set[int]
     return written(node), read
 
 
-def _number(d: Derivation, operand: Operand) -> str | None:
+def _number(d: DerivationView, operand: Operand) -> str | None:
     """The operand's value for a picture, or None without values (or off the evaluated part)."""
     if d.values is None or (is_node(operand) and operand not in d.values):
         return None
     return number(d.value(operand), DIGITS)
 
 
-def _on_sweep(d: Derivation, v: int, u: int) -> bool:
+def _on_sweep(d: DerivationView, v: int, u: int) -> bool:
     return (v, u) in d.gradients.local or (v, u) in d.gradients.vjp
 
 
@@ -397,7 +394,7 @@ def _shape_label(shape: tuple[int, ...]) -> str | None:
     return f"∈ ℝ^{shape[0]}" if len(shape) == 1 else f"∈ ℝ^({'×'.join(map(str, shape))})"
 
 
-def _tensor_value(d: Derivation, operand: Operand, shape: tuple[int, ...]) -> np.ndarray | None:
+def _tensor_value(d: DerivationView, operand: Operand, shape: tuple[int, ...]) -> np.ndarray | None:
     """The operand's value in the node's shape (an adjoint may be a scalar spread over it), or None."""
     if d.values is None or (is_node(operand) and operand not in d.values):
         return None
@@ -415,7 +412,7 @@ def _summary(value: np.ndarray) -> str:
     return f"= {low}" if low == high else f"entries {low} … {high}"
 
 
-def _inline(d: Derivation, operand: Operand, shape: tuple[int, ...], summarise: bool = True) -> str | None:
+def _inline(d: DerivationView, operand: Operand, shape: tuple[int, ...], summarise: bool = True) -> str | None:
     """A value on one line, '= …': a number, a short vector, else the range of its entries (None unless `summarise`)."""
     value = _tensor_value(d, operand, shape)
     if value is None:
@@ -427,7 +424,7 @@ def _inline(d: Derivation, operand: Operand, shape: tuple[int, ...], summarise: 
     return _summary(value) if summarise else None
 
 
-def _tensor_rows(d: Derivation, operand: Operand, shape: tuple[int, ...], role: str) -> list[Row]:
+def _tensor_rows(d: DerivationView, operand: Operand, shape: tuple[int, ...], role: str) -> list[Row]:
     """Value rows of a tensor program's node: a number, a vector, a matrix in brackets, or a range."""
     value = _tensor_value(d, operand, shape)
     if value is None:
@@ -438,7 +435,7 @@ def _tensor_rows(d: Derivation, operand: Operand, shape: tuple[int, ...], role: 
     return [Row("", _inline(d, operand, shape), role)]
 
 
-def _clusters(d: Derivation, named: Mapping[str, Sequence[str]], drawn: set[int]) -> list[Cluster]:
+def _clusters(d: DerivationView, named: Mapping[str, Sequence[str]], drawn: set[int]) -> list[Cluster]:
     """Each label's nodes: those of its names, and the unnamed nodes whose readers all lie in it (z = W x + b
     makes W x a node of its own, which belongs to the layer). A node named in two clusters stays in the first."""
     graph, owner = d.graph, {}
@@ -462,14 +459,14 @@ def _clusters(d: Derivation, named: Mapping[str, Sequence[str]], drawn: set[int]
     return [cluster for cluster in found if cluster.nodes]
 
 
-def _partial(d: Derivation, of: Operand, by: int, total: bool = True) -> str:
+def _partial(d: DerivationView, of: Operand, by: int, total: bool = True) -> str:
     """∂of/∂by; d/d for the derivative of the output by the only input, as in the steps."""
     graph = d.graph
     whole = total and d.total and of == d.output and graph[by]["kind"] == "input"
     return partial_text(graph.label(of), graph.label(by), whole)
 
 
-def _roles(d: Derivation) -> dict[int, list[str]]:
+def _roles(d: DerivationView) -> dict[int, list[str]]:
     """node → what it holds for the sweep: adjoints ∂y/∂u first (output end first), then local partials."""
     roles: dict[int, list[str]] = {}
     found = [(d.gradients.adjoint[u], _partial(d, d.output, u)) for u in d.gradients.order]
@@ -480,7 +477,7 @@ def _roles(d: Derivation) -> dict[int, list[str]]:
     return roles
 
 
-def _display_names(d: Derivation, roles: dict[int, list[str]]) -> dict[int, str]:
+def _display_names(d: DerivationView, roles: dict[int, list[str]]) -> dict[int, str]:
     """The user's names for the program's nodes; a role (∂y/∂a) or a fresh t₁, t₂ … for added nodes."""
     graph = d.graph
     names, fresh = {}, (f"t{k}" for k in range(1, len(graph) + 1) if f"t{k}" not in graph.names)
@@ -493,7 +490,7 @@ def _display_names(d: Derivation, roles: dict[int, list[str]]) -> dict[int, str]
     return names
 
 
-def _highlight(d: Derivation, built: Scene, name: str) -> None:
+def _highlight(d: DerivationView, built: Scene, name: str) -> None:
     """Colour the paths from input `name` to the output, in the order of the chain-rule sum."""
     if name not in d.inputs:
         raise InputError(f"--highlight {name}: not an input of the program; inputs: {', '.join(d.inputs)}")
@@ -526,6 +523,6 @@ def _highlight(d: Derivation, built: Scene, name: str) -> None:
         wire.paths = edges.get((wire.source, wire.target), ())
 
 
-def _chain(d: Derivation, path: list[int]) -> str:
+def _chain(d: DerivationView, path: list[int]) -> str:
     """The term of one path in the chain-rule sum, written as the steps write it."""
     return chain(d.graph, path)[1]

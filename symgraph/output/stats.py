@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from symgraph.api import Derivation
 from symgraph.engine.expand import tree_size
 from symgraph.notation import pretty_name
+from symgraph.output.view import DerivationView
 
 __all__ = ["Stats", "STAGES", "stats"]
 
@@ -70,7 +70,7 @@ class Stats:
         return "\n".join(lines)
 
 
-def stats(derivation: Derivation) -> Stats:
+def stats(derivation: DerivationView) -> Stats:
     """The swell meter of a derivation; the check's time is included when the check has run."""
     graph = derivation.graph
     forward = set(graph.nodes("input", "forward"))

@@ -110,4 +110,4 @@ def get_theme(name: str) -> Theme:
     try:
         return THEMES[name]
     except KeyError:
-        raise InputError(f"--theme {name}: unknown theme; themes: {', '.join(THEMES)}") from None
+        raise InputError(f"unknown theme; themes: {', '.join(THEMES)}", parameter="theme", value=name) from None

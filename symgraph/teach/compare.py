@@ -24,8 +24,9 @@ from symgraph.engine import expand
 from symgraph.engine.evaluate import evaluate, value_of
 from symgraph.engine.graph import Operand, build
 from symgraph.errors import EvaluationError, InputError
-from symgraph.explain.printing import source, unicode
+from symgraph.explain.printing import unicode
 from symgraph.lang.parse import Program, parse
+from symgraph.lang.source import source
 from symgraph.notation import number, partial_text, pretty_name
 from symgraph.ops.tensor import shape_text
 from symgraph.verify.check import sample_points
@@ -91,7 +92,7 @@ class Comparison:
         expr = d.gradient[self.wrt]
         if expr is None:
             return f"{lhs}: written out, a tree of {d.tree_size(self.wrt):,} nodes (see symgraph derive)"
-        return f"{lhs} = {d._writer.text(expr)}"
+        return f"{lhs} = {d.writer.text(expr)}"
 
     def to_text(self) -> str:
         width = min(max(len(v.shown) for v in self.verdicts), MAX_ALIGN)
@@ -113,7 +114,7 @@ class Comparison:
 
     def render(self, fmt: str) -> str:
         if fmt not in FORMATS:
-            raise InputError(f"--format {fmt}: use one of {', '.join(FORMATS)}")
+            raise InputError(f"use one of {', '.join(FORMATS)}", parameter="format", value=fmt)
         return self.to_json() if fmt == "json" else self.to_text()
 
 
@@ -137,7 +138,7 @@ class _Judge:
             candidate = self.graph.add_term(program.assignments[0].term)
         except InputError as error:  # a shape mismatch inside the candidate
             raise InputError(f"candidate {index}: {error}") from None
-        shown = _shown(program, text, self.d._writer.text)
+        shown = _shown(program, text, self.d.writer.text)
         difference = self._difference(candidate)
         decided = _symbolic(difference, _CHEAP_STEPS)
         if decided is not None:
@@ -303,7 +304,7 @@ def compare(
         raise InputError('no candidates given: write expressions after the program, e.g. "sigmoid(t)"')
     derivation = derive(program, wrt=wrt, at=at, relu_at_zero=relu_at_zero)
     if len(derivation.wrt) != 1:
-        raise InputError(f"say which input with --wrt: the program has inputs {', '.join(derivation.wrt)}")
+        raise InputError(f"say which input: the program has inputs {', '.join(derivation.wrt)}", parameter="wrt")
     name = next(iter(derivation.wrt))
     judge = _Judge(derivation, name)
     return Comparison(derivation, name, tuple(judge(i, text) for i, text in enumerate(candidates, 1)))

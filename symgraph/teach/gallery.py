@@ -229,7 +229,7 @@ def _tensor_expression(example: Example, d: Derivation, name: str) -> Agreement:
         got = np.asarray(value_of(found, answer))
         agrees &= got.shape == want.shape and bool(np.allclose(got, want, rtol=RTOL, atol=ATOL))
     form = d.in_terms_of_intermediates[name] or d.gradient[name]
-    shown = "(too large to write out; see the graph)" if form is None else d._writer.text(form)
+    shown = "(too large to write out; see the graph)" if form is None else d.writer.text(form)
     how = f"numerically at the example's values and a seeded random point, tolerance {RTOL:g} relative"
     return Agreement(partial_text(d.output_name, name, d.total), text, shown, agrees, how)
 

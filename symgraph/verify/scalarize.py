@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import sympy as sp
@@ -35,12 +35,26 @@ from symgraph.engine.evaluate import Conventions, evaluate, value_of
 from symgraph.engine.graph import Graph, Operand, build, is_node
 from symgraph.engine.tensor_graph import TensorGraph
 from symgraph.errors import InputError
-from symgraph.explain.printing import source
 from symgraph.lang.parse import Apply, Assignment, Program, Ref, Term, parse
+from symgraph.lang.source import source
 from symgraph.ops.tensor import TensorFunction
 
-if TYPE_CHECKING:  # pragma: no cover
-    from symgraph.api import Derivation
+
+class Derived(Protocol):
+    """What the verification reads of a derivation (symgraph.derive's result)."""
+
+    graph: Graph
+    output: Operand
+    wrt: Mapping[str, int]
+    at: Mapping[str, Any]
+    conventions: Conventions
+
+    @property
+    def complete(self) -> bool: ...
+
+    def value(self, operand: Operand) -> float | np.ndarray | None: ...
+
+    def gradient_value(self, name: str) -> float | np.ndarray | None: ...
 
 __all__ = ["ScalarProgram", "Verification", "scalarize", "scalarize_program", "scalar_gradients", "compare", "verify"]
 
@@ -200,22 +214,13 @@ class Verification:
         return all(np.allclose(a, b, rtol=rtol, atol=atol) for a, b in self._pairs())
 
 
-def compare(
-    derivation_or_program: Derivation | str,
-    values: Mapping[str, Any] | None = None,
-    relu_at_zero: float = 0.0,
-) -> Verification:
-    """Verification (a): the Derivation's matrix-notation gradients against the scalar engine on the expansion.
+def compare(d: Derived) -> Verification:
+    """Verification (a): the derivation's matrix-notation gradients against the scalar engine on the expansion.
 
-    Give a Derivation with values for every input, or program text and `values` (derived here).
+    The derivation needs a value for every input.
     """
-    from symgraph.api import derive
-
-    d = derivation_or_program
-    if isinstance(d, str):
-        d = derive(d, at=values, relu_at_zero=relu_at_zero)
     if not d.complete:
-        raise InputError("the verification needs a value for every input (--at)")
+        raise InputError("the verification needs a value for every input", parameter="at")
     expansion = scalarize(d.graph, d.output)
     output, gradients, assigned = scalar_gradients(expansion, d.at, d.conventions)
     pairs = {name: (np.asarray(d.gradient_value(name), dtype=float), gradients[name]) for name in d.wrt}
@@ -228,9 +233,9 @@ def compare(
     return Verification((float(d.value(d.output)), output), pairs, nodes, expansion)
 
 
-def verify(derivation_or_program: Derivation | str, values: Mapping[str, Any] | None = None, relu_at_zero: float = 0.0) -> float:
+def verify(d: Derived) -> float:
     """The largest absolute difference between the matrix-notation results and the scalar engine's."""
-    return compare(derivation_or_program, values, relu_at_zero).max_abs_difference
+    return compare(d).max_abs_difference
 
 
 # --- expansion ---------------------------------------------------------------------------------------------
