@@ -18,7 +18,7 @@ import subprocess
 import time
 
 import symgraph
-import symgraph.lang.parse
+import symgraph.lang.limits
 from symgraph.output.render import render
 
 
@@ -58,8 +58,8 @@ def layout(source: str, timeout: float) -> tuple[bytes | str, float]:
 
 def main(size: int = 500, timeout: float = 120.0, views: tuple[str, ...] = ("forward", "backward", "symbolic")) -> None:
     # The parser's default limits are for typed programs; these are generated, and larger.
-    limits = symgraph.lang.parse.LIMITS
-    symgraph.lang.parse.LIMITS = dataclasses.replace(
+    limits = symgraph.lang.limits.LIMITS
+    symgraph.lang.limits.LIMITS = dataclasses.replace(
         limits, max_nodes=max(limits.max_nodes, 10 * size), max_text_length=max(limits.max_text_length, 100 * size)
     )
     print(f"{'program':<8} {'view':<19} {'nodes':>6} {'edges':>6} {'derive':>8} {'DOT':>8} {'dot→SVG':>9} {'SVG KiB':>8}")

@@ -31,7 +31,7 @@ from families import FAMILIES, SIZES  # noqa: E402
 from methods import METHODS, NotApplicable, jax_disagreement, symgraph_method, versions  # noqa: E402
 from sympy.core.cache import clear_cache  # noqa: E402
 
-import symgraph.lang.parse  # noqa: E402
+import symgraph.lang.limits  # noqa: E402
 from symgraph.output.stats import stats  # noqa: E402
 
 BUDGET = 30.0
@@ -210,7 +210,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="the two smallest sizes only")
     args = parser.parse_args()
-    symgraph.lang.parse.LIMITS = symgraph.lang.parse.Limits(max_nodes=1_000_000, max_depth=100, max_text_length=100_000_000)
+    symgraph.lang.limits.LIMITS = symgraph.lang.limits.Limits(max_nodes=1_000_000, max_depth=100, max_text_length=100_000_000)
     signal.signal(signal.SIGALRM, _alarm)
     results = {}
     start = time.perf_counter()

@@ -19,7 +19,9 @@ from symgraph.engine.evaluate import Conventions
 from symgraph.engine.graph import build, is_node
 from symgraph.engine.tensor_graph import TensorGraph
 from symgraph.errors import InputError, ShapeError
-from symgraph.lang.parse import Program, from_sympy, parse
+from symgraph.lang.from_sympy import from_sympy
+from symgraph.lang.parse import parse
+from symgraph.lang.program import Program
 from symgraph.lang.values import parse_value
 from symgraph.ops.tensor import shape_text
 
@@ -80,7 +82,7 @@ def derive(
         raise InputError(f"the output{' ' + of if of else ''} is a constant; there is nothing to differentiate")
     if graph[output]["op"] is None:
         raise InputError(f"the output is just the input {graph.label(output)}; there is nothing to differentiate")
-    if tensor:
+    if isinstance(graph, TensorGraph):  # built as one when the program is a tensor program
         _check_tensor_output(graph, output, order)
     wrt_names = [wrt] if isinstance(wrt, str) else list(wrt or parsed.inputs)
     for name in wrt_names:

@@ -27,7 +27,7 @@ from symgraph.errors import EvaluationError
 from symgraph.explain.printing import unicode, value_text
 from symgraph.explain.steps import Step, Writer, count_paths, local_steps, path_steps, result_steps
 from symgraph.explain.tensor_steps import backprop_steps
-from symgraph.lang.parse import Program
+from symgraph.lang.program import Program
 from symgraph.notation import latex_name, partial_symbol, partial_text, pretty_name
 from symgraph.output.formats import to_dict, to_json, to_latex, to_markdown, to_text
 from symgraph.output.render import Picture, inline_svg, render
@@ -40,13 +40,16 @@ __all__ = ["Derivation", "timed"]
 class Derivation:
     """A program with its graph, gradients, explanation and numbers. Build it with `derive`."""
 
+    #: Set only by symgraph.teach.layers: the Network that wrote the program (Any: that layer sits above this one).
+    network: Any
+
     def __init__(
         self,
         program: Program,
         graph: Graph,
         output: Operand,
         wrt: Sequence[str],
-        at: Mapping[str, float],
+        at: Mapping[str, float | np.ndarray],
         order: int,
         conventions: Conventions,
         timings: Mapping[str, float] | None = None,
@@ -71,7 +74,7 @@ class Derivation:
                     self.second[name] = backward(graph, self.gradients.of(self.wrt[name]), list(self.wrt.values()))
         with timed(self.timings, "evaluate"):
             self.values = self._evaluate() if self.complete else None
-        self.writer = Writer(conventions.relu_at_zero, self.value, graph.expr_shape if self.is_tensor else None)
+        self.writer = Writer(conventions.relu_at_zero, self.value, graph.expr_shape if isinstance(graph, TensorGraph) else None)
         self._tree_sizes: dict[str, int] = {}
 
     # --- numbers ----------------------------------------------------------------------------------
@@ -127,7 +130,7 @@ class Derivation:
     def gradient_value(self, name: str) -> float | np.ndarray | None:
         """∂output/∂name at the point, shaped like the input (zeros where the output does not depend on it)."""
         value = self.value(self.gradients.of(self.wrt[name]))
-        if value is None or not self.is_tensor:
+        if value is None or not isinstance(self.graph, TensorGraph):
             return value
         return np.broadcast_to(value, self.graph.shape(self.wrt[name])).copy()
 
@@ -192,7 +195,7 @@ class Derivation:
     # --- explanation --------------------------------------------------------------------------------
     @cached_property
     def steps(self) -> list[Step]:
-        if self.is_tensor:
+        if isinstance(self.graph, TensorGraph):
             steps = backprop_steps(self.graph, self.gradients, self.writer)
         else:
             steps = local_steps(self.graph, self.gradients, self.writer)
@@ -227,7 +230,7 @@ class Derivation:
 
     def _run_check(self) -> CheckReport:
         derivatives = {name: self.gradients.of(node) for name, node in self.wrt.items()}
-        if self.is_tensor:
+        if isinstance(self.graph, TensorGraph):
             targets = [self.output, *derivatives.values()]
             point = self.at if self.complete else random_point(self.graph, self.inputs, self.at, targets)
             return check_tensor(self.graph, self.output, derivatives, self.inputs, point, self.conventions)

@@ -14,6 +14,7 @@ from symgraph.cli.commands import app
 from .hostile_corpus import CATEGORIES, LEGAL_ODDITIES, PATHOLOGICAL
 
 SECONDS = 2.0
+PEAK_MIB = 1536
 CASES = [(category, text) for category, texts in CATEGORIES.items() for text in texts]
 SLOWEST: list[tuple[float, str]] = []
 
@@ -31,7 +32,13 @@ def _run(args, canary):
     assert not canary.exists(), "an input was executed"
     assert "Traceback" not in result.stdout + result.stderr
     assert elapsed < SECONDS, f"took {elapsed:.2f} s"
+    assert _peak_mib() < PEAK_MIB, f"peak memory {_peak_mib():.0f} MiB"
     return result
+
+
+def _peak_mib() -> float:
+    """The process's peak so far: checked after every input, as pytest-xdist spreads them over processes."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 @pytest.mark.parametrize("category, text", CASES, ids=[f"{c}-{i}" for i, (c, _) in enumerate(CASES)])
@@ -86,9 +93,9 @@ def test_hostile_option_values_are_refused(option, tmp_path):
 
 
 def test_memory_stays_bounded_and_report_the_slowest():
-    """Runs last in this module: the whole corpus above went through this process."""
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    assert peak_mib < 1536, f"peak memory {peak_mib:.0f} MiB"
+    """Runs last in this module: the inputs above that ran in this process (all, without pytest-xdist)."""
+    peak_mib = _peak_mib()
+    assert peak_mib < PEAK_MIB, f"peak memory {peak_mib:.0f} MiB"
     if SLOWEST:
         elapsed, text = max(SLOWEST)
         print(f"\nslowest of {len(SLOWEST)} hostile inputs: {elapsed:.3f} s ({text!r}); peak memory {peak_mib:.0f} MiB")

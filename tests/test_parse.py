@@ -6,8 +6,10 @@ import pytest
 import sympy as sp
 
 from symgraph.errors import LimitError, ParseError
-from symgraph.lang import parse as parsing
-from symgraph.lang.parse import Apply, Ref, parse
+from symgraph.lang import limits
+from symgraph.lang.from_sympy import from_sympy
+from symgraph.lang.parse import parse
+from symgraph.lang.program import Apply, Ref
 from symgraph.notation import pretty_name
 
 
@@ -127,19 +129,19 @@ def test_limits_refuse_before_anything_is_evaluated(text, message):
 def test_depth_limit_is_adjustable(monkeypatch):
     text = "tanh(" * 20 + "x" + ")" * 20
     parse(text)
-    monkeypatch.setattr(parsing, "LIMITS", parsing.Limits(max_depth=10))
+    monkeypatch.setattr(limits, "LIMITS", limits.Limits(max_depth=10))
     with pytest.raises(LimitError, match="deeper than 10"):
         parse(text)
 
 
 def test_node_limit(monkeypatch):
-    monkeypatch.setattr(parsing, "LIMITS", parsing.Limits(max_nodes=5))
+    monkeypatch.setattr(limits, "LIMITS", limits.Limits(max_nodes=5))
     with pytest.raises(LimitError, match="program has 6 operations; the limit is 5"):
         parse("; ".join(f"a{i} = x*{i+2}" for i in range(6)))
 
 
 def test_from_sympy_builds_the_same_terms():
     x = sp.Symbol("x")
-    program = parsing.from_sympy(sp.exp(x**2 + sp.tanh(x)))
+    program = from_sympy(sp.exp(x**2 + sp.tanh(x)))
     assert program.inputs == ("x",)
     assert program.assignments[0].term.op == "exp"

@@ -6,6 +6,7 @@ expression for the reference. Set SYMGRAPH_PROPERTY_EXAMPLES for a longer run.
 
 from __future__ import annotations
 
+import functools
 import os
 
 import numpy as np
@@ -46,18 +47,23 @@ def _reference(function, *args) -> sp.Expr:
         return sp.nan
 
 
-def expressions(names: tuple[str, ...], env: dict[str, sp.Expr]):
-    leaves = st.sampled_from(names).map(lambda n: (n, env[n])) | st.integers(1, 3).map(lambda k: (str(k), sp.Integer(k)))
+@functools.cache
+def expressions(names: tuple[str, ...]):
+    """Pairs (text, build): build(env) makes the reference bottom-up. One strategy per name list, since
+    hypothesis validates every new strategy and reads the source of its lambdas (most of the test's time)."""
+    leaves = st.sampled_from(names).map(lambda n: (n, lambda env: env[n])) | st.integers(1, 3).map(
+        lambda k: (str(k), lambda env: sp.Integer(k))
+    )
 
     def extend(children):
         unary = st.tuples(st.sampled_from(sorted(UNARY)), children).map(
-            lambda t: (f"{t[0]}({t[1][0]})", _reference(UNARY[t[0]], t[1][1]))
+            lambda t: (f"{t[0]}({t[1][0]})", lambda env: _reference(UNARY[t[0]], t[1][1](env)))
         )
         binary = st.tuples(st.sampled_from(sorted(BINARY)), children, children).map(
-            lambda t: (f"({t[1][0]} {t[0]} {t[2][0]})", _reference(BINARY[t[0]], t[1][1], t[2][1]))
+            lambda t: (f"({t[1][0]} {t[0]} {t[2][0]})", lambda env: _reference(BINARY[t[0]], t[1][1](env), t[2][1](env)))
         )
         power = st.tuples(children, st.integers(2, 3)).map(
-            lambda t: (f"({t[0][0]})**{t[1]}", _reference(sp.Pow, t[0][1], t[1]))
+            lambda t: (f"({t[0][0]})**{t[1]}", lambda env: _reference(sp.Pow, t[0][1](env), t[1]))
         )
         return unary | binary | power
 
@@ -70,10 +76,10 @@ def programs(draw):
     env = {n: sp.Symbol(n, real=True) for n in INPUTS}  # real, so the reference's |x|′ is sign(x)
     lines = []
     for i in range(draw(st.integers(1, 3))):
-        text, expr = draw(expressions(tuple(env), env))
+        text, build = draw(expressions(tuple(env)))
         name = f"v{i}"
         lines.append(f"{name} = {text}")
-        env[name] = expr
+        env[name] = build(env)
     return "; ".join(lines), env[f"v{len(lines) - 1}"]
 
 

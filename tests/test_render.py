@@ -17,7 +17,7 @@ from symgraph.cli.commands import app
 from symgraph.errors import DrawingFailed, GraphvizMissing, InputError, LimitError
 from symgraph.output.drawing import COPIES, STYLES, _markup
 from symgraph.output.render import FORMATS, VIEWS, render, run_dot, write_frames
-from symgraph.output.scene import MAX_TERMS
+from symgraph.output.scene_text import MAX_TERMS
 from symgraph.output.themes import OKABE_ITO, THEMES
 
 
@@ -331,7 +331,7 @@ def test_cli_frames_format_and_derive_shortcut(run, tmp_path):
         (["render", CARD, "-o", "g.svg", "--theme", "neon"], "error: Invalid value for '--theme'"),
         (["render", CARD, "-o", "g.svg", "--highlight", "q"], "error: --highlight q: not an input of the program"),
         (["render", CARD, "-o", "g.svg", "--view", "combined"], "error: --view combined shows numbers"),
-        (["render", CARD, "--frames", "f", "--view", "symbolic"], "error: --frames steps through the backward pass"),
+        (["render", CARD, "--frames", "f", "--view", "symbolic"], "error: --view symbolic: frames step through the backward pass"),
         (["render", CARD, "-o", "/nonexistent/dir/g.dot"], "error: cannot write /nonexistent/dir/g.dot"),
     ],
 )

@@ -21,13 +21,14 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-import symgraph.lang.parse
+import symgraph.lang.limits
 from symgraph import InputError, LimitError, derive, ops
 from symgraph.cli.commands import app
 from symgraph.engine.graph import build
 from symgraph.engine.tensor_graph import TensorGraph
 from symgraph.errors import ShapeError
-from symgraph.lang.parse import LIMITS, parse
+from symgraph.lang.limits import LIMITS
+from symgraph.lang.parse import parse
 from symgraph.verify.scalarize import compare, scalar_gradients, scalarize, scalarize_program, verify
 
 RTOL = 1e-9
@@ -472,12 +473,12 @@ def test_expansion_is_built_directly_past_the_parser_limit(monkeypatch):
     The limit is lowered to 400 (LIMITS is adjustable by assignment) so that the test stays fast; at the
     default 5,000 the same holds, e.g. for dot(r, tanh(a @ B)) with B 50×100 (5,301 operations, ~3 s).
     """
-    monkeypatch.setattr(symgraph.lang.parse, "LIMITS", dataclasses.replace(LIMITS, max_nodes=400))
+    monkeypatch.setattr(symgraph.lang.limits, "LIMITS", dataclasses.replace(LIMITS, max_nodes=400))
     rng = np.random.default_rng(7)
     values = {"A": rng.normal(size=(2, 12)), "B": rng.normal(size=(12, 16)), "r": rng.normal(size=16)}
     d = derive("L = dot(r, tanh(A[1] @ B)) + tanh(sum(A[0] @ B))", at=values)
     v = assert_agrees(d, "a large expansion")
-    assert v.expansion.operations > symgraph.lang.parse.LIMITS.max_nodes
+    assert v.expansion.operations > symgraph.lang.limits.LIMITS.max_nodes
     with pytest.raises(LimitError):
         parse(v.expansion.text())
 

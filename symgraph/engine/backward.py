@@ -18,7 +18,9 @@ import sympy as sp
 
 from symgraph import ops
 from symgraph.engine.graph import Graph, Operand, is_node
+from symgraph.engine.tensor_graph import TensorGraph
 from symgraph.errors import InputError
+from symgraph.ops.registry import UnregisteredHead
 
 __all__ = ["Gradients", "backward"]
 
@@ -62,23 +64,42 @@ def backward(graph: Graph, output: Operand, wrt: list[int]) -> Gradients:
         if adjoint == 0:
             continue
         op = ops.get(graph[v]["op"])
-        if op.is_tensor:
-            for u in graph.dag.predecessors(v):
-                if u in relevant:
-                    rule = _vjp(graph, v, u, ADJOINT)
-                    gradients.vjp[(v, u)] = rule
-                    terms[u].append(graph.fit(rule.xreplace({ADJOINT: adjoint}), u))
-            continue
-        partial = _partials(graph, v)
-        for u in graph.dag.predecessors(v):
-            if u not in relevant:
-                continue
-            local = _sum([partial(p) for p in graph.dag.edges[u, v]["positions"]])
-            local_node = graph.add_expr(local)
-            gradients.local[(v, u)] = local
-            gradients.local_node[(v, u)] = local_node
-            terms[u].append(graph.fit(_product(adjoint, graph.operand_expr(local_node)), u))
+        try:
+            _push(graph, v, op, adjoint, relevant, gradients, terms)
+        except UnregisteredHead as error:
+            raise InputError(_outside_registry(graph, v, op, error.head)) from None
     return gradients
+
+
+def _push(graph: Graph, v: int, op: ops.Op, adjoint: sp.Expr, relevant: set[int], gradients: Gradients,
+          terms: dict[int, list[sp.Expr]]) -> None:
+    """v's adjoint times ∂v/∂u, added to the terms of each operand u on a path: vector-Jacobian rules for a tensor op."""
+    if op.is_tensor:
+        for u in graph.dag.predecessors(v):
+            if u in relevant:
+                rule = _vjp(graph, v, u, ADJOINT)
+                gradients.vjp[(v, u)] = rule
+                terms[u].append(graph.fit(rule.xreplace({ADJOINT: adjoint}), u))
+        return
+    partial = _partials(graph, v)
+    for u in graph.dag.predecessors(v):
+        if u not in relevant:
+            continue
+        local = _sum([partial(p) for p in graph.dag.edges[u, v]["positions"]])
+        local_node = graph.add_expr(local)
+        gradients.local[(v, u)] = local
+        gradients.local_node[(v, u)] = local_node
+        terms[u].append(graph.fit(_product(adjoint, graph.operand_expr(local_node)), u))
+
+
+def _outside_registry(graph: Graph, v: int, op: ops.Op, head: type) -> str:
+    """The op whose derivative left the registry, for an input error (exit status 2).
+
+    Registration checks scalar partials on fresh symbols; a tensor op's rule, or an entry replaced
+    after registration, is only seen here.
+    """
+    where = f"{graph.label(v)} = {op.name}(…)" if graph[v]["kind"] != "gradient" else f"{op.name} in the gradient"
+    return f"cannot differentiate {where}: {op.name}'s derivative uses {head.__name__}, which symgraph has no op for"
 
 
 #: Stands for ∂L/∂v in a vector-Jacobian rule until the adjoint's own symbol is put in.
@@ -92,6 +113,7 @@ def _vjp(graph: Graph, v: int, u: int, adjoint: sp.Expr) -> sp.Expr:
         raise InputError(
             f"{op.name} is not differentiable: {graph.label(v)} = {op.name}(…) lies between the inputs and the output"
         )
+    assert isinstance(graph, TensorGraph)  # tensor ops are built into tensor graphs only
     operands, params = op.split(graph.operands(v))
     shapes = [graph.shape(o) for o in operands]
     args = [graph.operand_expr(o) for o in operands]
@@ -146,6 +168,7 @@ def _partials(graph: Graph, v: int) -> Callable[[int], sp.Expr]:
     if key not in _TEMPLATES:
         places = tuple(sp.Symbol(f"_t{i}") for i in range(len(distinct)))
         out = sp.Symbol("_t")
+        assert op.partials is not None  # a scalar op: tensor ops have vector-Jacobian rules instead
         _TEMPLATES[key] = places, out, op.partials([places[i] for i in pattern], out)
     places, out, templates = _TEMPLATES[key]
     replacements = dict(zip(places, (graph.operand_expr(o) for o in distinct.values())))

@@ -43,7 +43,7 @@ def value_of(values: Mapping[int, np.ndarray], operand: Operand) -> np.ndarray:
 
 def evaluate(
     graph: Graph,
-    inputs: Mapping[int, np.ndarray],
+    inputs: Mapping[int, float | np.ndarray],
     targets: Iterable[Operand],
     conventions: Conventions = Conventions(),
 ) -> dict[int, np.ndarray]:

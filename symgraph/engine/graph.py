@@ -9,18 +9,19 @@ nested SymPy tree is ever built while constructing the graph.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator
+from typing import TypeAlias
 
 import networkx as nx
 import sympy as sp
 
 from symgraph import ops
 from symgraph.errors import InputError, ShapeError
-from symgraph.lang.parse import Apply, Program, Ref, Term
+from symgraph.lang.program import Apply, Program, Ref, Term
 
 __all__ = ["Graph", "Operand", "build", "is_node"]
 
 #: What an op reads: a node id, or a constant folded into the reader.
-Operand = int | sp.Expr
+Operand: TypeAlias = int | sp.Expr
 
 _GENERATED_LETTERS = "abcdfghkmnpqrstuvwz"
 _OUTPUT_NAMES = ("y", "f", "L", "out")

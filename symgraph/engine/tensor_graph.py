@@ -16,7 +16,7 @@ import sympy as sp
 from symgraph import ops
 from symgraph.engine.graph import Graph, Operand, is_node
 from symgraph.errors import LimitError
-from symgraph.lang import parse
+from symgraph.lang import limits
 from symgraph.ops.tensor import HEADS, TensorFunction, broadcast, shape_text
 
 __all__ = ["TensorGraph", "Shape", "constant_shape"]
@@ -82,11 +82,12 @@ class TensorGraph(Graph):
 def _apply_shape(op: ops.Op, shapes: list[Shape], operands) -> Shape:
     if not op.is_tensor:
         return broadcast(f"elementwise {op.name}", shapes)
+    assert op.shape is not None  # what makes it a tensor op
     tensors, params = op.split(tuple(operands))
     shape = op.shape(shapes[: len(tensors)], params)
-    if math.prod(shape) > parse.LIMITS.max_tensor_entries:
+    if math.prod(shape) > limits.LIMITS.max_tensor_entries:
         raise LimitError(f"{op.name} would make a tensor of shape {shape_text(shape)}, "
-                         f"{math.prod(shape):,} entries; the limit is {parse.LIMITS.max_tensor_entries:,}")
+                         f"{math.prod(shape):,} entries; the limit is {limits.LIMITS.max_tensor_entries:,}")
     return shape
 
 

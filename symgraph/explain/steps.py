@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import sympy as sp
 
 from symgraph.engine.backward import Gradients
@@ -181,7 +182,7 @@ def _signed_sum(terms: list[sp.Expr], write, parenthesised: str, minus: str) -> 
 
 
 def result_steps(
-    lhs_for: Mapping[str, tuple[str, str]], forms: Mapping[str, list[sp.Expr]], values: Mapping[str, float | None],
+    lhs_for: Mapping[str, tuple[str, str]], forms: Mapping[str, list[sp.Expr]], values: Mapping[str, float | np.ndarray | None],
     writer: Writer,
 ) -> list[Step]:
     """One line per form (in the named intermediates, then in the inputs); the value on the last."""

@@ -4,8 +4,9 @@ An entry holds the SymPy form, the local partial derivatives written in the op's
 symbols (its operands and its output `y`, so exp' = y and σ' = y(1 − y) read as in a
 textbook), a numerically stable NumPy implementation, the labels and the rule name.
 The differentiator, the evaluator and the printers look ops up here and never branch
-on op names. The families (symgraph.ops.scalar, .tensor, .conv) register their entries
-with `register`; `symgraph.ops` imports them all, in one direction.
+on op names. The families (symgraph.ops.scalar; linalg, reductions, indexing, conv and pool
+on the tensor base symgraph.ops.tensor) register their entries with `register`;
+`symgraph.ops` imports them all, in one direction.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-__all__ = ["Op", "OPS", "FUNCTIONS", "REQUIRED", "register", "get", "decompose", "op_of_function", "approximate"]
+__all__ = [
+    "Op", "OPS", "FUNCTIONS", "REQUIRED", "UnregisteredHead", "register", "get", "decompose", "unregistered_head",
+    "op_of_function", "approximate",
+]
 
 #: The default of a tensor op's parameter that must be given (cross_entropy's target class).
 REQUIRED = -1
@@ -31,7 +35,8 @@ class Op:
     name: str
     arity: int
     build: Callable[..., sp.Expr]
-    partials: Partials
+    #: None for tensor ops, which give a vector-Jacobian rule (`vjp`) instead.
+    partials: Partials | None
     numpy: Callable[..., np.ndarray]
     text: str
     latex: str
@@ -44,7 +49,7 @@ class Op:
     is_function: bool = False  # called by name in programs, e.g. tanh(x)
     #: operands → the position whose value 0 is a pole or a domain edge (1/v, log u, √u), or None
     pole: Callable[[Sequence], int | None] | None = None
-    #: Tensor ops only (symgraph.tensor_ops): operand shapes and integer parameters → output shape.
+    #: Tensor ops only (symgraph.ops.tensor): operand shapes and integer parameters → output shape.
     shape: Callable[[Sequence[tuple], Sequence[int]], tuple] | None = None
     #: Tensor ops only: (operand shapes, operands, parameters, output, its adjoint, position) → the
     #: vector-Jacobian product ∂L/∂operand as a SymPy expression over those symbols.
@@ -70,6 +75,7 @@ class Op:
         return tuple(operands[:count]), [int(p) for p in operands[count:]]
 
     def partial(self, args: Sequence[sp.Expr], out: sp.Expr, position: int) -> sp.Expr:
+        assert self.partials is not None, f"{self.name} is a tensor op: it has a vjp, not partials"
         return self.partials(args, out)[position]
 
 
@@ -81,16 +87,90 @@ FUNCTIONS: dict[str, int] = {}
 _BY_HEAD: dict[type, Op] = {}
 
 
+class UnregisteredHead(NotImplementedError):
+    """A SymPy head that no op stands for (erf, Max): symgraph cannot build, evaluate or differentiate it as a node."""
+
+    def __init__(self, head: type):
+        self.head = head
+        super().__init__(f"symgraph has no op for SymPy's {head.__name__}")
+
+
 def register(*entries: Op) -> None:
-    """Add a family's entries; a name or SymPy head registered twice is a programming error."""
-    for op in entries:
-        if op.name in OPS or (op.head is not None and op.head in _BY_HEAD):
-            raise ValueError(f"op {op.name!r} is registered twice")
-        OPS[op.name] = op
-        if op.is_function:
-            FUNCTIONS[op.name] = op.arity
-        if op.head is not None:
-            _BY_HEAD[op.head] = op
+    """Add a family's entries, all or none: the registry stays closed under differentiation.
+
+    A name or SymPy head registered twice is a programming error, and so is a scalar op whose
+    local partials use a SymPy head with no op (erf, say): symgraph could not differentiate
+    through it. Entries of one call may use each other (softplus′ = σ). One level is enough:
+    every head in a partial has an entry whose own partials passed this check, so by the chain
+    rule the derivatives of every order stay in the registry (tests/test_registry.py walks the
+    second order on every entry).
+    """
+    added: list[Op] = []
+    try:
+        for op in entries:
+            _add(op)
+            added.append(op)
+        for op in entries:
+            _require_closed(op)
+    except Exception:
+        for op in added:
+            _remove(op)
+        raise
+
+
+def _add(op: Op) -> None:
+    if op.name in OPS or (op.head is not None and op.head in _BY_HEAD):
+        raise ValueError(f"op {op.name!r} is registered twice")
+    OPS[op.name] = op
+    if op.is_function:
+        FUNCTIONS[op.name] = op.arity
+    if op.head is not None:
+        _BY_HEAD[op.head] = op
+
+
+def _remove(op: Op) -> None:
+    del OPS[op.name]
+    FUNCTIONS.pop(op.name, None)
+    if op.head is not None:
+        del _BY_HEAD[op.head]
+
+
+def _require_closed(op: Op) -> None:
+    """Refuse an entry the engine could not differentiate through: partials outside the registry, or none at all.
+
+    A tensor op's vector-Jacobian rule needs operand shapes to be written, so it is checked by
+    the tests (on a program per op), not here.
+    """
+    if op.is_tensor:
+        return
+    if op.partials is None:
+        raise ValueError(f"op {op.name!r} has neither local partials nor a shape rule")
+    operands = [sp.Dummy(f"u{i}") for i in range(op.arity if op.arity >= 0 else 3)]
+    # Written unevaluated, as the entry spells them: an evaluated Add would import SymPy's tensor
+    # module (17 ms) while symgraph is imported. The tests walk the evaluated forms, to second order.
+    with sp.evaluate(False):
+        partials = op.partials(operands, sp.Dummy("y"))
+    if len(partials) != len(operands):
+        raise ValueError(f"op {op.name!r} gives {len(partials)} partials for {len(operands)} operands")
+    for partial in partials:
+        head = unregistered_head(partial)
+        if head is not None:
+            raise ValueError(f"op {op.name!r}: its derivative {partial} uses SymPy's {head.__name__}, which has no op")
+
+
+def unregistered_head(expr: sp.Expr) -> type | None:
+    """The first SymPy head in `expr` that no op stands for, walked as Graph.add_expr inserts it; None if all have one."""
+    if expr.is_Symbol or expr.is_number:
+        return None
+    try:
+        _, args = decompose(expr)
+    except UnregisteredHead as error:
+        return error.head
+    for arg in args:
+        head = unregistered_head(arg)
+        if head is not None:
+            return head
+    return None
 
 
 def get(name: str) -> Op:
@@ -136,5 +216,5 @@ def decompose(expr: sp.Expr) -> tuple[Op, tuple[sp.Expr, ...]]:
                 return OPS["sub"], (kept, -negated)
     op = _BY_HEAD.get(expr.func)
     if op is None:
-        raise NotImplementedError(f"symgraph has no op for SymPy's {expr.func.__name__}")
+        raise UnregisteredHead(expr.func)
     return op, tuple(expr.args)

@@ -16,7 +16,7 @@ import graphviz
 
 from symgraph import ops
 from symgraph.errors import InputError, shorten
-from symgraph.output.scene import Box, Cluster, Row, Scene, Wire
+from symgraph.output.scene_types import Box, Cluster, Row, Scene, Wire
 from symgraph.output.themes import Theme, get_theme
 
 __all__ = ["Drawing", "STYLES", "RANKDIRS", "DEFAULT_FONT", "DEFAULT_FONTSIZE", "COPIES"]
@@ -113,8 +113,8 @@ class Drawing:
     # --- boxes -----------------------------------------------------------------------------------
     def box(self, graph: graphviz.Digraph, box: Box) -> None:
         t = self.theme
-        bipartite = self.style == "ops" and box.op is not None
-        rest = f"= {box.definition}" if box.definition and not bipartite else ""
+        op_label = box.op if self.style == "ops" else None  # the bipartite style draws the op as its own node
+        rest = f"= {box.definition}" if box.definition and op_label is None else ""
         fill = {"input": t.input_fill, "gradient": t.gradient_fill}.get(box.kind, t.fill)
         attributes = {
             "label": self.table([Row(box.name, rest), *box.rows], fill, box.muted, title=True, shape=box.shape),
@@ -129,8 +129,8 @@ class Drawing:
         if box.current:
             attributes.update(color=t.gradient, penwidth="3")
         self.holder(graph, box.node).node(f"n{box.node}", **attributes)
-        if bipartite:
-            self.operation(graph, box)
+        if op_label is not None:
+            self.operation(graph, box, op_label)
 
     def wire(self, graph: graphviz.Digraph, wire: Wire) -> None:
         source, target = self.ends(wire)
@@ -146,11 +146,11 @@ class Drawing:
                    fillcolor=fill)
         return name
 
-    def operation(self, graph: graphviz.Digraph, box: Box) -> None:
+    def operation(self, graph: graphviz.Digraph, box: Box, label: str) -> None:
         """The op as its own small node, with its constant operands, for the bipartite style."""
         t, op = self.theme, f"o{box.node}"
         colour = t.muted if box.muted else t.line
-        self.holder(graph, box.node).node(op, label=f"<{_markup(box.op)}>", shape="circle", style="filled", fillcolor=t.background,
+        self.holder(graph, box.node).node(op, label=f"<{_markup(label)}>", shape="circle", style="filled", fillcolor=t.background,
                    color=colour, fontcolor=t.muted if box.muted else t.text, margin="0.02", width="0.4", ordering="in")
         edge = {"dir": "back"} if self.backward else {}
         if box.paths:

@@ -15,9 +15,8 @@ from symgraph.notation import latex_name, pretty_name
 from symgraph.ops.tensor import shape_text
 from symgraph.output.view import DerivationView
 
-__all__ = ["to_text", "to_markdown", "to_latex", "to_json", "to_dict", "FORMATS", "render_format"]
+__all__ = ["to_text", "to_markdown", "to_latex", "to_json", "to_dict", "WRITERS", "FORMATS", "render_format"]
 
-FORMATS = ("text", "markdown", "latex", "json")
 
 
 def _op_word(d: DerivationView, node: int) -> str:
@@ -242,5 +241,10 @@ def to_json(d: DerivationView, include_check: bool = True) -> str:
     return json.dumps(to_dict(d, include_check), indent=2, ensure_ascii=False) + "\n"
 
 
+#: Every output format by name: the CLI's --format choices are these.
+WRITERS = {"text": to_text, "markdown": to_markdown, "latex": to_latex, "json": to_json}
+FORMATS = tuple(WRITERS)
+
+
 def render_format(d: DerivationView, fmt: str, include_check: bool = True) -> str:
-    return {"text": to_text, "markdown": to_markdown, "latex": to_latex, "json": to_json}[fmt](d, include_check)
+    return WRITERS[fmt](d, include_check)

@@ -14,7 +14,9 @@ import graphviz
 
 from symgraph.errors import DrawingFailed, GraphvizMissing, InputError, LimitError
 from symgraph.output.drawing import DEFAULT_FONT, DEFAULT_FONTSIZE, RANKDIRS, STYLES, Drawing
-from symgraph.output.scene import VIEWS, Box, Scene, kept_when_collapsed, scene
+from symgraph.output.forward_scene import kept_when_collapsed
+from symgraph.output.scene import VIEWS, scene
+from symgraph.output.scene_types import Box, Scene
 from symgraph.output.view import DerivationView
 
 __all__ = [

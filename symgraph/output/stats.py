@@ -52,7 +52,7 @@ class Stats:
         }
 
     def text(self) -> str:
-        largest = max(self.tree_size, key=self.tree_size.get, default=None)
+        largest = max(self.tree_size, key=self.tree_size.__getitem__, default=None)
         lines = [
             "Expression swell",
             f"  forward graph     {self.forward_nodes:,} nodes, {self.forward_edges:,} edges, "

@@ -16,7 +16,7 @@ from symgraph.engine.backward import Gradients
 from symgraph.engine.evaluate import Conventions
 from symgraph.engine.graph import Graph, Operand
 from symgraph.explain.steps import Step, Writer
-from symgraph.lang.parse import Program
+from symgraph.lang.program import Program
 from symgraph.verify.check import CheckReport
 
 __all__ = ["DerivationView"]

@@ -23,8 +23,9 @@ def _title(net: Network) -> str:
 
 def _cells(net: Network) -> list[tuple[str, ...]]:
     """One row of strings per layer, then the totals."""
-    rows = [(r.call.name, r.call.text, shape_text(r.output_shape), f"{r.count.weights:,}", f"{r.count.biases:,}",
-             f"{r.params:,}") for r in net.rows]
+    rows: list[tuple[str, ...]] = [
+        (r.call.name, r.call.text, shape_text(r.output_shape), f"{r.count.weights:,}", f"{r.count.biases:,}",
+         f"{r.params:,}") for r in net.rows]
     return rows + [("", "total", "", f"{net.total_weights:,}", f"{net.total_biases:,}", f"{net.total:,}")]
 
 

@@ -24,7 +24,7 @@ def shape_text(shape: Shape) -> str:
 
 
 # --- argument kinds: each checks a literal and returns it normalised; a ValueError says what it expected ---
-def _number(what: str, types: tuple[type, ...] = (int, float), low: float = -math.inf, high: float = math.inf) -> Callable:
+def _number(what: str, types: tuple[type[int | float], ...] = (int, float), low: float = -math.inf, high: float = math.inf) -> Callable:
     def check(value):
         if isinstance(value, types) and not isinstance(value, bool) and low <= value <= high and math.isfinite(value):
             return value

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from symgraph.errors import InputError, LimitError, ParseError
-from symgraph.lang.parse import describe_node, parse_python
+from symgraph.lang.python_syntax import describe_node, parse_python
 from symgraph.params.layers import LAYERS, MAX_SIZE, REQUIRED, Count, Layer, Mismatch, Refused, Shape, shape_text
 
 __all__ = ["Call", "Row", "Network", "network", "parse_spec", "parse_input", "MAX_LAYERS"]
@@ -183,14 +183,14 @@ class _Reader:
     def __init__(self, text: str):
         self.text, self.lines = text, text.splitlines() or [text]
 
-    def error(self, message: str, node: ast.AST) -> ParseError:
+    def error(self, message: str, node: ast.expr | ast.stmt | ast.keyword) -> ParseError:
         line = self.lines[node.lineno - 1] if node.lineno <= len(self.lines) else ""
         column = len(line.encode("utf-8")[: node.col_offset].decode("utf-8", "replace")) + 1
         where = f" (line {node.lineno})" if len(self.lines) > 1 else ""
         return ParseError(message + where, ast.get_source_segment(self.text, node) or type(node).__name__, column)
 
     def module(self, module: ast.Module) -> tuple[Call, ...]:
-        entries: list[tuple[ast.AST, str | None]] = []
+        entries: list[tuple[ast.expr, str | None]] = []
         for stmt in module.body:
             if isinstance(stmt, ast.Expr):
                 entries += [(node, None) for node in self.top(stmt.value)]
@@ -204,7 +204,7 @@ class _Reader:
         calls = [call for i, (node, name) in enumerate(entries) for call in self.layer(node, name or str(i), 0)]
         return tuple(calls)
 
-    def top(self, node: ast.AST) -> list[ast.AST]:
+    def top(self, node: ast.expr) -> list[ast.expr]:
         """At the top, tuples (lines ending in a comma) and an unnamed Sequential only group layers."""
         if isinstance(node, (ast.Tuple, ast.List)):
             return [item for element in node.elts for item in self.top(element)]
@@ -212,14 +212,14 @@ class _Reader:
             return self.sequential(node)
         return [node]
 
-    def target(self, node: ast.AST) -> str:
+    def target(self, node: ast.expr) -> str:
         if isinstance(node, ast.Name) and not node.id.startswith("_"):
             return node.id
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
             return node.attr
         raise self.error("only a plain name or self.name can be assigned a layer", node)
 
-    def layer(self, node: ast.AST, name: str, depth: int) -> list[Call]:
+    def layer(self, node: ast.expr, name: str, depth: int) -> list[Call]:
         if not isinstance(node, ast.Call):
             known = isinstance(node, (ast.Name, ast.Attribute)) and self.type_name(node) in LAYERS
             raise self.error("a layer is called: add ()" if known else f"{_word(node)} is not a layer", node)
@@ -234,19 +234,21 @@ class _Reader:
             raise self.error(f"unknown layer '{kind}'{hint}; known layers: {', '.join(sorted(LAYERS))}", node.func)
         return [self.bind(LAYERS[kind], node, name)]
 
-    def type_name(self, node: ast.AST) -> str:
+    def type_name(self, node: ast.expr) -> str:
         """Conv2d, nn.Conv2d and torch.nn.Conv2d; any other attribute access is refused."""
         if isinstance(node, ast.Name):
             return node.id
-        module = node.value if isinstance(node, ast.Attribute) else None
-        if isinstance(module, ast.Name) and module.id == "nn" or (
-            isinstance(module, ast.Attribute) and module.attr == "nn"
-            and isinstance(module.value, ast.Name) and module.value.id == "torch"):
-            return node.attr
+        if isinstance(node, ast.Attribute):
+            module = node.value
+            if isinstance(module, ast.Name) and module.id == "nn" or (
+                isinstance(module, ast.Attribute) and module.attr == "nn"
+                and isinstance(module.value, ast.Name) and module.value.id == "torch"):
+                return node.attr
         raise self.error(f"{describe_node(node)} is not allowed; write a layer as nn.Conv2d(...) or Conv2d(...)", node)
 
-    def sequential(self, node: ast.Call) -> list[ast.AST]:
-        for arg in [*node.args, *node.keywords]:
+    def sequential(self, node: ast.Call) -> list[ast.expr]:
+        arguments: list[ast.expr | ast.keyword] = [*node.args, *node.keywords]
+        for arg in arguments:
             if not isinstance(arg, ast.Call):
                 raise self.error("Sequential takes layers, such as nn.ReLU(), one per argument", arg)
         return node.args
@@ -257,9 +259,9 @@ class _Reader:
         if len(node.args) > len(names):
             takes = f"at most {len(names)} positional argument{'s' if len(names) > 1 else ''} ({', '.join(names)})"
             raise self.error(f"{layer.name} takes {takes if names else 'no arguments'}", node)
-        given: dict[str, tuple[object, bool, ast.AST]] = {}
-        for param, arg in zip(names, node.args):
-            given[param] = (self.literal(arg), False, arg)
+        given: dict[str, tuple[object, bool, ast.expr]] = {}
+        for param_name, arg in zip(names, node.args):
+            given[param_name] = (self.literal(arg), False, arg)
         for keyword in node.keywords:
             if keyword.arg not in names:
                 supported = ", ".join(names) or "none"
@@ -279,18 +281,20 @@ class _Reader:
                 raise self.error(f"{layer.name} {param.name}={_literal_text(value)}: expected {e}", where) from None
         return Call(layer, name, tuple((n, v, k) for n, (v, k, _) in given.items()), args)
 
-    def literal(self, node: ast.AST, inside: bool = False):
+    def literal(self, node: ast.expr, inside: bool = False):
         """Numbers, True/False/None, strings, and tuples or lists of those; nothing is evaluated."""
         if isinstance(node, (ast.Tuple, ast.List)) and not inside:
             return tuple(self.literal(e, True) for e in node.elts)
-        negative = isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
-        value = node.operand if negative else node
+        value = node.operand if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) else node
+        negative = value is not node
         if isinstance(value, ast.Constant) and (value.value is None or isinstance(value.value, (int, float, str))):
-            number = isinstance(value.value, (int, float)) and not isinstance(value.value, bool)
-            if number and abs(value.value) > MAX_SIZE and isinstance(value.value, int):
-                raise self.error(f"numbers are limited to {MAX_SIZE:,}", node)
-            if number or not negative:
-                return -value.value if negative else value.value
+            constant = value.value
+            if isinstance(constant, (int, float)) and not isinstance(constant, bool):
+                if isinstance(constant, int) and abs(constant) > MAX_SIZE:
+                    raise self.error(f"numbers are limited to {MAX_SIZE:,}", node)
+                return -constant if negative else constant
+            if not negative:
+                return constant
         raise self.error(f"{_word(node)} is not allowed as an argument; write a number, True/False, a string "
                          "or a tuple of numbers", node)
 

@@ -23,9 +23,11 @@ from symgraph.api import Derivation, derive
 from symgraph.engine import expand
 from symgraph.engine.evaluate import evaluate, value_of
 from symgraph.engine.graph import Operand, build
+from symgraph.engine.tensor_graph import TensorGraph
 from symgraph.errors import EvaluationError, InputError
 from symgraph.explain.printing import unicode
-from symgraph.lang.parse import Program, parse
+from symgraph.lang.parse import parse
+from symgraph.lang.program import Program
 from symgraph.lang.source import source
 from symgraph.notation import number, partial_text, pretty_name
 from symgraph.ops.tensor import shape_text
@@ -201,17 +203,20 @@ class _Judge:
 
     def _numeric_tensor(self, candidate: Operand) -> tuple[bool | None, str, int, float | None]:
         """Tensors: the whole gradient against the candidate, entry by entry, at each point in turn."""
-        shape, found = self.graph.shape(self.d.wrt[self.wrt]), self.graph.shape(candidate)
+        graph = self.graph
+        assert isinstance(graph, TensorGraph)  # a copy of a tensor derivation's graph
+        shape, found = graph.shape(self.d.wrt[self.wrt]), graph.shape(candidate)
         if found != shape:
             return False, f"it has shape {shape_text(found)}, the gradient {shape_text(shape)}", 0, None
         targets = [self.d.output, self.gradient, candidate]
+        points: list[Mapping[str, float | np.ndarray]]
         if self._at_one_point():
             points = [self.d.at]
         else:
-            points = [random_point(self.graph, self.d.inputs, self.d.at, targets, seed) for seed in range(TENSOR_POINTS)]
+            points = [random_point(graph, self.d.inputs, self.d.at, targets, seed) for seed in range(TENSOR_POINTS)]
         largest = 0.0
         for point in points:
-            values = evaluate(self.graph, {self.d.inputs[n]: v for n, v in point.items()}, targets, self.d.conventions)
+            values = evaluate(graph, {self.d.inputs[n]: v for n, v in point.items()}, targets, self.d.conventions)
             derivative, other = (np.broadcast_to(value_of(values, t), shape) for t in targets[1:])
             difference = np.abs(derivative - other)
             largest = max(largest, float(difference.max(initial=0.0)))

@@ -213,19 +213,21 @@ def _tensor_expression(example: Example, d: Derivation, name: str) -> Agreement:
     """A printed formula in matrix notation, written in the language over the program's names, against
     the gradient: numerically at the example's values and at a seeded random point."""
     text = example.official["expr"]
+    tensor_graph = d.graph
+    assert isinstance(tensor_graph, TensorGraph)  # d.is_tensor
     try:
         program = parse(f"{example.program}\n{_ANSWER} = {text}")
-        graph, answer = build_graph(program, _ANSWER, TensorGraph(d.graph.declared))
+        graph, answer = build_graph(program, _ANSWER, TensorGraph(tensor_graph.declared))
     except InputError as e:
         raise InputError(f"{example.name}.toml: official.expr: {e}") from None
     gradient = d.gradients.of(d.wrt[name])
     points = [{n: np.asarray(v, dtype=float) for n, v in example.values.items()}]
-    points.append(random_point(d.graph, d.inputs, {}, [d.output, gradient]))
+    points.append(random_point(tensor_graph, d.inputs, {}, [d.output, gradient]))
     agrees = True
     for point in points:
-        expected = evaluate(d.graph, {d.inputs[n]: v for n, v in point.items()}, [gradient])
+        expected = evaluate(tensor_graph, {d.inputs[n]: v for n, v in point.items()}, [gradient])
         found = evaluate(graph, {graph.names[n]: point[n] for n in program.inputs}, [answer])
-        want = np.broadcast_to(value_of(expected, gradient), d.graph.shape(d.wrt[name]))
+        want = np.broadcast_to(value_of(expected, gradient), tensor_graph.shape(d.wrt[name]))
         got = np.asarray(value_of(found, answer))
         agrees &= got.shape == want.shape and bool(np.allclose(got, want, rtol=RTOL, atol=ATOL))
     form = d.in_terms_of_intermediates[name] or d.gradient[name]
@@ -243,7 +245,7 @@ def _gradient_value(example: Example, d: Derivation, name: str):
     return d.gradient_value(name)
 
 
-def _forward_value(example: Example, d: Derivation, name: str) -> float | None:
+def _forward_value(example: Example, d: Derivation, name: str) -> float | np.ndarray | None:
     if name not in d.graph.names:
         raise InputError(f"{example.name}.toml: official.forward.{name}: no such name in the program")
     return d.value(d.graph.names[name])

@@ -34,244 +34,41 @@ Conventions (the textbook's, where they differ the docstring says so):
 
 from __future__ import annotations
 
-import keyword
 import math
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from symgraph import ops
-from symgraph.api import Derivation, derive
 from symgraph.errors import InputError, ShapeError
-from symgraph.lang.parse import CONSTANTS
+from symgraph.teach.network import NetworkProgram, Shape, Var, layer_tag, shape_text
 
 __all__ = ["Network", "Var", "MASK_VALUE"]
-
-Shape = tuple[int, ...]
 
 #: What the causal mask adds to a score of the future: exp(−10⁹ + s) is 0 in floating point.
 MASK_VALUE = -1e9
 
 
-@dataclass(frozen=True)
-class Var:
-    """A named value of the program and its shape: what builders take and return."""
-
-    name: str
-    shape: Shape
-
-    def __str__(self) -> str:
-        return self.name
-
-
-def _shape_text(shape: Shape) -> str:
-    return "x".join(map(str, shape)) if shape else "scalar"
-
-
-def _tag(cluster: str) -> str:
-    """'layer1' → '1', 't12' → '12', 'hidden' → '': the suffix of the names a builder makes."""
-    match = re.search(r"(\d+)$", cluster)
-    return match[1] if match else ""
-
-
-class Network:
+class Network(NetworkProgram):
     """A network as a symgraph program: builders append named lines, each in a cluster; `derive()` runs it."""
 
     def __init__(self, seed: int = 0, decimals: int | None = 2, mask: str = "multiplicative"):
-        #: Seed and rounding of `random_values` (rounded values read better in a picture).
-        self.seed, self.decimals = seed, decimals
+        super().__init__(seed, decimals)
         if mask not in ("multiplicative", "additive"):
             raise InputError(f"mask={mask!r}: use 'multiplicative' (masked softmax) or 'additive' (softmax(S + M))")
         #: How attention's causal mask is written (see the module docstring).
         self.mask = mask
-        self.shapes: dict[str, Shape] = {}  # every name: inputs, parameters, constants and assignments
-        self.kinds: dict[str, str] = {}  # input | parameter | constant | assigned
-        self.clusters: dict[str, list[str]] = {}
-        self.values: dict[str, Any] = {}  # given values: constants always, inputs when given
-        self.output: str | None = None  # the last assignment unless set
-        self._init: dict[str, str] = {}  # parameter → weight | bias
-        self._lines: list[tuple[str, str, str | None]] = []  # (name, expression, cluster)
-
-    # --- names and values -----------------------------------------------------------------------------
-    def _claim(self, name: str, what: str) -> str:
-        if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
-            raise InputError(f"{what} name {name!r}: use letters, digits and '_' (not first), e.g. W1 or h_t")
-        if name in ops.FUNCTIONS or name in CONSTANTS or name in ("scalar",):
-            raise InputError(f"{what} name {name!r} is a built-in name; pick another")
-        if name in self.shapes:
-            where = next((c for c, names in self.clusters.items() if name in names), None)
-            owner = f" (by {where!r})" if where else ""
-            raise InputError(
-                f"the name {name} is taken{owner}: number the layers ('layer1', 'layer2', …) or pass names={{...}}"
-            )
-        return name
-
-    def _var(self, x: Var | str) -> Var:
-        name = x.name if isinstance(x, Var) else str(x)
-        if name not in self.shapes:
-            raise InputError(f"{name} is not a name of this network; names: {', '.join(self.shapes) or 'none yet'}")
-        return Var(name, self.shapes[name])
-
-    def _declare(self, name: str, shape: Shape, kind: str, cluster: str | None, what: str) -> Var:
-        self._claim(name, what)
-        shape = tuple(int(n) for n in shape)
-        if any(n < 1 for n in shape) or len(shape) > 4:
-            raise ShapeError(f"{name}: shape {_shape_text(shape)} must have 0 to 4 positive sizes")
-        self.shapes[name], self.kinds[name] = shape, kind
-        if cluster is not None:
-            self.clusters.setdefault(cluster, []).append(name)
-        return Var(name, shape)
-
-    def input(self, name: str, *shape: int | Sequence[int], value: Any = None) -> Var:
-        """A data input (differentiated too, so ∂L/∂x shows); `value` fixes it instead of a random one."""
-        var = self._declare(name, _flat(shape), "input", None, "input")
-        if value is not None:
-            self.values[name] = _checked_value(var, value)
-        return var
-
-    def sequence(self, name: str, steps: int, size: int) -> list[Var]:
-        """Inputs x1 … xT of one size, for an unrolled RNN."""
-        return [self.input(f"{name}{t}", size) for t in range(1, steps + 1)]
-
-    def constant(self, name: str, value: Any, cluster: str | None = None) -> Var:
-        """An input with a fixed value that is never differentiated: a target, a mask, λ."""
-        array = np.asarray(value, dtype=float)
-        var = self._declare(name, array.shape, "constant", cluster, "constant")
-        self.values[name] = float(array) if array.ndim == 0 else array
-        return var
-
-    def parameter(self, name: str, *shape: int | Sequence[int], init: str = "weight", cluster: str | None = None,
-                  share: bool = False) -> Var:
-        """A trainable tensor. With share=True a parameter of that name and shape is reused: shared weights, one
-        node read by every user (the cells and the RNN share theirs across steps); otherwise a taken name is an error."""
-        shape = _flat(shape)
-        if share and self.kinds.get(name) == "parameter":
-            if self.shapes[name] != shape:
-                raise ShapeError(f"parameter {name} is {_shape_text(self.shapes[name])}, asked for again as {_shape_text(shape)}")
-            return Var(name, shape)
-        self._init[name] = init
-        return self._declare(name, shape, "parameter", cluster, "parameter")
-
-    def _assign(self, name: str, expression: str, shape: Shape, cluster: str | None) -> Var:
-        self._claim(name, "value")
-        self.shapes[name], self.kinds[name] = tuple(shape), "assigned"
-        self._lines.append((name, expression, cluster))
-        if cluster is not None:
-            self.clusters.setdefault(cluster, []).append(name)
-        self.output = name
-        return Var(name, tuple(shape))
-
-    def let(self, name: str, expression: str, cluster: str | None = None) -> Var:
-        """Any line of the language, `net.let("s", "sum(h1 * h1)")`; its shape is inferred by building the graph."""
-        graph = self._build(extra=f"{name} = {expression}")
-        return self._assign(name, expression, graph.shape(graph.names[name]), cluster)
-
-    # --- the program -------------------------------------------------------------------------------------
-    @property
-    def program(self) -> str:
-        """The program text: declarations, then one line per value, each cluster under a comment."""
-        groups = (("input", "inputs"), ("parameter", "parameters"), ("constant", "constants (given values, not differentiated)"))
-        lines = []
-        for kind, title in groups:
-            names = [n for n, k in self.kinds.items() if k == kind]
-            if names:
-                lines.append(f"# {title}")
-                lines += [f"{n}: {_shape_text(self.shapes[n])}" for n in names]
-        current = object()
-        for name, expression, cluster in self._lines:
-            if cluster != current:
-                lines.append(f"# {cluster}" if cluster is not None else "#")
-                current = cluster
-            lines.append(f"{name} = {expression}")
-        if self.output is not None and self._lines and self._lines[-1][0] != self.output:
-            lines.append(f"# output: {self.output}")
-        return "\n".join(lines)
-
-    @property
-    def declarations(self) -> dict[str, Shape]:
-        return {n: self.shapes[n] for n, k in self.kinds.items() if k != "assigned"}
-
-    @property
-    def parameters(self) -> dict[str, Shape]:
-        return {n: self.shapes[n] for n, k in self.kinds.items() if k == "parameter"}
-
-    @property
-    def parameter_count(self) -> int:
-        return sum(math.prod(shape) for shape in self.parameters.values())
-
-    @property
-    def differentiable(self) -> list[str]:
-        """Inputs and parameters: what derive() differentiates by default (constants are not)."""
-        return [n for n, k in self.kinds.items() if k in ("input", "parameter")]
-
-    def __str__(self) -> str:
-        return self.program
-
-    def _repr_markdown_(self) -> str:
-        return f"```python\n{self.program}\n```\n\n{self.parameter_count:,} parameters"
-
-    def _build(self, extra: str | None = None):
-        """The program's TensorGraph (no derivatives): shapes as symgraph infers them. Only the declarations of
-        names in use are kept, so a half-built network (an input not read yet) builds too."""
-        from symgraph.engine.graph import build
-        from symgraph.engine.tensor_graph import TensorGraph
-        from symgraph.lang.parse import parse
-
-        lines = [f"{name} = {expression}" for name, expression, _ in self._lines] + ([extra] if extra else [])
-        used = set(re.findall(r"[^\W\d]\w*", "\n".join(lines)))
-        declared = [f"{n}: {_shape_text(s)}" for n, s in self.declarations.items() if n in used]
-        program = parse("\n".join(declared + lines))
-        return build(program, None, TensorGraph(program.declarations))[0]
-
-    def render(self, view: str = "backward", at: Mapping[str, Any] | None = None, **options: Any):
-        """The picture of `derive(at)` with the clusters drawn; options as in symgraph.output.render.render."""
-        return self.derive(at).render(view, **options)
-
-    def random_values(self, seed: int | None = None, decimals: int | None = ...) -> dict[str, Any]:  # type: ignore[assignment]
-        """Seeded values for every input: weights ~ N(0, 1/fan-in), biases ~ N(0, 0.1²), data ~ N(0, 1);
-        constants and given values as they are. Every draw happens, so one value does not shift the others."""
-        rng = np.random.default_rng(self.seed if seed is None else seed)
-        digits = self.decimals if decimals is ... else decimals
-        values: dict[str, Any] = {}
-        for name, kind in self.kinds.items():
-            if kind == "assigned":
-                continue
-            shape = self.shapes[name]
-            if self._init.get(name) == "weight":
-                drawn = rng.normal(0.0, 1.0 / math.sqrt(max(1, math.prod(shape[1:]))), shape)
-            elif self._init.get(name) == "bias":
-                drawn = rng.normal(0.0, 0.1, shape)
-            else:
-                drawn = rng.normal(0.0, 1.0, shape)
-            if digits is not None:
-                drawn = np.round(drawn, digits)
-            values[name] = self.values.get(name, float(drawn) if drawn.ndim == 0 else drawn)
-        return values
-
-    def derive(self, at: Mapping[str, Any] | None = None, wrt: Sequence[str] | None = None, seed: int | None = None,
-               **options: Any) -> Derivation:
-        """symgraph.derive on the program at `random_values(seed)` updated by `at`; the result carries `clusters`,
-        so `d.render()` draws them. `wrt` defaults to the inputs and parameters (constants are not differentiated)."""
-        if self.output is None:
-            raise InputError("the network is empty: add a layer and a loss first")
-        values = self.random_values(seed)
-        values.update(at or {})
-        d = derive(self.program, wrt=list(wrt) if wrt is not None else self.differentiable, at=values, of=self.output, **options)
-        d.clusters = {name: list(names) for name, names in self.clusters.items()}  # read by symgraph.render
-        d.network = self
-        return d
 
     # --- layers ---------------------------------------------------------------------------------------------
     def dense(self, name: str, x: Var | str, units: int, activation: str | None = "relu", *, bias: bool = True,
               names: Mapping[str, str] | None = None) -> Var:
         """z = W x + b, h = activation(z); for a matrix X (one example a row), Z = X Wᵀ + outer(ones(n), b)."""
-        x, n, t = self._var(x), _names(names), _tag(name)
+        x, n, t = self._var(x), _names(names), layer_tag(name)
         if len(x.shape) not in (1, 2):
-            raise ShapeError(f"dense {name}: x has shape {_shape_text(x.shape)}; flatten it first (net.flatten)")
+            raise ShapeError(f"dense {name}: x has shape {shape_text(x.shape)}; flatten it first (net.flatten)")
         W = self.parameter(n.get("W", f"W{t}"), units, x.shape[-1], cluster=name)
+        shape: Shape
         if len(x.shape) == 1:
             shape, expression = (units,), f"{W} @ {x}"
             if bias:
@@ -291,7 +88,7 @@ class Network:
         """Unrolled over T steps: a_t = W_hh h_{t−1} + W_hx x_t + b_h, h_t = activation(a_t), one cluster per step
         ('rnn t=1' …). The weights are shared: one node each, outside the steps, read by every step. Without h0
         the first step has no W_hh term (h₀ = 0). `xs` is a list of vectors or a T×d matrix (x_t is its row)."""
-        n, t0 = _names(names), _tag(name)
+        n, t0 = _names(names), layer_tag(name)
         steps = self._steps(xs)
         d = steps[0][1][0]
         W_hh = self.parameter(n.get("W_hh", f"W_hh{t0}"), hidden, hidden, share=True)
@@ -299,11 +96,11 @@ class Network:
         b = self.parameter(n.get("b", f"b_h{t0}"), hidden, init="bias", share=True)
         h = None if h0 is None else self._var(h0)
         if h is not None and h.shape != (hidden,):
-            raise ShapeError(f"rnn {name}: h0 has shape {_shape_text(h.shape)}, the hidden size is {hidden}")
+            raise ShapeError(f"rnn {name}: h0 has shape {shape_text(h.shape)}, the hidden size is {hidden}")
         states = []
         for t, (x_text, shape) in enumerate(steps, 1):
             if shape != (d,):
-                raise ShapeError(f"rnn {name}: x at step {t} has shape {_shape_text(shape)}, step 1 had {d}")
+                raise ShapeError(f"rnn {name}: x at step {t} has shape {shape_text(shape)}, step 1 had {d}")
             cluster = f"{name} t={t}"
             if self.kinds.get(x_text) == "input" and not any(x_text in names for names in self.clusters.values()):
                 self.clusters.setdefault(cluster, []).append(x_text)  # x_t is drawn inside its step
@@ -317,7 +114,7 @@ class Network:
         if isinstance(xs, (Var, str)):
             X = self._var(xs)
             if len(X.shape) != 2:
-                raise ShapeError(f"rnn: a sequence is a list of vectors or a T×d matrix, not shape {_shape_text(X.shape)}")
+                raise ShapeError(f"rnn: a sequence is a list of vectors or a T×d matrix, not shape {shape_text(X.shape)}")
             return [(f"{X}[{t}]", X.shape[1:]) for t in range(X.shape[0])]
         if not xs:
             raise InputError("rnn: the sequence is empty")
@@ -327,7 +124,7 @@ class Network:
                   names: Mapping[str, str] | None = None) -> tuple[Var, Var]:
         """The LSTM cell: f, i, o = σ(W x + U h + b) per gate, g = tanh(W_g x + U_g h + b_g), c′ = f ⊙ c + i ⊙ g,
         h′ = o ⊙ tanh(c′). Returns (h′, c′). 4·(h(d+h)+h) parameters, one bias per gate (PyTorch stores two)."""
-        x, h, c, n, t = self._var(x), self._var(h), self._var(c), _names(names), _tag(name)
+        x, h, c, n, t = self._var(x), self._var(h), self._var(c), _names(names), layer_tag(name)
         size = h.shape[0]
         if len(x.shape) != 1 or len(h.shape) != 1 or c.shape != h.shape:
             raise ShapeError(f"lstm_cell {name}: x, h, c must be vectors with c like h; got {x.shape}, {h.shape}, {c.shape}")
@@ -349,10 +146,10 @@ class Network:
     def gru_cell(self, name: str, x: Var | str, h: Var | str, *, names: Mapping[str, str] | None = None) -> Var:
         """The GRU cell (Cho et al. 2014): z = σ(W_z x + U_z h + b_z) (update), r = σ(W_r x + U_r h + b_r) (reset),
         n = tanh(W_n x + U_n (r ⊙ h) + b_n), h′ = (1 − z) ⊙ n + z ⊙ h. PyTorch puts r outside: r ⊙ (U_n h + b)."""
-        x, h, n, t = self._var(x), self._var(h), _names(names), _tag(name)
+        x, h, n, t = self._var(x), self._var(h), _names(names), layer_tag(name)
         size = h.shape[0]
         if len(x.shape) != 1 or len(h.shape) != 1:
-            raise ShapeError(f"gru_cell {name}: x and h must be vectors; got {_shape_text(x.shape)} and {_shape_text(h.shape)}")
+            raise ShapeError(f"gru_cell {name}: x and h must be vectors; got {shape_text(x.shape)} and {shape_text(h.shape)}")
         z = self._gate(name, n, "z", "sigmoid", x, h, size, t)
         r = self._gate(name, n, "r", "sigmoid", x, h, size, t)
         candidate = self._gate(name, n, "n", "tanh", x, h, size, t, hidden_input=f"({r} * {h})")
@@ -363,12 +160,12 @@ class Network:
         """Scaled dot-product attention over the rows of X (T×d): Q = X W_Q, K = M W_K, V = M W_V with M = memory
         or X, S = Q Kᵀ/√d_k, P = softmax(S) row by row (causal: the masked softmax, see the module docstring),
         A = P V (T×d_v)."""
-        X, n, t = self._var(X), _names(names), _tag(name)
+        X, n, t = self._var(X), _names(names), layer_tag(name)
         source = X if memory is None else self._var(memory)
         d_v = d_v or d_k
         for v in (X, source):
             if len(v.shape) != 2:
-                raise ShapeError(f"attention {name}: {v} has shape {_shape_text(v.shape)}; tokens are the rows of a T×d matrix")
+                raise ShapeError(f"attention {name}: {v} has shape {shape_text(v.shape)}; tokens are the rows of a T×d matrix")
         T, S_len = X.shape[0], source.shape[0]
         WQ = self.parameter(n.get("W_Q", f"W_Q{t}"), X.shape[1], d_k, cluster=name)
         WK = self.parameter(n.get("W_K", f"W_K{t}"), source.shape[1], d_k, cluster=name)
@@ -382,7 +179,7 @@ class Network:
         if causal:
             if T != S_len:
                 raise ShapeError(f"attention {name}: a causal mask needs as many queries as keys ({T} and {S_len})")
-            mask = n.get("M", f"M{_tag(name)}")
+            mask = n.get("M", f"M{layer_tag(name)}")
             if mask not in self.shapes:
                 future = np.triu(np.ones((T, T)), 1)
                 self.constant(mask, future * MASK_VALUE if self.mask == "additive" else 1.0 - future, cluster=name)
@@ -402,7 +199,7 @@ class Network:
                              names: Mapping[str, str] | None = None) -> Var:
         """h heads, each attention with its own W_Qi, W_Ki, W_Vi in cluster 'name head i', then
         Z = A₁ W_O1 + … + A_h W_Oh (= concat(A₁, …, A_h) W_O) in cluster 'name'."""
-        X, n, t = self._var(X), _names(names), _tag(name)
+        X, n, t = self._var(X), _names(names), layer_tag(name)
         d_v, d_model = d_v or d_k, d_model or self.shapes[X.name][1]
         outputs = []
         for i in range(1, heads + 1):  # head i's names end in i (Q1, W_Q1); names={"Q": "Qa", …} renames the bases
@@ -419,11 +216,13 @@ class Network:
         """conv1d(x, K, stride, padding) (cross-correlation, PyTorch layout): x (C, L) with K (O, C, k), or x (L,)
         with K (k,) when out_channels is 1; plus the bias, then the activation."""
         x = self._var(x)
+        kernel: Shape
+        spatial: Shape
         if len(x.shape) == 1:
-            _need(out_channels == 1, f"conv1d {name}: an input without channels ({_shape_text(x.shape)}) gives one output channel")
+            _need(out_channels == 1, f"conv1d {name}: an input without channels ({shape_text(x.shape)}) gives one output channel")
             kernel, spatial, channels = (kernel_size,), x.shape, None
         else:
-            _need(len(x.shape) == 2, f"conv1d {name}: x is (C, L) or (L,), not {_shape_text(x.shape)}")
+            _need(len(x.shape) == 2, f"conv1d {name}: x is (C, L) or (L,), not {shape_text(x.shape)}")
             kernel, spatial, channels = (out_channels, x.shape[0], kernel_size), x.shape[1:], out_channels
         return self._conv("conv1d", name, x, kernel, spatial, channels, stride, padding, activation, bias, names)
 
@@ -434,16 +233,18 @@ class Network:
         x (H, W) with K (kh, kw) when out_channels is 1; plus the bias, then the activation."""
         x = self._var(x)
         kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
+        kernel: Shape
+        spatial: Shape
         if len(x.shape) == 2:
-            _need(out_channels == 1, f"conv2d {name}: an input without channels ({_shape_text(x.shape)}) gives one output channel")
+            _need(out_channels == 1, f"conv2d {name}: an input without channels ({shape_text(x.shape)}) gives one output channel")
             kernel, spatial, channels = (kh, kw), x.shape, None
         else:
-            _need(len(x.shape) == 3, f"conv2d {name}: x is (C, H, W) or (H, W), not {_shape_text(x.shape)}")
+            _need(len(x.shape) == 3, f"conv2d {name}: x is (C, H, W) or (H, W), not {shape_text(x.shape)}")
             kernel, spatial, channels = (out_channels, x.shape[0], kh, kw), x.shape[1:], out_channels
         return self._conv("conv2d", name, x, kernel, spatial, channels, stride, padding, activation, bias, names)
 
     def _conv(self, op, name, x, kernel, spatial, channels, stride, padding, activation, bias, names) -> Var:
-        n, t = _names(names), _tag(name)
+        n, t = _names(names), layer_tag(name)
         sizes = kernel[-len(spatial):]
         out = tuple(_window(name, s + 2 * padding, k, stride) for s, k in zip(spatial, sizes))
         K = self.parameter(n.get("K", f"K{t}"), *kernel, cluster=name)
@@ -471,24 +272,24 @@ class Network:
         return self._pool("avgpool2d", name, x, kernel_size, stride, names)
 
     def _pool(self, op, name, x, size, stride, names) -> Var:
-        x, n, t = self._var(x), _names(names), _tag(name)
+        x, n, t = self._var(x), _names(names), layer_tag(name)
         stride = stride or size
-        _need(len(x.shape) in (2, 3), f"{op} {name}: x is (C, H, W) or (H, W), not {_shape_text(x.shape)}")
+        _need(len(x.shape) in (2, 3), f"{op} {name}: x is (C, H, W) or (H, W), not {shape_text(x.shape)}")
         out = x.shape[:-2] + tuple(_window(name, s, size, stride) for s in x.shape[-2:])
         return self._assign(n.get("out", f"m{t}"), f"{op}({x}, {_pool_parameters(op, size, stride)})", out, name)
 
     def flatten(self, name: str, x: Var | str, *, names: Mapping[str, str] | None = None) -> Var:
-        x, n, t = self._var(x), _names(names), _tag(name)
+        x, n, t = self._var(x), _names(names), layer_tag(name)
         return self._assign(n.get("out", f"f{t}"), f"flatten({x})", (math.prod(x.shape),), name)
 
     def residual(self, name: str, x: Var | str, fx: Var | str | Callable[[Var], Var], activation: str | None = None, *,
                  names: Mapping[str, str] | None = None) -> Var:
         """y = x + F(x) (then the activation): the skip connection gives ∂L/∂x the extra term ∂L/∂y.
         `fx` is a value or a function that builds F from x (its layers keep their own clusters)."""
-        x, n, t = self._var(x), _names(names), _tag(name)
+        x, n, t = self._var(x), _names(names), layer_tag(name)
         f = self._var(fx(x) if callable(fx) else fx)
         if f.shape != x.shape:
-            raise ShapeError(f"residual {name}: x is {_shape_text(x.shape)} but F(x) is {_shape_text(f.shape)}")
+            raise ShapeError(f"residual {name}: x is {shape_text(x.shape)} but F(x) is {shape_text(f.shape)}")
         expression = f"{x} + {f}" if activation is None else f"{_activation(activation)}({x} + {f})"
         return self._assign(n.get("out", f"r{t}"), expression, x.shape, name)
 
@@ -497,8 +298,8 @@ class Network:
                       names: Mapping[str, str] | None = None) -> Var:
         """Softmax–cross-entropy with class `target` (0-based): L = cross_entropy(z, target=k), whose rule is
         ∂L/∂z = p − e_k; explicit=True writes p = softmax(z), L = −log(p[k]) instead, one op at a time."""
-        z, n, t = self._var(logits), _names(names), _tag(name)
-        _need(len(z.shape) == 1, f"cross_entropy {name}: the logits are a vector, not {_shape_text(z.shape)}")
+        z, n, t = self._var(logits), _names(names), layer_tag(name)
+        _need(len(z.shape) == 1, f"cross_entropy {name}: the logits are a vector, not {shape_text(z.shape)}")
         _need(0 <= int(target) < z.shape[0], f"cross_entropy {name}: class {target} of {z.shape[0]} (0-based)")
         if explicit:
             p = self._assign(n.get("p", f"p{t}"), f"softmax({z})", z.shape, name)
@@ -508,18 +309,18 @@ class Network:
     def mse(self, name: str, prediction: Var | str, target: Var | str | Any, *,
             names: Mapping[str, str] | None = None) -> Var:
         """L = mse(ŷ, y) = mean((ŷ − y)²); a target given as numbers becomes a constant input."""
-        y, n, t = self._var(prediction), _names(names), _tag(name)
+        y, n, t = self._var(prediction), _names(names), layer_tag(name)
         if isinstance(target, (Var, str)):
             goal = self._var(target)
         else:
             goal = self.constant(n.get("target", f"y_true{t}"), target, cluster=name)
-        _need(goal.shape == y.shape, f"mse {name}: prediction {_shape_text(y.shape)} and target {_shape_text(goal.shape)} differ")
+        _need(goal.shape == y.shape, f"mse {name}: prediction {shape_text(y.shape)} and target {shape_text(goal.shape)} differ")
         return self._assign(n.get("L", f"L{t}"), f"mse({y}, {goal})", (), name)
 
     def l2(self, name: str, parameters: Iterable[Var | str] | None = None, lam: float = 0.01, *,
            names: Mapping[str, str] | None = None) -> Var:
         """R = λ/2 ‖θ‖² = lam/2 * (sum(W1*W1) + …); by default over the weights (parameters of 2 axes or more)."""
-        n, t = _names(names), _tag(name)
+        n, t = _names(names), layer_tag(name)
         chosen = [self._var(p) for p in parameters] if parameters is not None else [
             Var(p, s) for p, s in self.parameters.items() if self._init.get(p) == "weight" and len(s) >= 2
         ]
@@ -531,18 +332,11 @@ class Network:
     def add(self, name: str, *terms: Var | str, out: str | None = None) -> Var:
         """The sum of scalar (or equal-shaped) terms, e.g. J = L + R."""
         vs = [self._var(v) for v in terms]
-        _need(len({v.shape for v in vs}) == 1, f"add {name}: shapes {', '.join(_shape_text(v.shape) for v in vs)} differ")
-        return self._assign(out or f"J{_tag(name)}", " + ".join(v.name for v in vs), vs[0].shape, name)
+        _need(len({v.shape for v in vs}) == 1, f"add {name}: shapes {', '.join(shape_text(v.shape) for v in vs)} differ")
+        return self._assign(out or f"J{layer_tag(name)}", " + ".join(v.name for v in vs), vs[0].shape, name)
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
-
-
-def _flat(shape: tuple) -> Shape:
-    """input('x', 3, 2) and input('x', (3, 2)) alike."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(shape[0])
-    return tuple(shape)
 
 
 def _names(names: Mapping[str, str] | None) -> dict[str, str]:
@@ -552,13 +346,6 @@ def _names(names: Mapping[str, str] | None) -> dict[str, str]:
 def _need(condition: bool, message: str) -> None:
     if not condition:
         raise ShapeError(message)
-
-
-def _checked_value(var: Var, value: Any) -> Any:
-    array = np.asarray(value, dtype=float)
-    if array.shape != var.shape:
-        raise ShapeError(f"{var}: the value has shape {_shape_text(array.shape)} but {var} is {_shape_text(var.shape)}")
-    return float(array) if array.ndim == 0 else array
 
 
 def _window(name: str, size: int, kernel: int, stride: int) -> int:

@@ -64,7 +64,7 @@ def sample_points(
     graph: Graph,
     targets: list[Operand],
     inputs: Mapping[str, int],
-    fixed: Mapping[str, float],
+    fixed: Mapping[str, float | np.ndarray],
     conventions: Conventions,
     count: int = 3,
 ) -> dict[str, np.ndarray]:

@@ -12,7 +12,7 @@ then differentiates that program, and `compare` sets its gradient, entry by entr
 matrix-notation one (`Derivation.gradient_value`). Nothing here reads a vector-Jacobian rule,
 so the two answers are computed independently from the same program.
 
-The Program is built directly, so the parser's operation limit (`symgraph.lang.parse.LIMITS`) does
+The Program is built directly, so the parser's operation limit (`symgraph.lang.limits.LIMITS`) does
 not apply to it; `ScalarProgram.text()` writes it in the input language for small programs.
 
 >>> v = compare(derive("z = W @ h; L = sum(tanh(z))", at={"W": [[1, 2], [0, 1]], "h": [1, -1]}))  # doctest: +SKIP
@@ -35,7 +35,8 @@ from symgraph.engine.evaluate import Conventions, evaluate, value_of
 from symgraph.engine.graph import Graph, Operand, build, is_node
 from symgraph.engine.tensor_graph import TensorGraph
 from symgraph.errors import InputError
-from symgraph.lang.parse import Apply, Assignment, Program, Ref, Term, parse
+from symgraph.lang.parse import parse
+from symgraph.lang.program import Apply, Assignment, Program, Ref, Term
 from symgraph.lang.source import source
 from symgraph.ops.tensor import TensorFunction
 
@@ -75,7 +76,7 @@ class ScalarProgram:
 
     def input_values(self, values: Mapping[str, Any]) -> dict[str, float]:
         """Scalar input name → float, from the tensor program's values (name → number or nested lists)."""
-        scalars = {}
+        scalars: dict[str, float] = {}
         for name, names in self.inputs.items():
             if name not in values:
                 raise InputError(f"no value for the input {name}")
@@ -83,7 +84,7 @@ class ScalarProgram:
             if array.shape != names.shape:
                 raise InputError(f"{name}: a value of shape {array.shape} for an input of shape {names.shape}")
             for index in np.ndindex(*names.shape):
-                scalars[names[index]] = float(array[index])
+                scalars[str(names[index])] = float(array[index])
         return scalars
 
     def text(self) -> str:
@@ -140,7 +141,7 @@ def scalarize(graph: Graph, output: Operand) -> ScalarProgram:
         source=f"scalar expansion of {label}",
     )
     labels = {n: graph.label(n) for n in components}
-    return ScalarProgram(program, inputs, components, program.assignments[-1].name, labels)
+    return ScalarProgram(program, inputs, components, label, labels)
 
 
 def scalarize_program(program: str | Program, shapes: Mapping[str, tuple[int, ...]] | None = None, of: str | None = None) -> ScalarProgram:
@@ -167,12 +168,13 @@ def scalar_gradients(
     nodes = {name: graph.names[name] for name in scalar_values}
     gradients = backward(graph, output, list(nodes.values()))
     targets = [output, *(gradients.of(n) for n in nodes.values())]
-    named = [graph.names[a.name] for a in expansion.program.assignments if is_node(graph.names[a.name])]
+    assigned_names = [a.name for a in expansion.program.assignments if a.name is not None]  # all are named
+    named = [graph.names[n] for n in assigned_names if is_node(graph.names[n])]
     computed = evaluate(graph, {nodes[n]: np.asarray(v) for n, v in scalar_values.items()}, targets + named, conventions)
-    result = {}
+    result: dict[str, np.ndarray] = {}
     for name, names in expansion.inputs.items():
         result[name] = _object_array(names.shape, lambda i: float(value_of(computed, gradients.of(nodes[names[i]])))).astype(float)
-    assigned = {a.name: float(value_of(computed, graph.names[a.name])) for a in expansion.program.assignments}
+    assigned = {n: float(value_of(computed, graph.names[n])) for n in assigned_names}
     assigned.update(scalar_values)
     return float(value_of(computed, output)), result, assigned
 
@@ -230,7 +232,9 @@ def compare(d: Derived) -> Verification:
             continue
         recomputed = _object_array(array.shape, lambda i: _component_value(array[i], assigned)).astype(float)
         nodes[expansion.labels[node]] = (np.asarray(d.value(node), dtype=float), recomputed)
-    return Verification((float(d.value(d.output)), output), pairs, nodes, expansion)
+    output_value = d.value(d.output)
+    assert output_value is not None  # a complete derivation has every value
+    return Verification((float(output_value), output), pairs, nodes, expansion)
 
 
 def verify(d: Derived) -> float:

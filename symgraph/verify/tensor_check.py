@@ -29,11 +29,11 @@ _EPS = np.finfo(float).eps
 _SEED = 20261123
 
 
-def random_point(graph: TensorGraph, inputs: Mapping[str, int], fixed: Mapping[str, np.ndarray], targets,
-                 seed: int = 0) -> dict:
+def random_point(graph: TensorGraph, inputs: Mapping[str, int], fixed: Mapping[str, float | np.ndarray], targets,
+                 seed: int = 0) -> dict[str, np.ndarray]:
     """Seeded values of every input not given, where every target is finite and no kink is near."""
     rng = np.random.default_rng([_SEED, seed])
-    point = {}
+    point: dict[str, np.ndarray] = {}
     for attempt in range(20):
         point = {n: np.asarray(fixed[n], dtype=float) if n in fixed else rng.normal(0.0, 1.0, graph.shape(node))
                  for n, node in inputs.items()}
@@ -48,7 +48,7 @@ def check_tensor(
     function: Operand,
     derivatives: Mapping[str, Operand],
     inputs: Mapping[str, int],
-    point: Mapping[str, np.ndarray],
+    point: Mapping[str, float | np.ndarray],
     conventions: Conventions = Conventions(),
 ) -> CheckReport:
     base = {inputs[n]: np.asarray(v, dtype=float) for n, v in point.items()}

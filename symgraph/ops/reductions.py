@@ -1,0 +1,235 @@
+"""Reductions and the ops over a last axis: sum, mean, softmax, log_softmax, logsumexp, argmax, and the losses
+cross_entropy and mse; one block per op, after the helpers a family of them shares."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import sympy as sp
+
+from symgraph.ops.registry import REQUIRED
+from symgraph.ops.tensor import (
+    HEADS,
+    Shape,
+    call_notation,
+    need,
+    need_vector,
+    object_array,
+    scalar_array,
+    shape_text,
+    tensor_op,
+    total,
+)
+
+__all__: list[str] = []
+
+
+def _ones(shape: Shape) -> sp.Expr:
+    return HEADS["ones"](*shape)
+
+
+# --- sum and mean (axis=None: every entry) ------------------------------------------------------------
+
+
+def _reduce_shape(name):
+    def shape(shapes, params):
+        (a,) = shapes
+        axis = params[0] if params else None
+        if axis is not None:
+            need(0 <= axis < len(a), f"{name}(…, axis={axis}): shape {shape_text(a)} has axes 0 to {len(a) - 1}")
+            need(len(a) <= 2, f"{name} along an axis takes a vector or a matrix, not shape {shape_text(a)}")
+        return () if axis is None else a[:axis] + a[axis + 1 :]
+
+    return shape
+
+
+def _reduction_vjp(scale: Callable[[Shape, int | None], sp.Expr]):
+    """ḡ spread back over the summed axis (𝟙 ḡᵀ for axis 0 of a matrix), times the mean's 1/n."""
+
+    def vjp(shapes, args, params, y, g, position):
+        (shape,) = shapes
+        axis = params[0] if params else None
+        outer = HEADS["outer"]
+        if axis is None or len(shape) == 1:
+            spread = g * _ones(shape)
+        elif axis == 0:
+            spread = outer(_ones(shape[:1]), g)
+        else:
+            spread = outer(g, _ones(shape[1:]))
+        return spread * scale(shape, axis)
+
+    return vjp
+
+
+def _sum_components(mean: bool):
+    def components(term, arrays, params):
+        (x,) = arrays
+        axis = params[0] if params else None
+        scale = x.size if axis is None else x.shape[axis]
+
+        def reduce(items):
+            summed = total(term, items)
+            return term("div", summed, sp.Integer(scale)) if mean else summed
+
+        if axis is None:
+            return reduce(x.ravel())
+        moved = np.moveaxis(x, axis, -1)
+        return object_array(moved.shape[:-1], lambda i: reduce(moved[i]))
+
+    return components
+
+
+tensor_op("sum", 1, rule="sum rule", shape=_reduce_shape("sum"), numpy=lambda x, axis=None: np.sum(x, axis=axis),
+          vjp=_reduction_vjp(lambda shape, axis: sp.Integer(1)), components=_sum_components(False),
+          notation=call_notation("sum", keywords=("axis",)), keywords=(("axis", None),))
+
+tensor_op("mean", 1, rule="mean rule", shape=_reduce_shape("mean"), numpy=lambda x, axis=None: np.mean(x, axis=axis),
+          vjp=_reduction_vjp(lambda shape, axis: sp.Rational(1, int(np.prod(shape)) if axis is None else shape[axis])),
+          components=_sum_components(True), notation=call_notation("mean", keywords=("axis",)),
+          keywords=(("axis", None),))
+
+
+# --- over the last axis of a vector or of each row of a matrix ---------------------------------------------
+
+
+def _last_axis_shape(name, reduce: bool):
+    def shape(shapes, params):
+        (a,) = shapes
+        need(len(a) in (1, 2), f"{name} works over the last axis of a vector or a matrix, not shape {shape_text(a)}")
+        return a[:-1] if reduce else a
+
+    return shape
+
+
+def _rows(vector: sp.Expr, shape: Shape) -> sp.Expr:
+    """A per-row quantity (one entry per row of a matrix) spread along the rows; a scalar for a vector."""
+    return vector if len(shape) == 1 else HEADS["outer"](vector, _ones(shape[1:]))
+
+
+def _row_sums(expr: sp.Expr, shape: Shape) -> sp.Expr:
+    return HEADS["sum"](expr) if len(shape) == 1 else HEADS["sum"](expr, 1)
+
+
+def _rowwise(entry: Callable | None):
+    """Components over the last axis: `entry(term, u, lse)` per entry with its row's logsumexp (None: one per row)."""
+
+    def components(term, arrays, params):
+        x = arrays[0]
+        rows = x if x.ndim == 2 else x[None, :]
+        lse = [term("logsumexp", *row) for row in rows]
+        if entry is None:
+            out = object_array((len(rows),), lambda i: lse[i[0]])
+        else:
+            out = object_array(rows.shape, lambda ij: entry(term, rows[ij], lse[ij[0]]))
+        return out if x.ndim == 2 else out[0]
+
+    return components
+
+
+def _logsumexp(z):
+    m = np.max(z, axis=-1, keepdims=True)
+    return np.squeeze(m, -1) + np.log(np.sum(np.exp(z - m), axis=-1))
+
+
+# --- softmax: p = exp(z − logsumexp z) ----------------------------------------------------------------------
+
+
+def _softmax(z):
+    e = np.exp(z - np.max(z, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def _softmax_vjp(shapes, args, params, y, g, position):
+    (shape,) = shapes
+    return y * (g - _rows(_row_sums(y * g, shape), shape))  # p ⊙ (ḡ − (pᵀḡ)𝟙)
+
+
+tensor_op("softmax", 1, rule="softmax rule", shape=_last_axis_shape("softmax", False), numpy=_softmax,
+          vjp=_softmax_vjp, components=_rowwise(lambda term, u, lse: term("exp", term("sub", u, lse))),
+          notation=call_notation("softmax"))
+
+
+# --- log_softmax: z − logsumexp z ---------------------------------------------------------------------------
+
+
+def _log_softmax_vjp(shapes, args, params, y, g, position):
+    (shape,) = shapes
+    return g - HEADS["softmax"](args[0]) * _rows(_row_sums(g, shape), shape)  # ḡ − p (𝟙ᵀḡ)
+
+
+tensor_op("log_softmax", 1, rule="log-softmax rule", shape=_last_axis_shape("log_softmax", False),
+          numpy=lambda z: z - _logsumexp(z)[..., None], vjp=_log_softmax_vjp,
+          components=_rowwise(lambda term, u, lse: term("sub", u, lse)), notation=call_notation("log_softmax"))
+
+
+# --- logsumexp of a tensor: programs write logsumexp(z), and a tensor operand makes it this reduction --------
+
+
+tensor_op("reduce_logsumexp", 1, rule="log-sum-exp rule", shape=_last_axis_shape("logsumexp", True),
+          numpy=_logsumexp, vjp=lambda shapes, args, params, y, g, position: _rows(g, shapes[0]) * HEADS["softmax"](args[0]),
+          components=_rowwise(None), notation=call_notation("logsumexp"), text="logsumexp", callable_=False)
+
+
+# --- argmax: the index of the largest entry (not differentiable) -----------------------------------------------
+
+
+def _argmax_shape(shapes, params):
+    need_vector("argmax", shapes[0])
+    return ()
+
+
+tensor_op("argmax", 1, rule="argmax", shape=_argmax_shape, numpy=lambda x: np.asarray(float(np.argmax(x))),
+          notation=call_notation("argmax"))
+
+
+# --- cross_entropy(z, target=k) = logsumexp z − z[k] ------------------------------------------------------------
+
+
+def _cross_entropy_shape(shapes, params):
+    (a,) = shapes
+    need_vector("cross_entropy", a)
+    (k,) = params
+    need(0 <= k < a[0], f"cross_entropy: class {k} of {a[0]} logits; use 0 to {a[0] - 1} (0-based)")
+    return ()
+
+
+def _cross_entropy_vjp(shapes, args, params, y, g, position):
+    (shape,) = shapes
+    return g * (HEADS["softmax"](args[0]) - HEADS["onehot"](shape[0], params[0]))  # p − e_y
+
+
+def _cross_entropy_components(term, arrays, params):
+    (z,), (k,) = arrays, params
+    return scalar_array(term("sub", term("logsumexp", *z), z[k]))
+
+
+tensor_op("cross_entropy", 1, rule="cross-entropy rule", shape=_cross_entropy_shape,
+          numpy=lambda z, k: _logsumexp(z) - z[k], vjp=_cross_entropy_vjp, components=_cross_entropy_components,
+          notation=call_notation("cross_entropy", "CE", keywords=("target",)), keywords=(("target", REQUIRED),))
+
+
+# --- mse(a, b): the mean of (a − b)² ---------------------------------------------------------------------------
+
+
+def _mse_shape(shapes, params):
+    a, b = shapes
+    need(a == b, f"mse: shapes {shape_text(a)} and {shape_text(b)} differ")
+    return ()
+
+
+def _mse_vjp(shapes, args, params, y, g, position):
+    a, b = args
+    n = int(np.prod(shapes[0]))
+    sign = 1 if position == 0 else -1
+    return sign * sp.Rational(2, n) * g * (a - b)
+
+
+def _mse_components(term, arrays, params):
+    a, b = arrays
+    squares = [term("pow", term("sub", u, v), sp.Integer(2)) for u, v in zip(a.ravel(), b.ravel())]
+    return scalar_array(term("div", total(term, squares), sp.Integer(a.size)))
+
+
+tensor_op("mse", 2, rule="mean-squared-error rule", shape=_mse_shape, numpy=lambda a, b: np.mean((a - b) ** 2),
+          vjp=_mse_vjp, components=_mse_components, notation=call_notation("mse"))
