@@ -10,6 +10,7 @@ import pytest
 
 from symgraph import derive, ops
 from symgraph.output.formats import MAX_LISTED_REASONS, to_markdown, to_text
+from symgraph.verify.check import ERROR_FLOOR, CheckReport, ErrorFigure, merge
 
 
 def test_smooth_function_passes_at_random_points():
@@ -37,6 +38,7 @@ def test_a_wrong_derivative_fails(monkeypatch):
     report = derive("tanh(x)").check()
     assert report.status == "failed" and report.passed is False
     assert "finite differences give" in report.reasons[0]
+    assert report.reasons[0].endswith("(error 1.9, tolerance 1.9·10⁻⁶)")  # 2 digits: the tolerance holds noise
 
 
 def test_kink_is_reported_with_the_convention():
@@ -55,7 +57,7 @@ def test_near_a_kink_is_reported_too():
 def test_vanishing_gradient_is_inconclusive_not_passed():
     report = derive("exp(-x**2)", at={"x": 10}).check()
     assert report.status == "inconclusive"
-    assert "vanishes" in report.reasons[0]
+    assert report.reasons[0].endswith("the derivative vanishes (below 10⁻¹⁰), so relative error means nothing")
 
 
 @pytest.mark.parametrize("program, point", [("exp(10*x)", 2.0), ("1/x", 0.001), ("x**7", 30.0), ("tanh(50*x)", 0.01)])
@@ -173,3 +175,41 @@ def test_a_kink_counts_only_for_the_inputs_that_move_it():
     assert report.status == "inconclusive" and len(report.reasons) == 1
     assert report.reasons[0].startswith("∂/∂y at") and "relu has a kink" in report.reasons[0]
     assert report.max_rel_error is not None and report.max_rel_error < 1e-8  # ∂/∂z was judged, and passed
+
+
+def test_an_error_below_the_floor_is_a_bound_that_rounding_cannot_change():
+    """Two runs that differ only in rounding (x = 0.3 with and without NumPy's AVX-512 paths) report alike."""
+    runs = [CheckReport([{"x": 0.3}], 1.41e-10, 1.05e-9, "passed", largest_derivative=0.1346),
+            CheckReport([{"x": 0.3}], 1.61e-10, 1.20e-9, "passed", largest_derivative=0.1346)]
+    assert {run.figures() for run in runs} == {(ErrorFigure(1.3e-8, 1.3e-8, True), ErrorFigure(1e-7, 1e-7, True))}
+    assert {run.summary() for run in runs} == {
+        "central differences (Richardson) at 1 point: max relative error < 10⁻⁷  ✓ passed"}
+    assert ERROR_FLOOR == 1e-7
+
+
+def test_an_error_above_the_floor_is_signal_in_two_digits():
+    report = derive("x**-2", at={"x": 1e-7}).check()  # a step of 6% of x: truncation error, not rounding
+    assert report.status == "passed" and report.max_rel_error > 5 * ERROR_FLOOR
+    assert report.summary().endswith(": max abs error 1.3·10¹⁵, max relative error 6.3·10⁻⁷  ✓ passed")
+    absolute, relative = report.figures()
+    assert (absolute.value, absolute.bound, relative.value, relative.bound) == (1.3e15, False, 6.3e-7, False)
+
+
+def test_the_absolute_floor_follows_the_largest_derivative():
+    """∂/∂a = 100 agrees to 10⁻⁷ absolute (far below its floor, 10⁻⁵), ∂/∂b = 10⁻³ only to 3·10⁻⁶ of itself."""
+    report = CheckReport([{"a": 1.0, "b": 1.0}], 1e-7, 3e-6, "passed", largest_derivative=100.0)
+    assert report.summary().endswith(": max abs error < 10⁻⁵, max relative error 3·10⁻⁶  ✓ passed")
+    rows = merge([report, CheckReport([{"a": 1.0, "b": 1.0}], 2e-7, 5e-8, "passed", largest_derivative=1e3)])
+    assert rows.largest_derivative == 1e3 and rows.figures()[0] == ErrorFigure(1e-4, 1e-4, True)
+
+
+def test_no_entry_judged_means_no_error_figures():
+    d = derive("relu(x)", at={"x": 0})
+    assert d.check().figures() is None and d.check().summary().endswith("at 1 point  ? inconclusive")
+    check = json.loads(d.to_json())["check"]
+    assert [check[key] for key in ("max_abs_error", "max_rel_error", "error_floor", "below_floor")] == [None] * 4
+
+
+def test_a_noisy_difference_is_named_without_its_noise_figure():
+    reason = derive("sin(x)", at={"x": 1e10}).check().reasons[0]
+    assert reason.endswith("finite differences are too noisy here (their error bound is over 1% of the derivative)")

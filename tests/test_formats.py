@@ -61,8 +61,12 @@ def test_json_contract():
     assert gradient["value"] == pytest.approx(-0.134593, rel=1e-5)
     assert {s["kind"] for s in data["steps"]} == {"local", "path", "result"}
     assert all(set(s) == {"kind", "text", "latex"} for s in data["steps"])
-    assert set(data["check"]) >= {"points", "max_abs_error", "max_rel_error", "passed"}
+    assert set(data["check"]) >= {"points", "max_abs_error", "max_rel_error", "error_floor", "below_floor", "passed"}
     assert data["check"]["passed"] is True
+    # The errors are under their floors, so the figures are the floors: bounds the CPU's rounding cannot change.
+    assert data["check"]["below_floor"] == {"abs": True, "rel": True}
+    assert data["check"]["max_rel_error"] == data["check"]["error_floor"]["rel"] == 1e-7
+    assert data["check"]["max_abs_error"] == data["check"]["error_floor"]["abs"] == 1.3e-8  # 10⁻⁷·|dy/dx|
 
 
 def test_json_values_are_null_without_every_input():

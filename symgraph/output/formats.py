@@ -223,13 +223,27 @@ def to_dict(d: DerivationView, include_check: bool = True) -> dict:
         report = d.check()
         result["check"] = {
             "points": report.points,
-            "max_abs_error": report.max_abs_error,
-            "max_rel_error": report.max_rel_error,
+            **_check_errors(report),
             "passed": report.passed,
             "status": report.status,
             "reasons": report.reasons,
         }
     return result
+
+
+def _check_errors(report) -> dict:
+    """The error figures as the text reports them, the same on every CPU: 2 significant digits, or the floor
+    (then `below_floor` is true and the figure is a bound)."""
+    figures = report.figures()
+    if figures is None:
+        return dict.fromkeys(("max_abs_error", "max_rel_error", "error_floor", "below_floor"))
+    absolute, relative = figures
+    return {
+        "max_abs_error": absolute.value,
+        "max_rel_error": relative.value,
+        "error_floor": {"abs": absolute.floor, "rel": relative.floor},
+        "below_floor": {"abs": absolute.bound, "rel": relative.bound},
+    }
 
 
 def _json_value(value):

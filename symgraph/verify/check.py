@@ -5,6 +5,8 @@ error is estimated from two step sizes and floating-point rounding. The verdict 
 honest: 'passed' only when the difference is within tolerance *and* the finite difference
 is trustworthy; 'inconclusive' (with the reason) on a kink inside the step, a vanishing
 gradient, or noisy differences; 'failed' when they disagree beyond every error bound.
+The error maxima are reported as figures every CPU agrees on: below ERROR_FLOOR their digits are rounding,
+which differs between CPUs, NumPy's vector paths and BLAS kernels, so the floor is given instead, as a bound.
 The perturbed points of many inputs are evaluated in one vectorised sweep of the straight-line program.
 """
 
@@ -20,10 +22,14 @@ from symgraph.engine.evaluate import Conventions, evaluate, value_of
 from symgraph.engine.graph import Graph, Operand, is_node
 from symgraph.notation import number
 
-__all__ = ["CheckReport", "check", "merge", "sample_points", "RTOL", "ABS_FLOOR"]
+__all__ = ["CheckReport", "ErrorFigure", "check", "merge", "sample_points", "RTOL", "ABS_FLOOR", "ERROR_FLOOR"]
 
 RTOL = 1e-6  #: relative agreement required
 ABS_FLOOR = 1e-10  #: below this a derivative "vanishes" and relative error means nothing
+#: An error below this fraction of the derivative is rounding, whose digits change with the CPU's vector
+#: instructions and the BLAS kernel: it is reported as the bound "< 10⁻⁷", the same on every machine.
+ERROR_FLOOR = RTOL / 10
+ERROR_DIGITS = 2  #: significant digits of an error figure above its floor
 _EPS = np.finfo(float).eps
 _ROWS = 6  # evaluations per point and input: x ± h, x ± h/2, x ± h/4
 _SEED = 20261123
@@ -33,8 +39,40 @@ _BATCH_FLOATS = 1 << 22  # node values per finite-difference sweep (32 MB of flo
 _STACK = 256  # nodes reduced at once when looking for the largest intermediate value
 
 
+@dataclass(frozen=True)
+class ErrorFigure:
+    """An error maximum as reported: ERROR_DIGITS significant digits, or its floor when below it.
+
+    At the floor (`bound`) the error is known only to be smaller; its own digits would be noise.
+    """
+
+    value: float
+    floor: float
+    bound: bool
+
+    @classmethod
+    def of(cls, error: float, floor: float) -> ErrorFigure:
+        floor = _significant(floor)
+        return cls(floor, floor, True) if error < floor else cls(_significant(error), floor, False)
+
+    def text(self) -> str:
+        return f"< {_error_text(self.value)}" if self.bound else _error_text(self.value)
+
+
+def _error_text(value: float) -> str:
+    """An error or tolerance for people: ERROR_DIGITS significant digits, and 10⁻⁷ rather than 1·10⁻⁷."""
+    shown = number(value, ERROR_DIGITS)
+    return shown.removeprefix("1·") if shown.startswith("1·10") else shown
+
+
+def _significant(value: float) -> float:
+    return float(f"{value:.{ERROR_DIGITS}g}")
+
+
 @dataclass
 class CheckReport:
+    """The verdict and its reasons; `max_abs_error` and `max_rel_error` are the raw maxima, `figures()` as reported."""
+
     points: list[dict[str, float]]
     max_abs_error: float | None
     max_rel_error: float | None
@@ -42,20 +80,34 @@ class CheckReport:
     reasons: list[str] = field(default_factory=list)
     #: The first `failures` reasons are failures; the rest are inconclusive notes.
     failures: int = 0
+    #: The largest derivative judged (the scale of its relative error): the absolute error's floor follows it.
+    largest_derivative: float = 0.0
 
     @property
     def passed(self) -> bool | None:
         return {"passed": True, "failed": False}.get(self.status)
 
+    def figures(self) -> tuple[ErrorFigure, ErrorFigure] | None:
+        """(absolute, relative) error as reported, or None when no entry was judged.
+
+        The relative floor is ERROR_FLOOR; the absolute one ERROR_FLOOR times the largest derivative, so an
+        absolute error at or above it is at least ERROR_FLOOR of its own derivative too: signal, not rounding.
+        """
+        if self.max_abs_error is None or self.max_rel_error is None:
+            return None
+        return (ErrorFigure.of(self.max_abs_error, ERROR_FLOOR * self.largest_derivative),
+                ErrorFigure.of(self.max_rel_error, ERROR_FLOOR))
+
     def summary(self) -> str:
         n = len(self.points)
         where = f"{n} point{'s' if n != 1 else ''}"
         errors = ""
-        if self.max_rel_error is not None:
-            errors = (
-                f": max abs error {number(self.max_abs_error, 2)}, "
-                f"max relative error {number(self.max_rel_error, 2)}"
-            )
+        figures = self.figures()
+        if figures is not None:
+            absolute, relative = figures
+            # Below the relative floor the absolute bound only restates the derivative's size: left out.
+            shown = [] if relative.bound else [f"max abs error {absolute.text()}"]
+            errors = ": " + ", ".join([*shown, f"max relative error {relative.text()}"])
         mark = {"passed": "✓ passed", "failed": "✗ FAILED", "inconclusive": "? inconclusive"}[self.status]
         return f"central differences (Richardson) at {where}{errors}  {mark}"
 
@@ -132,6 +184,7 @@ class Tally:
         self.notes: list[str] = []
         self.abs_errors: list[float] = []
         self.rel_errors: list[float] = []
+        self.scales: list[float] = []
 
     def inconclusive(self, reason: str) -> None:
         self.verdicts.append("inconclusive")
@@ -145,6 +198,7 @@ class Tally:
         if verdict != "inconclusive" and np.isfinite(error):  # the maxima describe the entries judged
             self.abs_errors.append(error)
             self.rel_errors.append(error / scale if scale > 0 else 0.0)
+            self.scales.append(scale)
 
     def report(self, points: list) -> CheckReport:
         return CheckReport(
@@ -154,6 +208,7 @@ class Tally:
             _overall(self.verdicts),
             self.failures + self.notes,
             len(self.failures),
+            max(self.scales, default=0.0),
         )
 
 
@@ -174,6 +229,7 @@ def merge(reports: list[CheckReport]) -> CheckReport:
         [reason for r in reports for reason in r.reasons[: r.failures]]
         + [reason for r in reports for reason in r.reasons[r.failures :]],
         sum(r.failures for r in reports),
+        max(r.largest_derivative for r in reports),
     )
 
 
@@ -185,18 +241,18 @@ def _verdict(name, at, g, estimate, error, scale, noise, reasons) -> str:
     if error > tolerance:
         reasons.append(
             f"∂/∂{name} at {at}: symbolic {number(g)} but finite differences give {number(estimate)} "
-            f"(error {number(error)}, tolerance {number(tolerance)})"
+            f"(error {_error_text(error)}, tolerance {_error_text(tolerance)})"
         )
         return "failed"
     if scale < ABS_FLOOR and scale > 0:
         reasons.append(
-            f"∂/∂{name} at {at}: the derivative vanishes ({number(scale)} < {ABS_FLOOR:g}), "
+            f"∂/∂{name} at {at}: the derivative vanishes (below {_error_text(ABS_FLOOR)}), "
             "so relative error means nothing"
         )
         return "inconclusive"
     if noise > 1e-2 * scale and scale > 0:
         reasons.append(
-            f"∂/∂{name} at {at}: finite differences are too noisy here (±{number(noise)} on {number(scale)})"
+            f"∂/∂{name} at {at}: finite differences are too noisy here (their error bound is over 1% of the derivative)"
         )
         return "inconclusive"
     return "passed"
