@@ -123,6 +123,13 @@ class Graph:
             if not kinds or self.dag.nodes[node]["kind"] in kinds:
                 yield node
 
+    def shape(self, operand: Operand) -> tuple[int, ...]:
+        """Every node of a scalar graph is a scalar; a tensor graph gives its nodes' shapes."""
+        return ()
+
+    def expr_shape(self, expr: sp.Expr) -> tuple[int, ...]:
+        return ()
+
     def fit(self, term: sp.Expr, node: int) -> sp.Expr:
         """A backward term for `node`, as it is; a tensor graph sums a term broadcast over its operand."""
         return term

@@ -331,13 +331,13 @@ class _Walker:
         base, exponent = args
         if not isinstance(exponent, sp.Expr):
             return
-        magnitude = abs(ops.approximate(exponent))
+        magnitude = abs(float(ops.approximate(exponent)))
         if magnitude > limits.LIMITS.max_exponent:
             raise LimitError(
                 f"exponent {_number_text(exponent)} in '{shorten(self._token(node))}' is larger than {limits.LIMITS.max_exponent}"
             )
-        if isinstance(base, sp.Expr) and ops.approximate(exponent) > 0 and base.is_number:
-            digits = magnitude * math.log10(abs(ops.approximate(base)) + 1)
+        if isinstance(base, sp.Expr) and float(ops.approximate(exponent)) > 0 and base.is_number:
+            digits = magnitude * math.log10(abs(float(ops.approximate(base))) + 1)
             if digits > limits.LIMITS.max_constant_digits:
                 raise LimitError(
                     f"constant '{shorten(self._token(node))}' would have about {digits:.3g} digits; "

@@ -182,7 +182,7 @@ def op_of_function(func: type) -> Op | None:
     return _BY_HEAD.get(func)
 
 
-def approximate(constant: sp.Expr) -> float:
+def approximate(constant: sp.Expr) -> float | np.ndarray:
     """The float value of a constant expression, op by op in NumPy: inf or nan when it does not fit.
 
     SymPy's evalf works in arbitrary precision, so exp(exp(exp(exp(3)))) would run for ever;

@@ -10,6 +10,7 @@ import json
 
 from symgraph import ops
 from symgraph.explain.printing import latex, value_latex, value_text
+from symgraph.explain.steps import Step
 from symgraph.lang.source import source
 from symgraph.notation import latex_name, pretty_name
 from symgraph.ops.tensor import shape_text
@@ -78,7 +79,7 @@ def _chain_title(d: DerivationView) -> str:
 
 def _sections(d: DerivationView):
     """(title, steps) in reading order."""
-    by_kind = {"local": [], "path": [], "result": [], "backprop": []}
+    by_kind: dict[str, list[Step]] = {"local": [], "path": [], "result": [], "backprop": []}
     for step in d.steps:
         by_kind[step.kind].append(step)
     if d.is_tensor:

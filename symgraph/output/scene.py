@@ -52,7 +52,7 @@ def scene(
 def _clusters(d: DerivationView, named: Mapping[str, Sequence[str]], drawn: set[int]) -> list[Cluster]:
     """Each label's nodes: those of its names, and the unnamed nodes whose readers all lie in it (z = W x + b
     makes W x a node of its own, which belongs to the layer). A node named in two clusters stays in the first."""
-    graph, owner = d.graph, {}
+    graph, owner = d.graph, dict[int, int]()
     for index, (label, names) in enumerate(named.items()):
         for name in names:
             if name not in graph.names:
@@ -64,8 +64,9 @@ def _clusters(d: DerivationView, named: Mapping[str, Sequence[str]], drawn: set[
         if node in owner or graph[node]["user_named"]:
             continue
         readers = {owner.get(v) for v in graph.dag.successors(node) if graph[v]["kind"] != "gradient"}
-        if len(readers) == 1 and None not in readers:
-            owner[node] = readers.pop()
+        reader = readers.pop() if len(readers) == 1 else None
+        if reader is not None:
+            owner[node] = reader
     found = [
         Cluster(str(label), tuple(sorted(n for n, i in owner.items() if i == index and n in drawn)))
         for index, label in enumerate(named)
@@ -84,14 +85,14 @@ def _highlight(d: DerivationView, built: Scene, name: str) -> None:
         raise InputError(f"--highlight {name}: {pretty_name(name)} does not reach {pretty_name(d.output_name)}")
     lhs = partial_label(d, out, source)
     if count > MAX_PATHS:  # listing them would be the exponential blow-up the sweep avoids
-        on = {node: (0,) for node in within}
-        edges = {(w.source, w.target): (0,) for w in built.wires if w.source in within and w.target in within}
+        on: dict[int, tuple[int, ...]] = {node: (0,) for node in within}
+        edges: dict[tuple[int, int], tuple[int, ...]] = {(w.source, w.target): (0,) for w in built.wires if w.source in within and w.target in within}
         built.legend = [Row(lhs, f": {count:,} paths from {pretty_name(name)}, summed node by node", path=0)]
         count = 1
     else:
         found = paths(d.graph, source, out, within)
         on = {node: tuple(i for i, p in enumerate(found) if node in p) for node in within}
-        edges, drawn = {}, {box.node for box in built.boxes}
+        edges, drawn = dict[tuple[int, int], tuple[int, ...]](), {box.node for box in built.boxes}
         for i, path in enumerate(found):
             shown = [node for node in path if node in drawn]  # the collapsed view draws named nodes only
             for edge in zip(shown, shown[1:]):

@@ -74,7 +74,9 @@ def tensor_rows(d: DerivationView, operand: Operand, shape: tuple[int, ...], rol
     if value.ndim == 2 and max(value.shape) <= MAX_MATRIX:
         cells = tuple(tuple(number(x, TENSOR_DIGITS) for x in row) for row in value)
         return [Row("", "= [" + ", ".join(_entries(row) for row in value) + "]", role, matrix=cells)]
-    return [Row("", inline_value(d, operand, shape), role)]
+    text = inline_value(d, operand, shape)
+    assert text is not None  # the value exists (checked above) and is summarised when long
+    return [Row("", text, role)]
 
 
 def partial_label(d: DerivationView, of: Operand, by: int, total: bool = True) -> str:
