@@ -16,8 +16,7 @@ import sympy as sp
 
 from symgraph.derivation import Derivation, timed
 from symgraph.engine.evaluate import Conventions
-from symgraph.engine.graph import build, is_node
-from symgraph.engine.tensor_graph import TensorGraph
+from symgraph.engine.graph import Graph, build, is_node
 from symgraph.errors import InputError, ShapeError
 from symgraph.lang.from_sympy import from_sympy
 from symgraph.lang.parse import parse
@@ -77,12 +76,12 @@ def derive(
         values[name] = parse_value(name, text)
     tensor = parsed.uses_tensor_ops or any(np.ndim(v) for v in values.values())
     with timed(timings, "build"):
-        graph, output = build(parsed, of, TensorGraph(_shapes(parsed, values)) if tensor else None)
+        graph, output = build(parsed, of, Graph(_shapes(parsed, values)) if tensor else None)
     if not is_node(output):
         raise InputError(f"the output{' ' + of if of else ''} is a constant; there is nothing to differentiate")
     if graph[output]["op"] is None:
         raise InputError(f"the output is just the input {graph.label(output)}; there is nothing to differentiate")
-    if isinstance(graph, TensorGraph):  # built as one when the program is a tensor program
+    if graph.is_tensor:  # built as one when the program is a tensor program
         _check_tensor_output(graph, output, order)
     wrt_names = [wrt] if isinstance(wrt, str) else list(wrt or parsed.inputs)
     for name in wrt_names:
@@ -107,7 +106,7 @@ def _shapes(program: Program, values: Mapping[str, Any]) -> dict[str, tuple[int,
     return shapes
 
 
-def _check_tensor_output(graph: TensorGraph, output: int, order: int) -> None:
+def _check_tensor_output(graph: Graph, output: int, order: int) -> None:
     shape = graph.shape(output)
     if shape:
         name = graph.label(output)

@@ -22,7 +22,6 @@ from symgraph.engine import expand
 from symgraph.engine.backward import Gradients, backward
 from symgraph.engine.evaluate import Conventions, evaluate, first_invalid, value_of
 from symgraph.engine.graph import Graph, Operand, is_node
-from symgraph.engine.tensor_graph import TensorGraph
 from symgraph.errors import EvaluationError
 from symgraph.explain.printing import unicode, value_text
 from symgraph.explain.steps import Step, Writer, count_paths, local_steps, path_steps, result_steps
@@ -74,7 +73,7 @@ class Derivation:
                     self.second[name] = backward(graph, self.gradients.of(self.wrt[name]), list(self.wrt.values()))
         with timed(self.timings, "evaluate"):
             self.values = self._evaluate() if self.complete else None
-        self.writer = Writer(conventions.relu_at_zero, self.value, graph.expr_shape if isinstance(graph, TensorGraph) else None)
+        self.writer = Writer(conventions.relu_at_zero, self.value, graph.expr_shape if graph.is_tensor else None)
         self._tree_sizes: dict[str, int] = {}
 
     # --- numbers ----------------------------------------------------------------------------------
@@ -118,7 +117,7 @@ class Derivation:
 
     @property
     def is_tensor(self) -> bool:
-        return isinstance(self.graph, TensorGraph)
+        return self.graph.is_tensor
 
     def value(self, operand: Operand) -> float | np.ndarray | None:
         """A node's (or constant's) value: a float, or an array in a tensor program; None without values."""
@@ -130,7 +129,7 @@ class Derivation:
     def gradient_value(self, name: str) -> float | np.ndarray | None:
         """∂output/∂name at the point, shaped like the input (zeros where the output does not depend on it)."""
         value = self.value(self.gradients.of(self.wrt[name]))
-        if value is None or not isinstance(self.graph, TensorGraph):
+        if value is None or not self.graph.is_tensor:
             return value
         return np.broadcast_to(value, self.graph.shape(self.wrt[name])).copy()
 
@@ -195,7 +194,7 @@ class Derivation:
     # --- explanation --------------------------------------------------------------------------------
     @cached_property
     def steps(self) -> list[Step]:
-        if isinstance(self.graph, TensorGraph):
+        if self.graph.is_tensor:
             steps = backprop_steps(self.graph, self.gradients, self.writer)
         else:
             steps = local_steps(self.graph, self.gradients, self.writer)
@@ -230,7 +229,7 @@ class Derivation:
 
     def _run_check(self) -> CheckReport:
         derivatives = {name: self.gradients.of(node) for name, node in self.wrt.items()}
-        if isinstance(self.graph, TensorGraph):
+        if self.graph.is_tensor:
             targets = [self.output, *derivatives.values()]
             point = self.at if self.complete else random_point(self.graph, self.inputs, self.at, targets)
             return check_tensor(self.graph, self.output, derivatives, self.inputs, point, self.conventions)

@@ -12,8 +12,7 @@ import sympy as sp
 import symgraph
 from symgraph import ops
 from symgraph.engine.evaluate import evaluate
-from symgraph.engine.graph import build
-from symgraph.engine.tensor_graph import TensorGraph
+from symgraph.engine.graph import Graph, build
 from symgraph.errors import InputError, ShapeError
 from symgraph.lang.parse import parse
 from symgraph.lang.source import source
@@ -239,7 +238,7 @@ GRADIENT_CASES = [
 def forward(call: str, shapes: dict):
     """The NumPy value of a one-expression program as a function of its inputs' values; built once."""
     program = parse(call)
-    graph, out = build(program, graph=TensorGraph(shapes))
+    graph, out = build(program, graph=Graph(shapes))
     return lambda values: evaluate(graph, {graph.names[n]: values[n] for n in program.inputs}, [out])[out]
 
 

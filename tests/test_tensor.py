@@ -24,8 +24,7 @@ from click.testing import CliRunner
 import symgraph.lang.limits
 from symgraph import InputError, LimitError, derive, ops
 from symgraph.cli.commands import app
-from symgraph.engine.graph import build
-from symgraph.engine.tensor_graph import TensorGraph
+from symgraph.engine.graph import Graph, build
 from symgraph.errors import ShapeError
 from symgraph.lang.limits import LIMITS
 from symgraph.lang.parse import parse
@@ -319,7 +318,7 @@ def op_derivation(index: int):
 
 def graph_ops(text: str, shapes: dict) -> set[str]:
     program = parse(text)
-    graph, _ = build(program, None, TensorGraph({**program.declarations, **shapes}))
+    graph, _ = build(program, None, Graph({**program.declarations, **shapes}))
     return {graph[n]["op"] for n in graph.nodes("forward")}
 
 

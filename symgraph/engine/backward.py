@@ -18,9 +18,8 @@ import sympy as sp
 
 from symgraph import ops
 from symgraph.engine.graph import Graph, Operand, is_node
-from symgraph.engine.tensor_graph import TensorGraph
 from symgraph.errors import InputError
-from symgraph.ops.registry import UnregisteredHead
+from symgraph.ops.registry import UnregisteredHead, unregistered_head
 
 __all__ = ["Gradients", "backward"]
 
@@ -78,6 +77,9 @@ def _push(graph: Graph, v: int, op: ops.Op, adjoint: sp.Expr, relevant: set[int]
         for u in graph.dag.predecessors(v):
             if u in relevant:
                 rule = _vjp(graph, v, u, ADJOINT)
+                head = unregistered_head(rule)
+                if head is not None:  # caught here, where the op is known, not when the sum becomes nodes
+                    raise UnregisteredHead(head)
                 gradients.vjp[(v, u)] = rule
                 terms[u].append(graph.fit(rule.xreplace({ADJOINT: adjoint}), u))
         return
@@ -113,7 +115,7 @@ def _vjp(graph: Graph, v: int, u: int, adjoint: sp.Expr) -> sp.Expr:
         raise InputError(
             f"{op.name} is not differentiable: {graph.label(v)} = {op.name}(…) lies between the inputs and the output"
         )
-    assert isinstance(graph, TensorGraph)  # tensor ops are built into tensor graphs only
+    assert graph.is_tensor  # tensor ops are built into tensor graphs only
     operands, params = op.split(graph.operands(v))
     shapes = [graph.shape(o) for o in operands]
     args = [graph.operand_expr(o) for o in operands]

@@ -3,20 +3,24 @@
 Node ids are integers in creation order. Every node is created after its operands, so
 ascending id order is a topological order: traversal is deterministic without sorting.
 A node's SymPy expression is short — its op applied to its operands' symbols — so no
-nested SymPy tree is ever built while constructing the graph.
+nested SymPy tree is ever built while constructing the graph. Every node carries its shape,
+inferred once when it is added (a scalar program's nodes are all scalars), so a mismatch is
+reported before anything is evaluated, naming both shapes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import TypeAlias
 
 import networkx as nx
 import sympy as sp
 
 from symgraph import ops
+from symgraph.engine.shapes import Shape, constant_shape, infer, resolve
 from symgraph.errors import InputError, ShapeError
 from symgraph.lang.program import Apply, Program, Ref, Term
+from symgraph.ops.tensor import HEADS
 
 __all__ = ["Graph", "Operand", "build", "is_node"]
 
@@ -32,22 +36,34 @@ def is_node(operand: Operand) -> bool:
 
 
 class Graph:
-    """The DAG and its indexes. Kinds: 'input', 'forward' (the program), 'gradient' (added by backward)."""
+    """The DAG and its indexes. Kinds: 'input', 'forward' (the program), 'gradient' (added by backward).
 
-    def __init__(self) -> None:
+    `shapes` (input name → shape) makes it the graph of a tensor program, explained in matrix
+    notation; inputs it does not name are scalars.
+    """
+
+    def __init__(self, shapes: Mapping[str, Shape] | None = None) -> None:
         self.dag = nx.DiGraph()
         self.names: dict[str, Operand] = {}
+        self.is_tensor = shapes is not None
+        self.declared: dict[str, Shape] = dict(shapes or {})
+        #: Symbols that stand for tensors in explanations (∂L/∂z), with their shapes.
+        self.display_shapes: dict[sp.Symbol, Shape] = {}
         self._by_key: dict[tuple, int] = {}
         self._by_symbol: dict[sp.Symbol, int] = {}
+        self._expr_shapes: dict[sp.Expr, Shape] = {}
 
     # --- construction ---------------------------------------------------------------------------
     def add_input(self, name: str) -> int:
-        node = self._new(kind="input", op=None, operands=(), name=name, user_named=True)
+        shape = tuple(self.declared.get(name, ()))
+        node = self._new(kind="input", op=None, operands=(), name=name, user_named=True, shape=shape)
         self.names[name] = node
         return node
 
     def add(self, op: str, operands: tuple[Operand, ...], kind: str = "forward") -> Operand:
         """The node for `op(operands)`, reusing an equal one; constants fold into a constant."""
+        shapes = [self.shape(o) for o in operands]
+        op = resolve(op, shapes)
         if not any(is_node(o) for o in operands):
             return ops.get(op).build(*operands)
         # Tag operands: SymPy's Integer(3) == 3 would otherwise collide with node 3.
@@ -55,7 +71,8 @@ class Graph:
         found = self._by_key.get(key)
         if found is not None:
             return found
-        node = self._new(kind=kind, op=op, operands=operands, name=None, user_named=False)
+        shape = infer(ops.get(op), shapes, operands)
+        node = self._new(kind=kind, op=op, operands=operands, name=None, user_named=False, shape=shape)
         self._by_key[key] = node
         for position, operand in enumerate(operands):
             if is_node(operand):
@@ -123,15 +140,44 @@ class Graph:
             if not kinds or self.dag.nodes[node]["kind"] in kinds:
                 yield node
 
-    def shape(self, operand: Operand) -> tuple[int, ...]:
-        """Every node of a scalar graph is a scalar; a tensor graph gives its nodes' shapes."""
-        return ()
+    def shape(self, operand: Operand) -> Shape:
+        return self.dag.nodes[operand]["shape"] if is_node(operand) else constant_shape(operand)
 
-    def expr_shape(self, expr: sp.Expr) -> tuple[int, ...]:
-        return ()
+    def expr_shape(self, expr: sp.Expr) -> Shape:
+        """Shape of an expression over node symbols (a backward term before it becomes nodes), memoised.
+
+        The printers ask it of every sub-expression they write, so each is inferred once per graph.
+        """
+        shape = self._expr_shapes.get(expr)
+        if shape is None:
+            if expr.is_Symbol:
+                known = self.display_shapes.get(expr)
+                shape = known if known is not None else self.shape(self._by_symbol_lookup(expr))
+            elif expr.is_number or not expr.free_symbols:
+                shape = constant_shape(expr)
+            else:
+                op, args = ops.decompose(expr)
+                shape = infer(op, [self.expr_shape(a) for a in args], args)
+            self._expr_shapes[expr] = shape
+        return shape
 
     def fit(self, term: sp.Expr, node: int) -> sp.Expr:
-        """A backward term for `node`, as it is; a tensor graph sums a term broadcast over its operand."""
+        """A backward term fitted to `node`'s shape: a scalar broadcast over a tensor gets the sum of its adjoint."""
+        if not self.is_tensor:
+            return term
+        term = self._without_ones(term)
+        if not self.shape(node) and self.expr_shape(term) != ():
+            return HEADS["sum"](term)
+        return term
+
+    def _without_ones(self, term: sp.Expr) -> sp.Expr:
+        """𝟙 ⊙ X = X when X already has 𝟙's shape (the adjoint of a sum is 𝟙)."""
+        if not term.is_Mul:
+            return term
+        ones = [f for f in term.args if isinstance(f, HEADS["ones"])]
+        rest = [f for f in term.args if not isinstance(f, HEADS["ones"])]
+        if ones and rest and self.expr_shape(sp.Mul(*rest)) == constant_shape(ones[0]):
+            return sp.Mul(*rest)
         return term
 
     def operands(self, node: int) -> tuple[Operand, ...]:
@@ -214,7 +260,7 @@ def _letters(taken: set[str]) -> Iterator[str]:
 def build(program: Program, output: str | None = None, graph: Graph | None = None) -> tuple[Graph, Operand]:
     """The forward graph of a program and the node of its output (the last assignment, or `output`).
 
-    `graph` is an empty graph to build into (a TensorGraph for tensor programs).
+    `graph` is an empty graph to build into (one given the input shapes for tensor programs).
     """
     graph = Graph() if graph is None else graph
     for name in program.inputs:

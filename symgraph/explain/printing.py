@@ -198,7 +198,7 @@ class _LatexPrinter(LatexPrinter):
         return top if denominator == 1 else rf"\frac{{{top}}}{{{self._print(denominator)}}}"
 
 
-#: The shape of an expression over tensor symbols (TensorGraph.expr_shape), for ⊙ between tensors.
+#: The shape of an expression over tensor symbols (Graph.expr_shape), for ⊙ between tensors.
 ShapeOf = Callable[[sp.Expr], tuple]
 
 

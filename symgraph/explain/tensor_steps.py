@@ -12,7 +12,7 @@ import sympy as sp
 
 from symgraph import ops
 from symgraph.engine.backward import ADJOINT, Gradients
-from symgraph.engine.tensor_graph import TensorGraph
+from symgraph.engine.graph import Graph
 from symgraph.explain.steps import MAX_LOCAL_STEPS, Step, Writer
 from symgraph.notation import latex_name, partial_symbol, partial_text
 
@@ -42,7 +42,7 @@ class Adjoint(sp.Symbol):
 
 
 
-def adjoint_symbol(graph: TensorGraph, output: int, node: int) -> sp.Expr:
+def adjoint_symbol(graph: Graph, output: int, node: int) -> sp.Expr:
     """∂L/∂v as a symbol (1 for the output itself), known to the graph with v's shape."""
     if node == output:
         return sp.Integer(1)
@@ -51,7 +51,7 @@ def adjoint_symbol(graph: TensorGraph, output: int, node: int) -> sp.Expr:
     return symbol
 
 
-def term(graph: TensorGraph, gradients: Gradients, v: int, u: int) -> sp.Expr:
+def term(graph: Graph, gradients: Gradients, v: int, u: int) -> sp.Expr:
     """v's contribution to ∂L/∂u, with ∂L/∂v as a symbol, fitted to u's shape as the backward pass fits it."""
     adjoint = adjoint_symbol(graph, gradients.output, v)
     if (v, u) in gradients.vjp:
@@ -61,7 +61,7 @@ def term(graph: TensorGraph, gradients: Gradients, v: int, u: int) -> sp.Expr:
     return graph.fit(contribution, u)
 
 
-def backprop_steps(graph: TensorGraph, gradients: Gradients, writer: Writer) -> list[Step]:
+def backprop_steps(graph: Graph, gradients: Gradients, writer: Writer) -> list[Step]:
     """One equation per node of the sweep, nearest the output first, each with its value."""
     steps = []
     nodes = [u for u in gradients.order if u != gradients.output]

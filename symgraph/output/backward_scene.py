@@ -7,7 +7,6 @@ from dataclasses import replace
 import sympy as sp
 
 from symgraph.engine.graph import is_node
-from symgraph.engine.tensor_graph import TensorGraph
 from symgraph.explain.printing import unicode
 from symgraph.explain.tensor_steps import term as tensor_term
 from symgraph.output.forward_scene import ForwardScene
@@ -74,7 +73,7 @@ class BackwardScene(ForwardScene):
 
     def term_text(self, v: int, u: int) -> str:
         """v's term of ∂L/∂u in a tensor program, with ∂L/∂v as a symbol: the op's vector-Jacobian rule."""
-        assert isinstance(self.graph, TensorGraph), "only tensor programs have vector-Jacobian terms"
+        assert self.graph.is_tensor, "only tensor programs have vector-Jacobian terms"
         expr = tensor_term(self.graph, self.d.gradients, v, u)
         return unicode(expr, self.d.conventions.relu_at_zero, self.graph.expr_shape)
 

@@ -22,8 +22,7 @@ from symgraph import ops
 from symgraph.api import Derivation, derive
 from symgraph.engine import expand
 from symgraph.engine.evaluate import evaluate, value_of
-from symgraph.engine.graph import Operand, build
-from symgraph.engine.tensor_graph import TensorGraph
+from symgraph.engine.graph import Graph, Operand, build
 from symgraph.errors import EvaluationError, InputError
 from symgraph.explain.printing import unicode
 from symgraph.lang.parse import parse
@@ -134,13 +133,19 @@ class _Judge:
         self.gradient = derivation.gradients.of(derivation.wrt[wrt])
         self.derivative = derivation.gradient[wrt]
 
+    def _shapes(self, program: Program) -> dict[str, tuple[int, ...]] | None:
+        """The shapes of the names a candidate reads, in a tensor derivation (None in a scalar one)."""
+        if not self.graph.is_tensor:
+            return None
+        return {name: self.graph.shape(self.graph.names[name]) for name in program.inputs if name in self.graph.names}
+
     def __call__(self, index: int, text: str) -> Verdict:
         program = self._parse(index, text)
         try:
             candidate = self.graph.add_term(program.assignments[0].term)
         except InputError as error:  # a shape mismatch inside the candidate
             raise InputError(f"candidate {index}: {error}") from None
-        shown = _shown(program, text, self.d.writer.text)
+        shown = _shown(program, self._shapes(program), text, self.d.writer.text)
         difference = self._difference(candidate)
         decided = _symbolic(difference, _CHEAP_STEPS)
         if decided is not None:
@@ -204,7 +209,7 @@ class _Judge:
     def _numeric_tensor(self, candidate: Operand) -> tuple[bool | None, str, int, float | None]:
         """Tensors: the whole gradient against the candidate, entry by entry, at each point in turn."""
         graph = self.graph
-        assert isinstance(graph, TensorGraph)  # a copy of a tensor derivation's graph
+        assert graph.is_tensor  # a copy of a tensor derivation's graph
         shape, found = graph.shape(self.d.wrt[self.wrt]), graph.shape(candidate)
         if found != shape:
             return False, f"it has shape {shape_text(found)}, the gradient {shape_text(shape)}", 0, None
@@ -252,9 +257,10 @@ class _Judge:
         return True, f"at {count} random point{'s' if count != 1 else ''}", count, largest
 
 
-def _shown(program: Program, text: str, write: Callable[[sp.Expr], str]) -> str:
+def _shown(program: Program, shapes: Mapping[str, tuple[int, ...]] | None, text: str,
+           write: Callable[[sp.Expr], str]) -> str:
     """The candidate in Unicode math, in the names it was written in (`write` is the derivation's printer)."""
-    graph, output = build(program)
+    graph, output = build(program, graph=Graph(shapes) if shapes is not None else None)
     written = expand.inline(graph, output)
     if written is None or written.has(sp.zoo, sp.nan):  # 1/(t - t) reads better as written than as zoo
         return text.strip()

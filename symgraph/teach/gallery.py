@@ -16,8 +16,8 @@ import numpy as np
 
 from symgraph.api import Derivation, derive
 from symgraph.engine.evaluate import evaluate, value_of
+from symgraph.engine.graph import Graph
 from symgraph.engine.graph import build as build_graph
-from symgraph.engine.tensor_graph import TensorGraph
 from symgraph.errors import InputError
 from symgraph.explain.printing import unicode, value_text
 from symgraph.lang.parse import parse
@@ -214,10 +214,10 @@ def _tensor_expression(example: Example, d: Derivation, name: str) -> Agreement:
     the gradient: numerically at the example's values and at a seeded random point."""
     text = example.official["expr"]
     tensor_graph = d.graph
-    assert isinstance(tensor_graph, TensorGraph)  # d.is_tensor
+    assert tensor_graph.is_tensor  # d.is_tensor
     try:
         program = parse(f"{example.program}\n{_ANSWER} = {text}")
-        graph, answer = build_graph(program, _ANSWER, TensorGraph(tensor_graph.declared))
+        graph, answer = build_graph(program, _ANSWER, Graph(tensor_graph.declared))
     except InputError as e:
         raise InputError(f"{example.name}.toml: official.expr: {e}") from None
     gradient = d.gradients.of(d.wrt[name])

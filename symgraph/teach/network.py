@@ -18,8 +18,7 @@ import numpy as np
 
 from symgraph import ops
 from symgraph.api import Derivation, derive
-from symgraph.engine.graph import build
-from symgraph.engine.tensor_graph import TensorGraph
+from symgraph.engine.graph import Graph, build
 from symgraph.errors import InputError, ShapeError
 from symgraph.lang.parse import parse
 from symgraph.lang.program import CONSTANTS
@@ -184,13 +183,13 @@ class NetworkProgram:
         return f"```python\n{self.program}\n```\n\n{self.parameter_count:,} parameters"
 
     def _build(self, extra: str | None = None):
-        """The program's TensorGraph (no derivatives): shapes as symgraph infers them. Only the declarations of
+        """The program's tensor graph (no derivatives): shapes as symgraph infers them. Only the declarations of
         names in use are kept, so a half-built network (an input not read yet) builds too."""
         lines = [f"{name} = {expression}" for name, expression, _ in self._lines] + ([extra] if extra else [])
         used = set(re.findall(r"[^\W\d]\w*", "\n".join(lines)))
         declared = [f"{n}: {shape_text(s)}" for n, s in self.declarations.items() if n in used]
         program = parse("\n".join(declared + lines))
-        return build(program, None, TensorGraph(program.declarations))[0]
+        return build(program, None, Graph(program.declarations))[0]
 
     def render(self, view: str = "backward", at: Mapping[str, Any] | None = None, **options: Any):
         """The picture of `derive(at)` with the clusters drawn; options as in symgraph.output.render.render."""

@@ -33,7 +33,6 @@ from symgraph import ops
 from symgraph.engine.backward import backward
 from symgraph.engine.evaluate import Conventions, evaluate, value_of
 from symgraph.engine.graph import Graph, Operand, build, is_node
-from symgraph.engine.tensor_graph import TensorGraph
 from symgraph.errors import InputError
 from symgraph.lang.parse import parse
 from symgraph.lang.program import Apply, Assignment, Program, Ref, Term
@@ -101,7 +100,7 @@ def scalarize(graph: Graph, output: Operand) -> ScalarProgram:
     """The scalar program of a tensor graph's forward part, up to `output` (which must be a scalar)."""
     if not is_node(output):
         raise InputError("the output is a constant; there is nothing to expand")
-    shape_of = graph.shape if isinstance(graph, TensorGraph) else (lambda operand: ())
+    shape_of = graph.shape if graph.is_tensor else (lambda operand: ())
     if shape_of(output) != ():
         raise InputError(f"the output {graph.label(output)} has shape {shape_of(output)}; expand a scalar output")
     if graph[output]["op"] is None:
@@ -149,7 +148,7 @@ def scalarize_program(program: str | Program, shapes: Mapping[str, tuple[int, ..
     parsed = parse(program) if isinstance(program, str) else program
     declared = dict(parsed.declarations)
     declared.update({name: tuple(shape) for name, shape in (shapes or {}).items()})
-    graph, output = build(parsed, of, TensorGraph(declared))
+    graph, output = build(parsed, of, Graph(declared))
     return scalarize(graph, output)
 
 

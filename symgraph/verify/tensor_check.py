@@ -15,8 +15,7 @@ import numpy as np
 
 from symgraph import ops
 from symgraph.engine.evaluate import Conventions, evaluate, recompute, value_of
-from symgraph.engine.graph import Operand
-from symgraph.engine.tensor_graph import TensorGraph
+from symgraph.engine.graph import Graph, Operand
 from symgraph.verify.check import CheckReport, Tally, _breaks, richardson
 
 __all__ = ["check_tensor", "random_point", "MAX_CHECKED_ENTRIES", "RELATIVE_FLOOR"]
@@ -29,7 +28,7 @@ _EPS = np.finfo(float).eps
 _SEED = 20261123
 
 
-def random_point(graph: TensorGraph, inputs: Mapping[str, int], fixed: Mapping[str, float | np.ndarray], targets,
+def random_point(graph: Graph, inputs: Mapping[str, int], fixed: Mapping[str, float | np.ndarray], targets,
                  seed: int = 0) -> dict[str, np.ndarray]:
     """Seeded values of every input not given, where every target is finite and no kink is near."""
     rng = np.random.default_rng([_SEED, seed])
@@ -44,7 +43,7 @@ def random_point(graph: TensorGraph, inputs: Mapping[str, int], fixed: Mapping[s
 
 
 def check_tensor(
-    graph: TensorGraph,
+    graph: Graph,
     function: Operand,
     derivatives: Mapping[str, Operand],
     inputs: Mapping[str, int],
@@ -83,7 +82,7 @@ def check_tensor(
 class _Reach:
     """What moving one input changes: the nodes it reaches are re-run, every other value is the base one."""
 
-    def __init__(self, graph: TensorGraph, function: Operand, at_base: dict, base: dict, node: int,
+    def __init__(self, graph: Graph, function: Operand, at_base: dict, base: dict, node: int,
                  conventions: Conventions):
         self.graph, self.function, self.at_base, self.node, self.conventions = graph, function, at_base, node, conventions
         self.start = base[node]
