@@ -39,7 +39,7 @@ __all__ = ["Derivation", "timed"]
 class Derivation:
     """A program with its graph, gradients, explanation and numbers. Build it with `derive`."""
 
-    #: Set only by symgraph.teach.layers: the Network that wrote the program (Any: that layer sits above this one).
+    #: Set only by symgraph.teach.network: the Network that wrote the program (Any: that layer sits above this one).
     network: Any
 
     def __init__(
@@ -53,9 +53,9 @@ class Derivation:
         conventions: Conventions,
         timings: Mapping[str, float] | None = None,
     ):
-        #: Seconds per stage (parse, build, backward, evaluate, check), for symgraph.stats.
+        #: Seconds per stage (parse, build, backward, evaluate, check), for symgraph.output.stats.
         self.timings: dict[str, float] = dict(timings or {})
-        #: Labelled sub-graphs that pictures frame; a builder of symgraph.layers sets them.
+        #: Labelled sub-graphs that pictures frame; symgraph.teach.network sets them.
         self.clusters: Mapping[str, Sequence[str]] | None = None
         self.program = program
         self.graph = graph

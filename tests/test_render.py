@@ -16,7 +16,7 @@ from symgraph import derive
 from symgraph.cli.commands import app
 from symgraph.errors import DrawingFailed, GraphvizMissing, InputError, LimitError
 from symgraph.output.drawing import COPIES, STYLES, _markup
-from symgraph.output.render import FORMATS, VIEWS, render, run_dot, write_frames
+from symgraph.output.render import FORMATS, VIEWS, format_of, render, run_dot, write_frames
 from symgraph.output.scene_text import MAX_TERMS
 from symgraph.output.themes import OKABE_ITO, THEMES
 
@@ -86,7 +86,7 @@ def test_backward_without_values_is_symbolic():
 
 
 def test_combined_needs_values_and_colours_them_apart(product):
-    with pytest.raises(InputError, match="--at"):
+    with pytest.raises(InputError, match="view=.combined.: this view shows numbers: give every input a value"):
         render(derive(PRODUCT), "combined")
     light = THEMES["light"]
     label = node_line(render(product, "combined").source, "n3")
@@ -133,8 +133,8 @@ def test_highlight_colours_each_path_in_the_order_of_the_chain_rule_sum(product)
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"highlight": "a"}, "--highlight a: not an input"),
-        ({"view": "sideways"}, "--view sideways: unknown view"),
+        ({"highlight": "a"}, "highlight='a': not an input"),
+        ({"view": "sideways"}, "view='sideways': unknown view"),
         ({"theme": "neon"}, "theme='neon': unknown theme; themes: light, dark, print"),
         ({"style": "boxes"}, "style='boxes': use one of values, ops"),
         ({"rankdir": "RL"}, "rankdir='RL': use one of LR, TB"),
@@ -330,7 +330,7 @@ def test_cli_frames_format_and_derive_shortcut(run, tmp_path):
         (["render", CARD, "-o", "g.svg", "--view", "up"], "error: Invalid value for '--view'"),
         (["render", CARD, "-o", "g.svg", "--theme", "neon"], "error: Invalid value for '--theme'"),
         (["render", CARD, "-o", "g.svg", "--highlight", "q"], "error: --highlight q: not an input of the program"),
-        (["render", CARD, "-o", "g.svg", "--view", "combined"], "error: --view combined shows numbers"),
+        (["render", CARD, "-o", "g.svg", "--view", "combined"], "error: --view combined: this view shows numbers: give every input a value"),
         (["render", CARD, "--frames", "f", "--view", "symbolic"], "error: --view symbolic: frames step through the backward pass"),
         (["render", CARD, "-o", "/nonexistent/dir/g.dot"], "error: cannot write /nonexistent/dir/g.dot"),
     ],
@@ -493,7 +493,7 @@ def test_highlight_colours_the_collapsed_wires_of_each_path(product):
 
 @pytest.mark.parametrize(
     "kwargs, message",
-    [({"view": "symbolic"}, "the symbolic view is the nodes added"), ({"view": "backward", "frames": True}, "--frames")],
+    [({"view": "symbolic"}, "the symbolic view is the nodes added"), ({"view": "backward", "frames": True}, "frames step through every node")],
 )
 def test_what_the_collapsed_view_cannot_show(product, tmp_path, kwargs, message):
     with pytest.raises(InputError, match=message):
@@ -554,3 +554,12 @@ def test_cli_collapse_and_the_refusal(run, tmp_path, monkeypatch):
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: the picture would have 9 boxes, more than the 6")
     assert result.stderr.rstrip().endswith(f"its DOT source is in {out.with_suffix('.dot')}")
     assert out.with_suffix(".dot").read_text().startswith("digraph")
+
+
+def test_a_format_is_named_by_the_parameter_when_given_and_by_the_suffix_otherwise():
+    assert format_of("g.PNG") == "png" and format_of("g.svg", "pdf") == "pdf"
+    with pytest.raises(InputError, match=re.escape("fmt='gif': unknown format; formats are svg, png, pdf, dot")):
+        format_of("g.svg", "gif")
+    with pytest.raises(InputError, match=re.escape("cannot draw g.gif as 'gif'")) as error:
+        format_of("g.gif")
+    assert error.value.parameter is None

@@ -51,9 +51,11 @@ def run_dot(source: str, fmt: str) -> bytes:
 
 def format_of(path: str | Path, fmt: str | None = None) -> str:
     """The format asked for, else the one the file's suffix names."""
+    if fmt is not None and fmt not in FORMATS:
+        raise InputError(f"unknown format; formats are {', '.join(FORMATS)}", parameter="fmt", value=fmt)
     fmt = fmt or Path(path).suffix.lstrip(".").lower()
     if fmt not in FORMATS:
-        raise InputError(f"cannot draw {path} as '{fmt}': formats are {', '.join(FORMATS)} (a suffix or --format)")
+        raise InputError(f"cannot draw {path} as '{fmt}': formats are {', '.join(FORMATS)} (name it by the file's suffix or give a format)")
     return fmt
 
 
@@ -118,7 +120,7 @@ def render(
     """Draw one view of a derivation: forward, backward, combined or symbolic.
 
     `clusters` maps a label to the names of a sub-graph, {"layer1": ["W1", "b1", "z1", "h1"]}, drawn as a
-    labelled frame; by default those a builder of symgraph.layers left on the derivation (`d.clusters`).
+    labelled frame; by default those symgraph.teach.network left on the derivation (`d.clusters`).
     `collapse` draws only the inputs, the names the program assigns and the output (large graphs)."""
     drawing = Drawing(theme, style, rankdir, font, fontsize)
     return _picture(d, drawing, scene(d, view, highlight, clusters=_clusters_of(d, clusters), collapse=collapse), collapse)
@@ -193,7 +195,7 @@ def inline_svg(d: DerivationView) -> str | None:
 
 
 def _clusters_of(d: DerivationView, clusters: Mapping[str, Sequence[str]] | None) -> Mapping[str, Sequence[str]] | None:
-    """The clusters asked for, else the derivation's own (set by symgraph.layers); {} draws none."""
+    """The clusters asked for, else the derivation's own (set by symgraph.teach.network); {} draws none."""
     return d.clusters if clusters is None else clusters
 
 

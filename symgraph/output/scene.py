@@ -29,17 +29,17 @@ def scene(
     clusters: Mapping[str, Sequence[str]] | None = None, collapse: bool = False,
 ) -> Scene:
     """The scene of one view; `revealed` = k shows only the first k adjoints of the sweep (a frame);
-    `clusters` maps a label to the names of a sub-graph (symgraph.layers sets `d.clusters`);
+    `clusters` maps a label to the names of a sub-graph (symgraph.teach.network sets `d.clusters`);
     `collapse` keeps only the boxes of the program's names (see `ForwardScene.collapsed`)."""
     if view not in VIEWS:
-        raise InputError(f"--view {view}: unknown view; views: {', '.join(VIEWS)}")
+        raise InputError(f"unknown view; views: {', '.join(VIEWS)}", parameter="view", value=view)
     if view == "combined" and d.values is None:
-        raise InputError("--view combined shows numbers: give every input a value, e.g. --at x=0.5")
+        raise InputError("this view shows numbers: give every input a value", parameter="view", value=view)
     if collapse and view == "symbolic":
-        raise InputError("--collapse keeps the program's names, and the symbolic view is the nodes added to them: "
-                         "collapse the forward, backward or combined view")
+        raise InputError("collapsing keeps the program's names, and the symbolic view is the nodes added to them: "
+                         "collapse the forward, backward or combined view", parameter="collapse", value=True)
     if collapse and revealed is not None:
-        raise InputError("--frames steps through every node of the sweep: drop --collapse")
+        raise InputError("frames step through every node of the sweep: do not collapse them", parameter="collapse", value=True)
     _Scene = {"forward": ForwardScene, "backward": BackwardScene, "combined": CombinedScene, "symbolic": SymbolicScene}[view]
     built = (_Scene(d, revealed).collapsed if collapse else _Scene(d, revealed).build)()
     if highlight is not None:
@@ -77,12 +77,12 @@ def _clusters(d: DerivationView, named: Mapping[str, Sequence[str]], drawn: set[
 def _highlight(d: DerivationView, built: Scene, name: str) -> None:
     """Colour the paths from input `name` to the output, in the order of the chain-rule sum."""
     if name not in d.inputs:
-        raise InputError(f"--highlight {name}: not an input of the program; inputs: {', '.join(d.inputs)}")
+        raise InputError(f"not an input of the program; inputs: {', '.join(d.inputs)}", parameter="highlight", value=name)
     source, out = d.inputs[name], d.output
     within = d.graph.ancestors_within(out, [source])
     count = count_paths(d.graph, source, out, within) if within else 0
     if count == 0:
-        raise InputError(f"--highlight {name}: {pretty_name(name)} does not reach {pretty_name(d.output_name)}")
+        raise InputError(f"{pretty_name(name)} does not reach {pretty_name(d.output_name)}", parameter="highlight", value=name)
     lhs = partial_label(d, out, source)
     if count > MAX_PATHS:  # listing them would be the exponential blow-up the sweep avoids
         on: dict[int, tuple[int, ...]] = {node: (0,) for node in within}

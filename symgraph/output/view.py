@@ -38,7 +38,7 @@ class DerivationView(Protocol):
     values: dict[int, np.ndarray] | None
     timings: dict[str, float]
     writer: Writer
-    #: Labelled sub-graphs to frame in pictures (a builder of symgraph.layers sets them), or None.
+    #: Labelled sub-graphs to frame in pictures (symgraph.teach.network sets them), or None.
     clusters: Mapping[str, Sequence[str]] | None
 
     @property

@@ -225,7 +225,7 @@ class NetworkProgram:
         values = self.random_values(seed)
         values.update(at or {})
         d = derive(self.program, wrt=list(wrt) if wrt is not None else self.differentiable, at=values, of=self.output, **options)
-        d.clusters = {name: list(names) for name, names in self.clusters.items()}  # read by symgraph.render
+        d.clusters = {name: list(names) for name, names in self.clusters.items()}  # read by symgraph.output.render
         d.network = self
         return d
 

@@ -15,8 +15,9 @@ so the two answers are computed independently from the same program.
 The Program is built directly, so the parser's operation limit (`symgraph.lang.limits.LIMITS`) does
 not apply to it; `ScalarProgram.text()` writes it in the input language for small programs.
 
->>> v = compare(derive("z = W @ h; L = sum(tanh(z))", at={"W": [[1, 2], [0, 1]], "h": [1, -1]}))  # doctest: +SKIP
->>> v.max_abs_difference < 1e-12  # doctest: +SKIP
+>>> from symgraph import derive
+>>> v = compare(derive("z = W @ h; L = sum(tanh(z))", at={"W": [[1, 2], [0, 1]], "h": [1, -1]}))
+>>> v.max_abs_difference < 1e-12
 True
 """
 
