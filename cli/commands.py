@@ -72,6 +72,9 @@ def _program_options(command):
         click.option("--wrt", multiple=True, metavar="NAME", help="Input to differentiate by (repeatable; default: all)."),
         click.option("--at", "at", multiple=True, metavar="NAME=VALUE", help="Value of an input (repeatable)."),
         click.option("--of", "of", metavar="NAME", help="Differentiate this assigned name instead of the last one."),
+        click.option("--forward", is_flag=True, help="The forward pass only: every node's value, no derivative."),
+        click.option("--upstream", "upstream", metavar="NAME=VALUE",
+                     help="The backward pass from a given gradient ∂L/∂NAME (a vector-Jacobian product)."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -84,11 +87,20 @@ _relu_option = click.option(
 )
 
 
-def _derive(program, file, wrt, at, of, relu_at_zero, order=1):
+def _derive(program, file, wrt, at, of, forward, upstream, relu_at_zero, order=1):
     return derive_program(
         _read_program(program, file), wrt=list(wrt) or None, at=_parse_at(at), order=order, of=of,
-        relu_at_zero=float(relu_at_zero),
+        relu_at_zero=float(relu_at_zero), forward=forward, upstream=_parse_upstream(upstream),
     )
+
+
+def _parse_upstream(pair: str | None) -> dict[str, str] | None:
+    if pair is None:
+        return None
+    name, sep, value = pair.partition("=")
+    if not sep or not name.strip() or not value.strip():
+        raise InputError(f"--upstream {pair}: write NAME=VALUE, e.g. --upstream h='[1, -1]'")
+    return {name.strip(): value.strip()}
 
 
 @app.command(
@@ -111,8 +123,9 @@ Examples:
 @_relu_option
 @click.option("--render", "picture", metavar="FILE", help="Also draw the backward pass to FILE (.svg, .png, .pdf, .dot).")
 @click.option("--stats", "show_stats", is_flag=True, help="Also print graph and tree sizes and the time of each stage.")
-def derive(program, file, wrt, at, of, order, fmt, check, relu_at_zero, picture, show_stats) -> None:
-    derivation = _derive(program, file, wrt, at, of, relu_at_zero, order=int(order))
+def derive(program, file, wrt, at, of, forward, upstream, order, fmt, check, relu_at_zero, picture, show_stats) -> None:
+    derivation = _derive(program, file, wrt, at, of, forward, upstream, relu_at_zero, order=int(order))
+    check = check and derivation.checked
     if check:
         derivation.check()  # first, so that --stats includes its time
     meter = stats(derivation) if show_stats else None
@@ -161,11 +174,11 @@ Examples:
 @click.option("--collapse", is_flag=True,
               help="Draw only the inputs, the assigned names and the output, the steps between them folded in "
                    f"(for pictures of more than {MAX_BOXES:,} boxes and edge labels).")
-def render(program, file, wrt, at, of, relu_at_zero, output, fmt, view, highlight, theme, style, rankdir, font,
-           fontsize, dpi, frames, collapse) -> None:
+def render(program, file, wrt, at, of, forward, upstream, relu_at_zero, output, fmt, view, highlight, theme, style,
+           rankdir, font, fontsize, dpi, frames, collapse) -> None:
     if output is None and frames is None:
         raise InputError("say where to draw: -o FILE (e.g. -o graph.svg), or --frames DIR for the backward steps")
-    derivation = _derive(program, file, wrt, at, of, relu_at_zero)
+    derivation = _derive(program, file, wrt, at, of, forward, upstream, relu_at_zero)
     look = dict(highlight=highlight, theme=theme, style=style, rankdir=rankdir, font=font, fontsize=fontsize,
                 collapse=collapse)
     if output is not None:

@@ -15,8 +15,9 @@ import numpy as np
 import sympy as sp
 
 from symgraph.derivation import Derivation, timed
+from symgraph.engine.backward import add_upstream
 from symgraph.engine.evaluate import Conventions
-from symgraph.engine.graph import Graph, build, is_node
+from symgraph.engine.graph import Graph, build
 from symgraph.errors import InputError, ShapeError
 from symgraph.lang.from_sympy import from_sympy
 from symgraph.lang.parse import parse
@@ -55,8 +56,15 @@ def derive(
     order: int = 1,
     of: str | None = None,
     relu_at_zero: float = 0.0,
+    forward: bool = False,
+    upstream: Mapping[str, Any] | None = None,
 ) -> Derivation:
     """Differentiate a program by symbol-to-symbol reverse mode.
+
+    A scalar output gets its gradient; a vector or matrix output its Jacobian with respect to the inputs
+    in `wrt` (without `wrt`, its forward pass); `forward=True` asks for no derivative at all; `upstream`
+    ({name: ∂L/∂name}) runs the backward pass from a given upstream gradient of that node (a
+    vector-Jacobian product, L = ⟨upstream, node⟩).
 
     >>> d = derive("exp(x**2 + tanh(x))", at={"x": 0.5})
     >>> d.gradient["x"]
@@ -74,23 +82,69 @@ def derive(
         if name not in parsed.inputs:
             raise InputError(f"not an input of the program; inputs: {', '.join(parsed.inputs)}", parameter="at", key=name)
         values[name] = parse_value(name, text)
-    tensor = parsed.uses_tensor_ops or any(np.ndim(v) for v in values.values())
+    given = _upstream(upstream, of, forward)
+    if given is not None and given[0] in parsed.names:
+        of = given[0]
+    tensor = parsed.uses_tensor_ops or any(np.ndim(v) for v in values.values()) or (given is not None and np.ndim(given[1]) > 0)
     with timed(timings, "build"):
         graph, output = build(parsed, of, Graph(_shapes(parsed, values)) if tensor else None)
-    if not is_node(output):
-        raise InputError(f"the output{' ' + of if of else ''} is a constant; there is nothing to differentiate")
-    if graph[output]["op"] is None:
-        raise InputError(f"the output is just the input {graph.label(output)}; there is nothing to differentiate")
-    if graph.is_tensor:  # built as one when the program is a tensor program
-        _check_tensor_output(graph, output, order)
-    wrt_names = [wrt] if isinstance(wrt, str) else list(wrt or parsed.inputs)
+    if given is not None and given[0] != graph.label(output) and graph.names.get(given[0]) != output:
+        names = list(dict.fromkeys([*(n for n in graph.names if n not in parsed.inputs), graph.label(output)]))
+        raise InputError(f"not the output or an assigned name; names: {', '.join(names)}", parameter="upstream", key=given[0])
+    wrt_names = [wrt] if isinstance(wrt, str) else list(wrt or ())
     for name in wrt_names:
         if name not in parsed.inputs:
             hint = "it is an intermediate; " if name in graph.names else ""
             raise InputError(f"{hint}not an input of the program; inputs: {', '.join(parsed.inputs)}", parameter="wrt", value=name)
+    shape = graph.shape(output)
+    mode = _mode(forward, given is not None, shape, bool(wrt_names))
+    if mode in ("gradient", "upstream") and not wrt_names:
+        wrt_names = list(parsed.inputs)
+    if order == 2 and (graph.is_tensor or mode != "gradient"):
+        raise InputError("second derivatives are for scalar programs with a scalar output", parameter="order", value=2)
+    seed = None
+    if mode in ("jacobian", "upstream"):
+        seed = add_upstream(graph, output)
+        if given is not None:
+            value = np.asarray(given[1], dtype=float) if np.ndim(given[1]) else given[1]
+            if np.shape(value) != shape:
+                raise ShapeError(f"the upstream gradient has shape {shape_text(np.shape(value))} but "
+                                 f"{graph.label(output)} has shape {shape_text(shape)}", parameter="upstream", key=given[0])
+            values[graph.label(seed.node)] = value
     return Derivation(
-        parsed, graph, output, list(dict.fromkeys(wrt_names)), values, order, Conventions(float(relu_at_zero)), timings
+        parsed, graph, output, list(dict.fromkeys(wrt_names)), values, order, Conventions(float(relu_at_zero)), timings,
+        mode=mode, seed=seed,
     )
+
+
+def _upstream(upstream: Mapping[str, Any] | None, of: str | None, forward: bool) -> tuple[str, Any] | None:
+    """The node named in `upstream` and its gradient's value; it becomes the output."""
+    if not upstream:
+        return None
+    if len(upstream) != 1:
+        raise InputError("give the upstream gradient of one node", parameter="upstream", value=", ".join(upstream))
+    ((name, text),) = upstream.items()
+    if of is not None and of != name:
+        raise InputError(f"the upstream gradient is of {name}, which is then the output: leave out of= or make it {name}",
+                         parameter="of", value=of)
+    if forward:
+        raise InputError("a backward pass from an upstream gradient is not a forward pass: leave out forward",
+                         parameter="upstream", key=name)
+    try:
+        return name, parse_value(name, text)
+    except InputError as error:
+        raise InputError(error.detail, parameter="upstream", key=name) from None
+
+
+def _mode(forward: bool, upstream: bool, shape: tuple[int, ...], wrt_given: bool) -> str:
+    """forward (values only), gradient (a scalar output), jacobian (a tensor output with wrt) or upstream."""
+    if forward:
+        return "forward"
+    if upstream:
+        return "upstream"
+    if shape:
+        return "jacobian" if wrt_given else "forward"
+    return "gradient"
 
 
 def _shapes(program: Program, values: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
@@ -104,16 +158,3 @@ def _shapes(program: Program, values: Mapping[str, Any]) -> dict[str, tuple[int,
             )
         shapes[name] = shape
     return shapes
-
-
-def _check_tensor_output(graph: Graph, output: int, order: int) -> None:
-    shape = graph.shape(output)
-    if shape:
-        name = graph.label(output)
-        new = "loss" if name != "loss" else "total"
-        raise ShapeError(
-            f"the output {name} has shape {shape_text(shape)}; a gradient needs a scalar output, "
-            f"e.g. {new} = sum({name}), {new} = {name}[0] or a loss such as {new} = mse({name}, t)"
-        )
-    if order == 2:
-        raise InputError("second derivatives are for scalar programs; tensor programs give the gradient", parameter="order", value=2)

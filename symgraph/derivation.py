@@ -14,26 +14,32 @@ from contextlib import contextmanager
 from functools import cached_property
 from typing import Any
 
+import networkx as nx
 import numpy as np
 import sympy as sp
 
 from symgraph import ops
 from symgraph.engine import expand
-from symgraph.engine.backward import Gradients, backward
+from symgraph.engine.backward import Gradients, Seed, backward
 from symgraph.engine.evaluate import Conventions, evaluate, first_invalid, value_of
 from symgraph.engine.graph import Graph, Operand, is_node
 from symgraph.errors import EvaluationError
-from symgraph.explain.printing import unicode, value_text
+from symgraph.explain.printing import unicode, value_latex, value_text
 from symgraph.explain.steps import Step, Writer, count_paths, local_steps, path_steps, result_steps
 from symgraph.explain.tensor_steps import backprop_steps
 from symgraph.lang.program import Program
 from symgraph.notation import latex_name, partial_symbol, partial_text, pretty_name
+from symgraph.ops.tensor import shape_text
 from symgraph.output.formats import to_dict, to_json, to_latex, to_markdown, to_text
 from symgraph.output.render import Picture, inline_svg, render
 from symgraph.verify.check import CheckReport, check, merge, sample_points
 from symgraph.verify.tensor_check import check_tensor, random_point
 
 __all__ = ["Derivation", "timed"]
+
+
+#: The jacobian mode checks at most this many rows of the Jacobian (a seeded sample beyond).
+MAX_CHECKED_ROWS = 16
 
 
 class Derivation:
@@ -52,6 +58,8 @@ class Derivation:
         order: int,
         conventions: Conventions,
         timings: Mapping[str, float] | None = None,
+        mode: str = "gradient",
+        seed: Seed | None = None,
     ):
         #: Seconds per stage (parse, build, backward, evaluate, check), for symgraph.output.stats.
         self.timings: dict[str, float] = dict(timings or {})
@@ -59,14 +67,22 @@ class Derivation:
         self.clusters: Mapping[str, Sequence[str]] | None = None
         self.program = program
         self.graph = graph
-        self.output = output
+        #: forward (values only), gradient (of a scalar output), jacobian (of a tensor output) or
+        #: upstream (the backward pass from a given gradient of the output).
+        self.mode = mode
+        #: The upstream gradient δy and L = ⟨δy, y⟩ in the jacobian and upstream modes; then `output`
+        #: is L and `seed.of` the program's output y.
+        self.seed = seed
+        self.output = seed.loss if seed is not None else output
         self.inputs: dict[str, int] = {name: graph.names[name] for name in program.inputs}
+        if seed is not None and mode == "upstream":
+            self.inputs[graph.label(seed.node)] = seed.node
         self.wrt: dict[str, int] = {name: self.inputs[name] for name in wrt}
         self.at = dict(at)
         self.order = order
         self.conventions = conventions
         with timed(self.timings, "backward"):
-            self.gradients: Gradients = backward(graph, output, list(self.wrt.values()))
+            self.gradients: Gradients = backward(graph, self.output, list(self.wrt.values()))
             self.second: dict[str, Gradients] = {}
             if order == 2:
                 for name in self.wrt:
@@ -84,8 +100,7 @@ class Derivation:
         return targets
 
     def _evaluate(self) -> dict[int, np.ndarray]:
-        inputs = {self.inputs[name]: np.asarray(value) for name, value in self.at.items()}
-        values = evaluate(self.graph, inputs, self._targets(), self.conventions)
+        values = evaluate(self.graph, self._point(), self._targets(), self.conventions)
         bad = first_invalid(self.graph, values)
         if bad is not None:
             raise EvaluationError(self._describe_invalid(bad, values))
@@ -110,6 +125,74 @@ class Derivation:
                 return f"{lhs} = {unicode(local, relu)} is undefined at {where}" + (f": {domain}" if domain else why)
         return f"the derivative is undefined at {where}: it needs {unicode(graph.expr(node), relu)}{why}"
 
+    def _point(self, seed: np.ndarray | None = None) -> dict[int, np.ndarray]:
+        """The inputs' values by node; in the jacobian mode δy too (zeros unless given: it changes no forward value)."""
+        point = {self.inputs[name]: np.asarray(value) for name, value in self.at.items()}
+        if self.mode == "jacobian" and self.seed is not None:
+            point[self.seed.node] = np.zeros(self.graph.shape(self.seed.node)) if seed is None else seed
+        return point
+
+    @cached_property
+    def _seeded(self) -> set[int]:
+        """In the jacobian mode, the nodes whose value depends on δy: they have no one value to show."""
+        if self.mode != "jacobian" or self.seed is None:
+            return set()
+        return {self.seed.node} | set(nx.descendants(self.graph.dag, self.seed.node))
+
+    @cached_property
+    def jacobian(self) -> dict[str, np.ndarray] | None:
+        """name → ∂y/∂name, of shape y's + name's (as jax.jacrev), in the jacobian mode with values; else None.
+
+        Row i is the one symbolic backward pass evaluated at δy = eᵢ.
+        """
+        if self.mode != "jacobian" or self.seed is None or self.values is None:
+            return None
+        shape = self.graph.shape(self.seed.of)
+        targets = [self.gradients.of(node) for node in self.wrt.values()]
+        rows: dict[str, list[np.ndarray]] = {name: [] for name in self.wrt}
+        for index in np.ndindex(*shape):
+            basis = np.zeros(shape)
+            basis[index] = 1.0
+            values = evaluate(self.graph, self._point(basis), targets, self.conventions)
+            for name, target in zip(self.wrt, targets):
+                rows[name].append(np.broadcast_to(value_of(values, target), self.graph.shape(self.wrt[name])))
+        return {name: np.stack(rows[name]).reshape(shape + self.graph.shape(self.wrt[name])) for name in self.wrt}
+
+    @cached_property
+    def notes(self) -> list[str]:
+        """Plain sentences said under the graph: what was asked and how it is answered."""
+        notes = list(self.program.notes)
+        graph = self.graph
+        if self.seed is not None:
+            y, seed, loss = graph.label(self.seed.of), graph.label(self.seed.node), graph.label(self.seed.loss)
+            y_, seed_, loss_ = pretty_name(y), pretty_name(seed), pretty_name(loss)
+            if self.mode == "jacobian":
+                notes.append(f"{y_} has shape {shape_text(graph.shape(self.seed.of))}, so its derivative is a Jacobian. Reverse mode computes it with "
+                             f"one backward pass from {loss_} = ⟨{seed_}, {y_}⟩, where {seed_} stands for any upstream "
+                             f"gradient ∂{loss_}/∂{y_}: at {seed_} = eᵢ, ∂{loss_}/∂x is row i of ∂{y_}/∂x.")
+            else:
+                notes.append(f"{seed_} is the given upstream gradient ∂{loss_}/∂{y_}: the backward pass from "
+                             f"{loss_} = ⟨{seed_}, {y_}⟩ is the vector-Jacobian product (∂{y_}/∂x)ᵀ {seed_}.")
+        elif self.mode == "forward":
+            if graph.shape(self.output):
+                name = pretty_name(self.output_name)
+                notes.append(f"{name} has shape {shape_text(graph.shape(self.output))}: this is its forward pass. For its Jacobian name "
+                             f"the inputs (--wrt NAME); for a backward pass from a given gradient, --upstream {name}=VALUE.")
+            else:
+                notes.append("The forward pass only: no derivative was asked.")
+        elif not is_node(self.output):
+            notes.append(f"{pretty_name(self.output_name)} is a constant: its derivative with respect to every input is 0.")
+        elif graph[self.output]["op"] is None:
+            y, x = pretty_name(self.output_name), pretty_name(graph.label(self.output))
+            notes.append(f"{y} is the input {x} itself: its derivative with respect to {x} is 1, and 0 with respect to any other input."
+                         if y != x else f"The output is the input {x} itself: its derivative is 1.")
+        return notes
+
+    @property
+    def checked(self) -> bool:
+        """A derivative was asked, so the finite-difference check applies."""
+        return self.mode != "forward" and bool(self.wrt)
+
     @property
     def complete(self) -> bool:
         """Every input has a value: numbers are shown everywhere and the check runs at that point."""
@@ -121,13 +204,16 @@ class Derivation:
 
     def value(self, operand: Operand) -> float | np.ndarray | None:
         """A node's (or constant's) value: a float, or an array in a tensor program; None without values."""
-        if self.values is None:
+        if self.values is None or operand in self._seeded:
             return None
         value = value_of(self.values, operand)
         return float(value) if np.ndim(value) == 0 else np.asarray(value)
 
     def gradient_value(self, name: str) -> float | np.ndarray | None:
-        """∂output/∂name at the point, shaped like the input (zeros where the output does not depend on it)."""
+        """∂output/∂name at the point, shaped like the input (zeros where the output does not depend on it);
+        in the jacobian mode the Jacobian."""
+        if self.mode == "jacobian":
+            return None if self.jacobian is None else self.jacobian[name]
         value = self.value(self.gradients.of(self.wrt[name]))
         if value is None or not self.graph.is_tensor:
             return value
@@ -177,7 +263,12 @@ class Derivation:
 
     @property
     def output_name(self) -> str:
-        return self.graph.label(self.output) if is_node(self.output) else "y"
+        """The output's name; an input that is the output (y = x) goes by the name assigned to it."""
+        if not is_node(self.output):
+            assigned = [a.name for a in self.program.assignments if a.name is not None]
+            return assigned[-1] if assigned else "y"
+        data = self.graph[self.output]
+        return data["aliases"][-1] if data["op"] is None and data["aliases"] else self.graph.label(self.output)
 
     @property
     def total(self) -> bool:
@@ -194,7 +285,11 @@ class Derivation:
     # --- explanation --------------------------------------------------------------------------------
     @cached_property
     def steps(self) -> list[Step]:
-        if self.graph.is_tensor:
+        if self.mode == "forward":
+            return []
+        if not is_node(self.output) or self.graph[self.output]["op"] is None:
+            steps = []  # a constant or an input: its derivative is said in one line
+        elif self.graph.is_tensor:
             steps = backprop_steps(self.graph, self.gradients, self.writer)
         else:
             steps = local_steps(self.graph, self.gradients, self.writer)
@@ -204,8 +299,10 @@ class Derivation:
         for name, node in self.wrt.items():
             both = [self.in_terms_of_intermediates[name], self.gradient[name]]
             forms[name] = list(dict.fromkeys(f for f in both if f is not None)) or [self._too_large(name)]
-            values[name] = self.gradient_value(name)
+            values[name] = None if self.mode == "jacobian" else self.gradient_value(name)
         steps += result_steps(lhs, forms, values, self.writer)
+        if self.jacobian is not None and self.seed is not None:
+            steps += self._jacobian_steps(self.seed)
         if self.hessian is not None:
             for i, row in self.hessian.items():
                 for j, expr in row.items():
@@ -213,6 +310,18 @@ class Derivation:
                     shown = [expr] if expr is not None else [self._too_large(i)]
                     rhs, rhs_tex = self.writer.forms(shown, self.value(self.second[i].of(self.wrt[j])))
                     steps.append(Step("result", lhs_text, rhs, lhs_tex, rhs_tex))
+        return steps
+
+    def _jacobian_steps(self, seed: Seed) -> list[Step]:
+        """∂y/∂x with its numbers, one line per input; row i is the sweep at δy = eᵢ."""
+        assert self.jacobian is not None
+        y = self.graph.label(seed.of)
+        steps = []
+        for name, value in self.jacobian.items():
+            lhs, lhs_tex = partial_symbol(y, name, False)
+            shape = shape_text(value.shape)
+            steps.append(Step("result", lhs, f"{value_text(value)}    ({shape}: row i is ∂{pretty_name(y)}ᵢ/∂{pretty_name(name)})",
+                              lhs_tex, value_latex(value)))
         return steps
 
     def _too_large(self, name: str) -> sp.Symbol:
@@ -229,6 +338,8 @@ class Derivation:
 
     def _run_check(self) -> CheckReport:
         derivatives = {name: self.gradients.of(node) for name, node in self.wrt.items()}
+        if self.mode == "jacobian" and self.seed is not None:
+            return self._check_jacobian(self.seed, derivatives)
         if self.graph.is_tensor:
             targets = [self.output, *derivatives.values()]
             point = self.at if self.complete else random_point(self.graph, self.inputs, self.at, targets)
@@ -243,6 +354,27 @@ class Derivation:
             points = sample_points(self.graph, targets, self.inputs, self.at, self.conventions)
         reports = [check(self.graph, f, row, self.inputs, points, self.conventions) for f, row in checks]
         return merge(reports)
+
+    def _check_jacobian(self, seed: Seed, derivatives: Mapping[str, Operand]) -> CheckReport:
+        """Each checked row of the Jacobian is the gradient of L at δy = eᵢ, against finite differences of yᵢ."""
+        shape = self.graph.shape(seed.of)
+        inputs = {**self.inputs, self.graph.label(seed.node): seed.node}
+        rows = list(np.ndindex(*shape))
+        if len(rows) > MAX_CHECKED_ROWS:
+            chosen = np.random.default_rng(len(rows)).choice(len(rows), MAX_CHECKED_ROWS, replace=False)
+            rows = [rows[i] for i in sorted(chosen)]
+        basis = np.zeros(shape)
+        targets = [self.output, *derivatives.values()]
+        point = dict(self.at) if self.complete else random_point(self.graph, self.inputs, self.at, [seed.of, *targets])
+        reports = []
+        for index in rows:
+            basis[...] = 0.0
+            basis[index] = 1.0
+            at = {**point, self.graph.label(seed.node): basis.copy()}
+            reports.append(check_tensor(self.graph, self.output, derivatives, inputs, at, self.conventions))
+        merged = merge(reports)
+        merged.points = [{n: np.asarray(v).tolist() for n, v in point.items()}]
+        return merged
 
     # --- output -------------------------------------------------------------------------------------
     def to_dict(self, include_check: bool = True) -> dict:

@@ -102,7 +102,7 @@ INJECTION = _INJECTION_CALLS + _INJECTION_STATEMENTS
 
 MALFORMED = [
     "", " ", "\t", "\n\n", ";", ";;", "(", ")", "((x)", "x))", "[x", "x +", "+", "* x", "x **", "x ** * 2",
-    "x = ", "= x", "a = b = x", "a, b = x, y", "(a) = x", "a[0] = x", "a.b = x", "1 = x", "x = 1; x = 2",
+    "x = ", "= x", "a = b = x", "a, b = x, y", "a[0] = x", "a.b = x", "1 = x", "x = 1; x = 2",
     "y = x; y = x", "y = y + 1", "a = b; b = a", "a = b + 1; b = 2", "tanh()", "tanh(x, x)", "exp()", "log(x, 2)",
     "sqrt(x, y)", "relu()", "logsumexp()", "foo(x)", "Tanh(x)", "EXP(x)", "softmax(x)", "max(x, 0)", "min(x, y)",
     "pow(x, 2)", "2x", "x y", "x,", "x, y", "x ^ 2", "x // 2", "x % 2", "x @ y", "~x", "not x", "x and y",
@@ -110,7 +110,7 @@ MALFORMED = [
     "{'a': x}", "x[0]", "x[1:2]", "*x", "**x", "'str'", "b'bytes'", "None", "True", "False", "1j", "x + 1j",
     "1e999", "...", "x...", "x.", ".x", "x.5", "1__0", "0b2", "0o9", "x\\", "\\x", "#", "# comment only",
     "'''doc'''", "y = x # ok?\nz = (", "exp + 1", "x + tanh", "pi = 3", "E = 2", "exp = x", "tanh = 1",
-    "y = 3", "y = pi", "a = 1; y = a", "log", "step", "x = x", "a = x; a = a + 1", "a = x\n  b = a",
+    "log", "step", "x = x", "a = x; a = a + 1", "a = x\n  b = a",
     "\x00", "x\x00", "x\x1b[31m", "x\r\ny = ", "\\n",
 ]
 
@@ -153,7 +153,7 @@ CONSTANT_ERRORS = [
 ]
 
 TENSORS = [
-    "W: 3x2; h: 3; L = sum(W @ h)", "a: 2; b: 3; L = sum(a + b)", "a: 2; b: 3; L = dot(a, b)", "W: 3x2; L = W",
+    "W: 3x2; h: 3; L = sum(W @ h)", "a: 2; b: 3; L = sum(a + b)", "a: 2; b: 3; L = dot(a, b)",
     "W: 3x2; L = W @ W", "x: 3; L = x[3]", "x: 3; L = x[-1]", "x: 3; L = x[1.5]", "x: 3; L = x[y]",
     "x: 3; L = x[::2]", "x: 3; L = x[1:]", "x: 3; L = x[2:1]", "x: 3; L = x[0, 0]", "L = x[0]", "L = x[1:2]",
     "x: 3; L = x.real", "x: 3; L = x.T.T.shape", "x: 3; L = sum(x, axis=1)", "x: 3; L = sum(x, axis=-1)",
@@ -165,13 +165,15 @@ TENSORS = [
     "x: 3x0; L = sum(x)", "x: 100000x100000; L = sum(x)", "x: 1000x1000x1000; L = sum(x)", "x: 3x; L = sum(x)",
     "x: x3; L = sum(x)", "x: 3 y 2; L = sum(x)", "x: 3x2 = 5", "x: 3; x: 3; L = sum(x)", "x: 3; x = 2; L = x",
     "y: 3; L = x", "x: -3; L = sum(x)", "x: 1.5; L = sum(x)", "x: foo; L = sum(x)", "x: (3, 2); L = sum(x)",
-    "x.y: 3; L = x", "x[0]: 3; L = x", "W: 3x2; L = sum(W.T @ W.T)", "x: 3; L = softmax(x)", "L = softmax(1)",
+    "x.y: 3; L = x", "x[0]: 3; L = x", "W: 3x2; L = sum(W.T @ W.T)", "L = softmax(1)",
     "X: 2x3x4; L = sum(softmax(X))", "x: 3; L = sum(outer(x, x) @ x @ x @ x)", "x: 3; L = transpose(x, 1)",
     "x: 3; L = sum(ones(3, 2) + x)", "x: 3; L = flatten(x, 1)", "x: 3; L = sum(x[0:5])",
 ]
 
 #: Inputs that are legal though odd: they must be answered (exit 0) or refused (exit 2), never crash.
-LEGAL_ODDITIES = ["θ*x + λ", "(y) = x*2", "0**0 * x", "x**0", "x - x", "x/x", "abs(x)**0.5 * 0 + x"]
+#: Answered since outputs of any kind are (an input, a constant, a tensor's forward pass).
+LEGAL_ODDITIES = ["θ*x + λ", "(y) = x*2", "0**0 * x", "x**0", "x - x", "x/x", "abs(x)**0.5 * 0 + x", "(a) = x", "y = 3",
+                  "y = pi", "a = 1; y = a", "W: 3x2; L = W", "x: 3; L = softmax(x)"]
 
 CATEGORIES = {
     "injection": INJECTION,

@@ -64,7 +64,7 @@ def test_legal_oddities_are_answered_or_refused(text, tmp_path):
     "option",
     [
         ["--at", "x=__import__('os').system('touch CANARY')"],
-        ["--at", "x=[1, 2]"],
+        ["--upstream", "nothere=1"],
         ["--at", "x=[[1, 2], [3]]"],
         ["--at", "x=[[1, 2], 3]"],
         ["--at", "x=[]"],

@@ -532,12 +532,11 @@ def test_shapes_are_checked_before_anything_is_evaluated():
         derive("g = log(x); L = sum(W @ g)", at={"x": [-1.0, -2.0, -3.0], "W": [[1, 2], [3, 4], [5, 6]]})
 
 
-def test_a_tensor_output_is_refused_with_a_hint():
-    with pytest.raises(ShapeError) as error:
-        derive("z = W @ h", at={"W": [[0, -1], [2, 0], [1, 1]], "h": [1, 2]})
-    message = str(error.value)
-    assert "shape 3" in message and "scalar output" in message
-    assert "sum(" in message and "mse(" in message
+def test_a_tensor_output_without_wrt_is_its_forward_pass():
+    d = derive("z = W @ h", at={"W": [[0, -1], [2, 0], [1, 1]], "h": [1, 2]})
+    assert d.mode == "forward" and not d.checked and d.steps == []
+    np.testing.assert_array_equal(d.value(d.output), [-2, 2, 3])
+    assert "its forward pass" in d.notes[0] and "--wrt" in d.notes[0]
 
 
 def test_argmax_on_the_path_is_a_clear_error():
@@ -708,7 +707,8 @@ def test_cli_tensor_with_sums_and_indexing(run):
     "args, pieces",
     [
         (["W: 3x2; h: 3; L = sum(W @ h)"], ["error:", "3×2", "and 3"]),
-        (["L = W @ h", "--at", "W=[[1,2],[3,4]]", "--at", "h=[1,2]"], ["error:", "scalar output"]),
+        (["L = W @ h", "--at", "W=[[1,2],[3,4]]", "--at", "h=[1,2]", "--upstream", "L=[1,2,3]"],
+         ["error:", "--upstream L", "shape 3 but L has shape 2"]),
         (["L = sum(x)", "--at", "x=[[1,2],[3]]"], ["error:", "--at x", "nested evenly"]),
         (["x: 3; L = dot(x, x)", "--at", "x=[1,2]"], ["error:", "declared 3"]),
     ],

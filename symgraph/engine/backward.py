@@ -21,7 +21,7 @@ from symgraph.engine.graph import Graph, Operand, is_node
 from symgraph.errors import InputError
 from symgraph.ops.registry import UnregisteredHead, unregistered_head
 
-__all__ = ["Gradients", "backward"]
+__all__ = ["Gradients", "Seed", "backward", "add_upstream"]
 
 
 @dataclass
@@ -43,6 +43,37 @@ class Gradients:
     def of(self, node: int) -> Operand:
         """∂output/∂node; zero where the output does not depend on the node."""
         return self.adjoint.get(node, sp.Integer(0))
+
+
+@dataclass(frozen=True)
+class Seed:
+    """The upstream gradient δy of a node y, an input of the graph, and L = ⟨δy, y⟩, the scalar it seeds.
+
+    ∂L/∂x = (∂y/∂x)ᵀ δy is the vector-Jacobian product; at δy = eᵢ it is row i of the Jacobian, which
+    is how reverse mode computes a Jacobian: one symbolic sweep, evaluated at each basis vector.
+    """
+
+    node: int
+    of: int
+    loss: int
+
+
+def add_upstream(graph: Graph, output: int) -> Seed:
+    """Add δy (shaped like y) and L = ⟨δy, y⟩ to the forward graph, with names that are not taken."""
+    base = graph.label(output)
+    name = _free(graph, [f"δ{base}", f"δ{base}_up"])
+    graph.declared[name] = graph.shape(output)
+    seed = graph.add_input(name)
+    product = graph.add("mul", (seed, output))
+    loss = graph.add("sum", (product,)) if graph.shape(output) else product
+    assert is_node(loss)
+    graph.name_node(loss, _free(graph, ["L", "loss", "ℓ", "L_up"]))
+    graph.name_generated(None)
+    return Seed(seed, output, loss)
+
+
+def _free(graph: Graph, names: list[str]) -> str:
+    return next(n for n in names if n not in graph.names)
 
 
 def backward(graph: Graph, output: Operand, wrt: list[int]) -> Gradients:

@@ -114,7 +114,7 @@ class Graph:
 
     def name_generated(self, output: int | None) -> None:
         """Give unnamed forward nodes short letters that do not clash with the user's names."""
-        taken = set(self.names)
+        taken = set(self.names) | {data["name"] for _, data in self.dag.nodes(data=True) if data["name"] is not None}
         letters = _letters(taken)
         if output is not None and self.dag.nodes[output]["name"] is None:
             free = [n for n in _OUTPUT_NAMES if n not in taken]

@@ -49,6 +49,8 @@ class Program:
     inputs: tuple[str, ...]
     source: str
     declarations: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    #: Plain sentences for the reader about how the program was read (a constant's name taken as a variable).
+    notes: tuple[str, ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import itertools
 import json
 
+import numpy as np
+
 from symgraph import ops
 from symgraph.explain.printing import latex, value_latex, value_text
 from symgraph.explain.steps import Step
@@ -83,13 +85,15 @@ def _sections(d: DerivationView):
     for step in d.steps:
         by_kind[step.kind].append(step)
     if d.is_tensor:
-        return [("Backpropagation, from the output (matrix notation; ⊙ is the elementwise product)", by_kind["backprop"]),
-                ("Result", by_kind["result"])]
-    return [
-        ("Local derivatives", by_kind["local"]),
-        (_chain_title(d), by_kind["path"]),
-        ("Result" if d.order == 1 else "Result (gradient, then second derivatives)", by_kind["result"]),
-    ]
+        sections = [("Backpropagation, from the output (matrix notation; ⊙ is the elementwise product)", by_kind["backprop"]),
+                    ("Result", by_kind["result"])]
+    else:
+        sections = [
+            ("Local derivatives", by_kind["local"]),
+            (_chain_title(d), by_kind["path"]),
+            ("Result" if d.order == 1 else "Result (gradient, then second derivatives)", by_kind["result"]),
+        ]
+    return [(title, steps) for title, steps in sections if steps]
 
 
 def to_text(d: DerivationView, include_check: bool = True) -> str:
@@ -101,6 +105,7 @@ def to_text(d: DerivationView, include_check: bool = True) -> str:
     width = max((len(shown) for shown, _ in rows), default=0)
     lines += [f"  {shown:<{width}}    {word}" for shown, word in rows]
     lines += [f"  {note}" for note in _more_nodes(d)]
+    lines += [f"\nNote  {note}" for note in d.notes]
     for title, steps in _sections(d):
         lines += ["", title]
         indent = 0
@@ -110,7 +115,7 @@ def to_text(d: DerivationView, include_check: bool = True) -> str:
                 lines.append(f"  {step.text}")
             else:
                 lines.append(f"  {'':<{indent}} = {step.rhs}")
-    if include_check:
+    if include_check and d.checked:
         lines += ["", f"Check  {d.check().summary()}"]
         lines += [f"  {reason}" for reason in _check_reasons(d)]
     return "\n".join(lines) + "\n"
@@ -121,10 +126,11 @@ def to_markdown(d: DerivationView, include_check: bool = True) -> str:
     for names, _, tex, word, value in _forward_rows(d):
         lines.append(f"| {_pretty(names)} | ${tex}$ | {word} | {_markdown_value(value)} |")
     lines += [f"| {note} | | | |" for note in _more_nodes(d)]
+    lines += [f"\n> {note}" for note in d.notes]
     for title, steps in _sections(d):
         lines += ["", f"**{title}**", ""]
         lines += [_markdown_step(step) for step in steps]
-    if include_check:
+    if include_check and d.checked:
         lines += ["", f"**Check** {d.check().summary()}"]
         lines += [f"- {reason}" for reason in _check_reasons(d)]
     return "\n".join(lines) + "\n"
@@ -156,7 +162,8 @@ def to_latex(d: DerivationView, include_check: bool = True) -> str:
                 lines.append(rf"  {step.lhs_latex} &= {step.rhs_latex} \\")
     lines[-1] = lines[-1].removesuffix(r" \\")
     lines.append(r"\end{align*}")
-    if include_check:
+    lines += [f"% note: {note}" for note in d.notes]
+    if include_check and d.checked:
         summary = d.check().summary().replace("✓", r"$\checkmark$").replace("✗", "").replace("?", "")
         lines.append(rf"% check: {summary}")
     return "\n".join(lines) + "\n"
@@ -194,7 +201,8 @@ def to_dict(d: DerivationView, include_check: bool = True) -> dict:
             "tree_size": d.tree_size(name),
         }
         if d.is_tensor:
-            gradient[name]["shape"] = list(graph.shape(node))
+            value = gradient[name]["value"]
+            gradient[name]["shape"] = list(np.shape(value)) if d.mode == "jacobian" and value is not None else list(graph.shape(node))
     hessian = None
     if d.hessian is not None:
         hessian = {
@@ -209,7 +217,9 @@ def to_dict(d: DerivationView, include_check: bool = True) -> dict:
             for i, row in d.hessian.items()
         }
     result = {
-        "output": d.output_name,
+        "mode": d.mode,
+        "output": graph.label(d.seed.of) if d.seed is not None else d.output_name,
+        "upstream": {"name": graph.label(d.seed.node), "loss": d.output_name} if d.seed is not None else None,
         "inputs": list(d.inputs),
         "wrt": list(d.wrt),
         "order": d.order,
@@ -219,8 +229,9 @@ def to_dict(d: DerivationView, include_check: bool = True) -> dict:
         "steps": [{"kind": s.kind, "text": s.text, "latex": s.latex} for s in d.steps],
         "check": None,
         "conventions": {"relu_at_zero": d.conventions.relu_at_zero},
+        "notes": d.notes,
     }
-    if include_check:
+    if include_check and d.checked:
         report = d.check()
         result["check"] = {
             "points": report.points,

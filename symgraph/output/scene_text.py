@@ -40,7 +40,10 @@ def tensor_value(d: DerivationView, operand: Operand, shape: tuple[int, ...]) ->
     """The operand's value in the node's shape (an adjoint may be a scalar spread over it), or None."""
     if d.values is None or (is_node(operand) and operand not in d.values):
         return None
-    value = np.asarray(d.value(operand), dtype=float)
+    known = d.value(operand)  # None where no one value exists (what depends on the Jacobian's δy)
+    if known is None:
+        return None
+    value = np.asarray(known, dtype=float)
     return np.broadcast_to(value, shape) if value.shape != tuple(shape) and value.ndim == 0 else value
 
 

@@ -12,7 +12,7 @@ from typing import Protocol
 import numpy as np
 import sympy as sp
 
-from symgraph.engine.backward import Gradients
+from symgraph.engine.backward import Gradients, Seed
 from symgraph.engine.evaluate import Conventions
 from symgraph.engine.graph import Graph, Operand
 from symgraph.explain.steps import Step, Writer
@@ -40,9 +40,21 @@ class DerivationView(Protocol):
     writer: Writer
     #: Labelled sub-graphs to frame in pictures (symgraph.teach.network sets them), or None.
     clusters: Mapping[str, Sequence[str]] | None
+    #: forward, gradient, jacobian or upstream (see symgraph.derivation.Derivation).
+    mode: str
+    seed: Seed | None
 
     @property
     def complete(self) -> bool: ...
+
+    @property
+    def notes(self) -> list[str]: ...
+
+    @property
+    def checked(self) -> bool: ...
+
+    @property
+    def jacobian(self) -> dict[str, np.ndarray] | None: ...
 
     @property
     def is_tensor(self) -> bool: ...
