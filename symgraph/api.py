@@ -111,10 +111,23 @@ def derive(
                 raise ShapeError(f"the upstream gradient has shape {shape_text(np.shape(value))} but "
                                  f"{graph.label(output)} has shape {shape_text(shape)}", parameter="upstream", key=given[0])
             values[graph.label(seed.node)] = value
-    return Derivation(
+    derivation = Derivation(
         parsed, graph, output, list(dict.fromkeys(wrt_names)), values, order, Conventions(float(relu_at_zero)), timings,
         mode=mode, seed=seed,
     )
+    if wrt:
+        _refuse_blocked(derivation)
+    return derivation
+
+
+def _refuse_blocked(d: Derivation) -> None:
+    """An input asked for by name that reaches the output only through forward-only ops has no gradient to give."""
+    graph = d.graph
+    for name, node in d.wrt.items():
+        if d.gradients.blocked and d.gradients.of(node) == 0 and graph.ancestors_within(d.output, [node]):
+            through = ", ".join(f"{graph.label(v)} = {graph[v]['op']}(…)" for v in d.gradients.blocked)
+            raise InputError(f"every path from {name} to {d.output_name} passes through {through}, which is forward only "
+                             "(piecewise constant: it carries no gradient)", parameter="wrt", value=name)
 
 
 def _upstream(upstream: Mapping[str, Any] | None, of: str | None, forward: bool) -> tuple[str, Any] | None:

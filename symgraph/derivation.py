@@ -163,6 +163,9 @@ class Derivation:
         """Plain sentences said under the graph: what was asked and how it is answered."""
         notes = list(self.program.notes)
         graph = self.graph
+        for v in self.gradients.blocked:
+            notes.append(f"No gradient flows through {pretty_name(graph.label(v))} = {graph[v]['op']}(…): it is forward only "
+                         "(piecewise constant), so the backward pass treats its value as a constant.")
         if self.seed is not None:
             y, seed, loss = graph.label(self.seed.of), graph.label(self.seed.node), graph.label(self.seed.loss)
             y_, seed_, loss_ = pretty_name(y), pretty_name(seed), pretty_name(loss)

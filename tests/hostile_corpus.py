@@ -161,7 +161,7 @@ TENSORS = [
     "x: 3; L = cross_entropy(x, 3)", "x: 3; L = cross_entropy(x, target=1.5)", "L = onehot(3, 7)[0] * x",
     "L = ones(0) * x", "L = sum(ones(10**7)) * x", "L = sum(ones(100000, 100000)) * x", "x: 3; L = reshape(x, 5)",
     "L = concat()", "x: 3; L = sum(concat(x, W))", "a: 2; b: 2x2; L = sum(concat(a, b))", "a: 2; b: 3; L = mse(a, b)",
-    "x: 3; L = argmax(x)", "x: 3; L = argmax(x) * sum(x)", "x: 3x3x3x3x3; L = sum(x)", "x: 0; L = sum(x)",
+    "x: 3x3x3x3x3; L = sum(x)", "x: 0; L = sum(x)",
     "x: 3x0; L = sum(x)", "x: 100000x100000; L = sum(x)", "x: 1000x1000x1000; L = sum(x)", "x: 3x; L = sum(x)",
     "x: x3; L = sum(x)", "x: 3 y 2; L = sum(x)", "x: 3x2 = 5", "x: 3; x: 3; L = sum(x)", "x: 3; x = 2; L = x",
     "y: 3; L = x", "x: -3; L = sum(x)", "x: 1.5; L = sum(x)", "x: foo; L = sum(x)", "x: (3, 2); L = sum(x)",
@@ -173,7 +173,8 @@ TENSORS = [
 #: Inputs that are legal though odd: they must be answered (exit 0) or refused (exit 2), never crash.
 #: Answered since outputs of any kind are (an input, a constant, a tensor's forward pass).
 LEGAL_ODDITIES = ["θ*x + λ", "(y) = x*2", "0**0 * x", "x**0", "x - x", "x/x", "abs(x)**0.5 * 0 + x", "(a) = x", "y = 3",
-                  "y = pi", "a = 1; y = a", "W: 3x2; L = W", "x: 3; L = softmax(x)"]
+                  "y = pi", "a = 1; y = a", "W: 3x2; L = W", "x: 3; L = softmax(x)",
+                  "x: 3; L = argmax(x)", "x: 3; L = argmax(x) * sum(x)"]
 
 CATEGORIES = {
     "injection": INJECTION,

@@ -144,10 +144,16 @@ def test_tensor_op_gradient_is_built_from_registered_ops_and_passes_the_check(na
     assert report.status == "passed", report.reasons
 
 
-@pytest.mark.parametrize("name", [n for n in TENSOR_OPS if not differentiable(n)])
-def test_forward_only_tensor_op_is_an_input_error_naming_it(name):
+@pytest.mark.parametrize("name", [n for n in TENSOR_OPS if not differentiable(n) and not ops.get(n).piecewise_constant])
+def test_an_op_without_a_rule_is_an_input_error_naming_it(name):
     with pytest.raises(InputError, match=f"^{name} is not differentiable"):
         derive(TENSOR_PROGRAMS[name])
+
+
+@pytest.mark.parametrize("name", [n for n in TENSOR_OPS if ops.get(n).piecewise_constant])
+def test_a_piecewise_constant_op_carries_no_gradient_and_says_so(name):
+    d = derive(TENSOR_PROGRAMS[name])
+    assert any(f"= {name}(…): it is forward only" in note for note in d.notes)
 
 
 # --- registration refuses an op whose derivative leaves the registry ------------------------------

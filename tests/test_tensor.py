@@ -539,10 +539,16 @@ def test_a_tensor_output_without_wrt_is_its_forward_pass():
     assert "its forward pass" in d.notes[0] and "--wrt" in d.notes[0]
 
 
-def test_argmax_on_the_path_is_a_clear_error():
-    with pytest.raises(InputError) as error:
-        derive("k = argmax(z); L = k * dot(z, z)", at={"z": [1.0, 3.0, 2.0]})
-    assert "argmax is not differentiable" in str(error.value) and "k" in str(error.value)
+def test_argmax_on_the_path_carries_no_gradient_with_a_note():
+    d = derive("k = argmax(z); L = k * dot(z, z)", at={"z": [1.0, 3.0, 2.0]})
+    np.testing.assert_allclose(d.gradient_value("z"), 2 * 1 * np.array([1.0, 3.0, 2.0]))  # k = 1 is a constant
+    assert any("No gradient flows through k = argmax" in note for note in d.notes)
+    assert d.check().passed
+
+
+def test_a_gradient_asked_only_through_argmax_is_a_clear_error():
+    with pytest.raises(InputError, match=r"wrt='z': every path from z to L passes through k = argmax"):
+        derive("k = argmax(z); L = 2 * k", wrt="z", at={"z": [1.0, 3.0, 2.0]})
 
 
 def test_argmax_off_the_path_is_a_forward_value():

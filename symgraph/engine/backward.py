@@ -39,6 +39,8 @@ class Gradients:
     vjp: dict[tuple[int, int], sp.Expr] = field(default_factory=dict)
     #: nodes in the sweep, in the order their adjoints were completed (reverse topological).
     order: list[int] = field(default_factory=list)
+    #: Forward-only nodes (argmax …) on a path: no gradient flows through them (their value is piecewise constant).
+    blocked: list[int] = field(default_factory=list)
 
     def of(self, node: int) -> Operand:
         """∂output/∂node; zero where the output does not depend on the node."""
@@ -104,6 +106,9 @@ def backward(graph: Graph, output: Operand, wrt: list[int]) -> Gradients:
 def _push(graph: Graph, v: int, op: ops.Op, adjoint: sp.Expr, relevant: set[int], gradients: Gradients,
           terms: dict[int, list[sp.Expr]]) -> None:
     """v's adjoint times ∂v/∂u, added to the terms of each operand u on a path: vector-Jacobian rules for a tensor op."""
+    if op.piecewise_constant:
+        gradients.blocked.append(v)
+        return
     if op.is_tensor:
         for u in graph.dag.predecessors(v):
             if u in relevant:

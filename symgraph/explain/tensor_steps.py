@@ -71,7 +71,8 @@ def backprop_steps(graph: Graph, gradients: Gradients, writer: Writer) -> list[S
         lhs, lhs_tex = partial_symbol(graph.label(gradients.output), graph.label(u))
         rules = sorted({ops.get(graph[v]["op"]).rule for v in consumers})
         rhs, rhs_tex = writer.forms([sp.Add(*contributions)], writer.value_of(gradients.of(u)))
-        steps.append(Step("backprop", lhs, f"{rhs}    ({', '.join(rules)})", lhs_tex, rhs_tex))
+        why = ", ".join(rules) or "it reaches the output through forward-only ops only"
+        steps.append(Step("backprop", lhs, f"{rhs}    ({why})", lhs_tex, rhs_tex))
     hidden = len(nodes) - MAX_LOCAL_STEPS
     if hidden > 0:
         note = f"… and {hidden:,} more adjoints (--format json lists every node)"

@@ -180,7 +180,7 @@ def _argmax_shape(shapes, params):
 
 
 tensor_op("argmax", 1, rule="argmax", shape=_argmax_shape, numpy=lambda x: np.asarray(float(np.argmax(x))),
-          notation=call_notation("argmax"))
+          notation=call_notation("argmax"), piecewise_constant=True)
 
 
 # --- cross_entropy(z, target=k) = logsumexp z − z[k] ------------------------------------------------------------

@@ -64,6 +64,9 @@ class Op:
     #: the entry chosen in each window. Where the choice changes within the check's step, two entries tie
     #: and the derivative breaks, like relu's at 0.
     selects: Callable[..., np.ndarray] | None = None
+    #: A forward-only op whose value is piecewise constant (argmax, an index): its derivative is 0 wherever it is
+    #: defined, so the backward pass lets no gradient through it (with a note) instead of refusing the program.
+    piecewise_constant: bool = False
 
     @property
     def is_tensor(self) -> bool:

@@ -1,0 +1,141 @@
+"""Outputs of any kind: forward passes, Jacobians of tensor outputs, backward passes from a given upstream gradient,
+and outputs that are an input or a constant (issue 15, section 1)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from click.testing import CliRunner
+
+from symgraph import derive
+from symgraph.cli.commands import app
+from symgraph.errors import InputError, ShapeError
+from symgraph.output.formats import render_format
+
+W = [[0.5, -1.0], [2.0, 0.25], [1.0, 1.0]]
+H = [1.0, 2.0]
+
+
+def _softmax(z):
+    e = np.exp(z - np.max(z))
+    return e / e.sum()
+
+
+def test_the_softmax_jacobian_is_diag_p_minus_p_p_transposed():
+    z = np.array([1.0, 2.0, 3.0])
+    d = derive("z: 3; p = softmax(z)", wrt="z", at={"z": z.tolist()})
+    p = _softmax(z)
+    assert d.mode == "jacobian"
+    np.testing.assert_allclose(d.jacobian["z"], np.diag(p) - np.outer(p, p), rtol=1e-12)
+    assert d.check().passed
+    text = render_format(d, "text")
+    assert "∂p/∂z = [[0.08193, −0.02203, −0.05989]" in text and "(3×3: row i is ∂pᵢ/∂z)" in text
+    assert "one backward pass from L = ⟨δp, p⟩" in text
+
+
+def test_the_jacobian_of_a_matrix_product_has_the_output_and_input_axes_as_jacrev():
+    d = derive("z = W @ h", wrt=["W", "h"], at={"W": W, "h": H})
+    np.testing.assert_allclose(d.jacobian["h"], W)  # ∂(Wh)/∂h = W
+    expected = np.einsum("ij,k->ijk", np.eye(3), H)  # ∂zᵢ/∂W_jk = δᵢⱼ h_k
+    np.testing.assert_allclose(d.jacobian["W"], expected)
+    data = d.to_dict()
+    assert data["gradient"]["W"]["shape"] == [3, 3, 2] and data["gradient"]["h"]["shape"] == [3, 2]
+    np.testing.assert_allclose(data["gradient"]["W"]["value"], expected)
+    assert data["mode"] == "jacobian" and data["output"] == "z" and data["upstream"] == {"name": "δz", "loss": "L"}
+    assert data["check"]["passed"] is True
+
+
+def test_the_jacobian_of_an_elementwise_function_is_diagonal_and_is_checked_entry_by_entry():
+    x = np.array([0.3, -1.2, 2.0])
+    d = derive("x: 3; h = tanh(x)", wrt="x", at={"x": x.tolist()})
+    np.testing.assert_allclose(d.jacobian["x"], np.diag(1 - np.tanh(x) ** 2), rtol=1e-12)
+    assert d.check().passed and len(d.check().points) == 1
+
+
+def test_a_jacobian_with_a_wrong_rule_fails_the_check(monkeypatch):
+    """The row-by-row check can fail: a tanh rule off by a factor is caught."""
+    import dataclasses
+
+    from symgraph import ops
+
+    entry = ops.OPS["tanh"]
+    monkeypatch.setitem(ops.OPS, "tanh", dataclasses.replace(entry, partials=lambda a, y: (2 * (1 - y**2),)))
+    d = derive("x: 3; h = tanh(x)", wrt="x", at={"x": [0.3, -1.2, 2.0]})
+    assert d.check().status == "failed"
+
+
+def test_a_tensor_output_without_wrt_and_forward_give_values_only():
+    for d in (derive("z = W @ h", at={"W": W, "h": H}), derive("L = sum(W @ h)", at={"W": W, "h": H}, forward=True)):
+        assert d.mode == "forward" and d.steps == [] and not d.checked
+        data = d.to_dict()
+        assert data["gradient"] == {} and data["check"] is None
+        assert [n["value"] for n in data["nodes"]][-1] is not None
+    text = render_format(derive("z = W @ h", at={"W": W, "h": H}), "text")
+    assert "Check" not in text and "Backpropagation" not in text and "z = W h = [−1.5, 2.5, 3]" in text
+
+
+def test_the_backward_pass_from_a_given_upstream_gradient_is_the_vector_jacobian_product():
+    delta = np.array([1.0, -1.0, 0.5])
+    d = derive("h = tanh(W @ x)", at={"W": W, "x": H}, upstream={"h": delta.tolist()})
+    h = np.tanh(np.array(W) @ H)
+    assert d.mode == "upstream" and set(d.wrt) == {"W", "x"}
+    np.testing.assert_allclose(d.gradient_value("x"), np.array(W).T @ (delta * (1 - h**2)))
+    np.testing.assert_allclose(d.gradient_value("W"), np.outer(delta * (1 - h**2), H))
+    assert d.check().passed
+    assert "δh is the given upstream gradient ∂L/∂h" in d.notes[0]
+
+
+def test_upstream_errors_name_the_parameter():
+    with pytest.raises(ShapeError, match=r"^upstream\['h'\]: the upstream gradient has shape 2 but h has shape 3"):
+        derive("h = tanh(W @ x)", at={"W": W, "x": H}, upstream={"h": [1, 2]})
+    with pytest.raises(InputError, match=r"^of='a': the upstream gradient is of h"):
+        derive("a = W @ x; h = tanh(a)", at={"W": W, "x": H}, upstream={"h": [1, 2, 3]}, of="a")
+    with pytest.raises(InputError, match=r"^upstream\[.h.\]: abc is not a number"):
+        derive("h = tanh(W @ x)", at={"W": W, "x": H}, upstream={"h": "abc"})
+
+
+@pytest.mark.parametrize(
+    "program, at, gradient, note",
+    [
+        ("y = x", {"x": 2.0}, {"x": 1.0}, "y is the input x itself"),
+        ("y = 0*x", {"x": 2.0}, {"x": 0.0}, "y is a constant"),
+        ("y = 3", {}, {}, "y is a constant"),
+        ("a = x; y = a*0 + 3", {"x": 1.0}, {"x": 0.0}, "y is a constant"),
+    ],
+)
+def test_an_output_that_is_an_input_or_a_constant_is_answered(program, at, gradient, note):
+    d = derive(program, at=at)
+    assert {name: d.gradient_value(name) for name in d.wrt} == gradient
+    assert any(note in n for n in d.notes)
+    render_format(d, "text")  # every format lays it out
+    render_format(d, "latex")
+
+
+def test_of_selects_an_indexed_entry_of_a_vector():
+    z = np.array([0.5, -1.0, 2.0])
+    d = derive("p = softmax(z); q = p[0]; L = sum(p * p)", of="q", at={"z": z.tolist()})
+    p = _softmax(z)
+    np.testing.assert_allclose(d.gradient_value("z"), p[0] * (np.eye(3)[0] - p))
+    assert d.check().passed
+
+
+def run(*args):
+    return CliRunner().invoke(app, list(args), prog_name="symgraph")
+
+
+def test_the_cli_answers_forward_jacobian_and_upstream():
+    at = ["--at", "W=[[0.5,-1],[2,0.25],[1,1]]", "--at", "h=[1,2]"]
+    forward = run("derive", "z = W @ h", *at)
+    assert forward.exit_code == 0 and "its forward pass" in forward.stdout and "Check" not in forward.stdout
+    jacobian = json.loads(run("derive", "z = W @ h", *at, "--wrt", "h", "--format", "json").stdout)
+    np.testing.assert_allclose(jacobian["gradient"]["h"]["value"], W)
+    upstream = run("derive", "z = W @ h", *at, "--upstream", "z=[1,0,-1]", "--format", "json")
+    assert upstream.exit_code == 0
+    np.testing.assert_allclose(json.loads(upstream.stdout)["gradient"]["h"]["value"], np.array(W).T @ [1, 0, -1])
+    only = run("derive", "x**2", "--at", "x=3", "--forward", "--format", "json")
+    assert only.exit_code == 0 and json.loads(only.stdout)["nodes"][-1]["value"] == 9.0
+    bad = run("derive", "x**2", "--upstream", "z")
+    assert bad.exit_code == 2 and bad.stderr.startswith("error: --upstream z: write NAME=VALUE")
