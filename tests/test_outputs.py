@@ -7,7 +7,6 @@ import json
 
 import numpy as np
 import pytest
-
 from click.testing import CliRunner
 
 from symgraph import derive
