@@ -21,7 +21,7 @@ import sympy as sp
 from symgraph import ops
 from symgraph.engine import expand
 from symgraph.engine.backward import Gradients, Seed, backward
-from symgraph.engine.evaluate import Conventions, evaluate, first_invalid, value_of
+from symgraph.engine.evaluate import Conventions, evaluate, first_invalid, jacobian, value_of
 from symgraph.engine.graph import Graph, Operand, is_node
 from symgraph.errors import EvaluationError
 from symgraph.explain.printing import unicode, value_latex, value_text
@@ -33,13 +33,9 @@ from symgraph.ops.tensor import shape_text
 from symgraph.output.formats import to_dict, to_json, to_latex, to_markdown, to_text
 from symgraph.output.render import Picture, inline_svg, render
 from symgraph.verify.check import CheckReport, check, merge, sample_points
-from symgraph.verify.tensor_check import check_tensor, random_point
+from symgraph.verify.tensor_check import check_jacobian, check_tensor, random_point
 
 __all__ = ["Derivation", "timed"]
-
-
-#: The jacobian mode checks at most this many rows of the Jacobian (a seeded sample beyond).
-MAX_CHECKED_ROWS = 16
 
 
 class Derivation:
@@ -141,22 +137,11 @@ class Derivation:
 
     @cached_property
     def jacobian(self) -> dict[str, np.ndarray] | None:
-        """name → ∂y/∂name, of shape y's + name's (as jax.jacrev), in the jacobian mode with values; else None.
-
-        Row i is the one symbolic backward pass evaluated at δy = eᵢ.
-        """
+        """name → ∂y/∂name, of shape y's + name's (as jax.jacrev), in the jacobian mode with values; else None."""
         if self.mode != "jacobian" or self.seed is None or self.values is None:
             return None
-        shape = self.graph.shape(self.seed.of)
-        targets = [self.gradients.of(node) for node in self.wrt.values()]
-        rows: dict[str, list[np.ndarray]] = {name: [] for name in self.wrt}
-        for index in np.ndindex(*shape):
-            basis = np.zeros(shape)
-            basis[index] = 1.0
-            values = evaluate(self.graph, self._point(basis), targets, self.conventions)
-            for name, target in zip(self.wrt, targets):
-                rows[name].append(np.broadcast_to(value_of(values, target), self.graph.shape(self.wrt[name])))
-        return {name: np.stack(rows[name]).reshape(shape + self.graph.shape(self.wrt[name])) for name in self.wrt}
+        derivatives = {name: self.gradients.of(node) for name, node in self.wrt.items()}
+        return jacobian(self.graph, self.seed, derivatives, self._point(), self.conventions)
 
     @cached_property
     def notes(self) -> list[str]:
@@ -342,7 +327,9 @@ class Derivation:
     def _run_check(self) -> CheckReport:
         derivatives = {name: self.gradients.of(node) for name, node in self.wrt.items()}
         if self.mode == "jacobian" and self.seed is not None:
-            return self._check_jacobian(self.seed, derivatives)
+            point = dict(self.at) if self.complete else random_point(
+                self.graph, self.inputs, self.at, [self.seed.of, self.output, *derivatives.values()])
+            return check_jacobian(self.graph, self.seed, derivatives, self.inputs, point, self.conventions)
         if self.graph.is_tensor:
             targets = [self.output, *derivatives.values()]
             point = self.at if self.complete else random_point(self.graph, self.inputs, self.at, targets)
@@ -357,27 +344,6 @@ class Derivation:
             points = sample_points(self.graph, targets, self.inputs, self.at, self.conventions)
         reports = [check(self.graph, f, row, self.inputs, points, self.conventions) for f, row in checks]
         return merge(reports)
-
-    def _check_jacobian(self, seed: Seed, derivatives: Mapping[str, Operand]) -> CheckReport:
-        """Each checked row of the Jacobian is the gradient of L at δy = eᵢ, against finite differences of yᵢ."""
-        shape = self.graph.shape(seed.of)
-        inputs = {**self.inputs, self.graph.label(seed.node): seed.node}
-        rows = list(np.ndindex(*shape))
-        if len(rows) > MAX_CHECKED_ROWS:
-            chosen = np.random.default_rng(len(rows)).choice(len(rows), MAX_CHECKED_ROWS, replace=False)
-            rows = [rows[i] for i in sorted(chosen)]
-        basis = np.zeros(shape)
-        targets = [self.output, *derivatives.values()]
-        point = dict(self.at) if self.complete else random_point(self.graph, self.inputs, self.at, [seed.of, *targets])
-        reports = []
-        for index in rows:
-            basis[...] = 0.0
-            basis[index] = 1.0
-            at = {**point, self.graph.label(seed.node): basis.copy()}
-            reports.append(check_tensor(self.graph, self.output, derivatives, inputs, at, self.conventions))
-        merged = merge(reports)
-        merged.points = [{n: np.asarray(v).tolist() for n, v in point.items()}]
-        return merged
 
     # --- output -------------------------------------------------------------------------------------
     def to_dict(self, include_check: bool = True) -> dict:

@@ -15,6 +15,7 @@ import numpy as np
 import sympy as sp
 
 from symgraph import ops
+from symgraph.engine.backward import Seed
 from symgraph.engine.graph import Graph, Operand, is_node
 from symgraph.errors import EvaluationError
 
@@ -83,3 +84,20 @@ def first_invalid(graph: Graph, values: Mapping[int, np.ndarray]) -> int | None:
             if all(np.all(np.isfinite(values[o])) for o in operands):
                 return node
     return None
+
+
+def jacobian(graph: Graph, seed: Seed, derivatives: Mapping[str, Operand], point: Mapping[int, np.ndarray],
+             conventions: Conventions = Conventions()) -> dict[str, np.ndarray]:
+    """name → ∂y/∂name, of shape y's + name's (as jax.jacrev), from the sweep of L = ⟨δy, y⟩.
+
+    `derivatives` are ∂L/∂name, linear in δy: at δy = eᵢ they are row i, so one symbolic sweep gives every row.
+    """
+    shape = graph.shape(seed.of)
+    rows: dict[str, list[np.ndarray]] = {name: [] for name in derivatives}
+    for index in np.ndindex(*shape):
+        basis = np.zeros(shape)
+        basis[index] = 1.0
+        values = evaluate(graph, {**point, seed.node: basis}, list(derivatives.values()), conventions)
+        for name, target in derivatives.items():
+            rows[name].append(np.broadcast_to(value_of(values, target), graph.shape(graph.names[name])))
+    return {name: np.stack(rows[name]).reshape(shape + graph.shape(graph.names[name])) for name in derivatives}

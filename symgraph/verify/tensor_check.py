@@ -14,14 +14,17 @@ from collections.abc import Mapping
 import numpy as np
 
 from symgraph import ops
+from symgraph.engine.backward import Seed
 from symgraph.engine.evaluate import Conventions, evaluate, recompute, value_of
 from symgraph.engine.graph import Graph, Operand
-from symgraph.verify.check import CheckReport, Tally, _breaks, richardson
+from symgraph.verify.check import CheckReport, Tally, _breaks, merge, richardson
 
-__all__ = ["check_tensor", "random_point", "MAX_CHECKED_ENTRIES", "RELATIVE_FLOOR"]
+__all__ = ["check_tensor", "check_jacobian", "random_point", "MAX_CHECKED_ENTRIES", "MAX_CHECKED_ROWS", "RELATIVE_FLOOR"]
 
 #: At most this many entries of each input are perturbed (a seeded sample beyond).
 MAX_CHECKED_ENTRIES = 48
+#: A Jacobian is checked on at most this many of its rows (a seeded sample beyond).
+MAX_CHECKED_ROWS = 16
 #: Each entry is judged relative to itself, or to this fraction of its input's largest gradient entry.
 RELATIVE_FLOOR = 0.01
 _EPS = np.finfo(float).eps
@@ -77,6 +80,32 @@ def check_tensor(
             error = abs(g - estimate)
             tally.judge(label, "the point", g, estimate, error, max(abs(g), abs(estimate), floor), noise)
     return tally.report(listed)
+
+
+def check_jacobian(
+    graph: Graph,
+    seed: Seed,
+    derivatives: Mapping[str, Operand],
+    inputs: Mapping[str, int],
+    point: Mapping[str, float | np.ndarray],
+    conventions: Conventions = Conventions(),
+) -> CheckReport:
+    """Each checked row of ∂y/∂x is ∂L/∂x at δy = eᵢ, against finite differences of yᵢ (the same entry checks)."""
+    shape = graph.shape(seed.of)
+    rows = list(np.ndindex(*shape))
+    if len(rows) > MAX_CHECKED_ROWS:
+        chosen = np.random.default_rng(_SEED).choice(len(rows), MAX_CHECKED_ROWS, replace=False)
+        rows = [rows[i] for i in sorted(chosen)]
+    seeded = {**inputs, graph.label(seed.node): seed.node}
+    reports = []
+    for index in rows:
+        basis = np.zeros(shape)
+        basis[index] = 1.0
+        at = {**point, graph.label(seed.node): basis}
+        reports.append(check_tensor(graph, seed.loss, derivatives, seeded, at, conventions))
+    merged = merge(reports)
+    merged.points = [{n: np.asarray(v).tolist() for n, v in point.items()}]
+    return merged
 
 
 class _Reach:
