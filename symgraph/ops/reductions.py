@@ -1,4 +1,4 @@
-"""Reductions and the ops over a last axis: sum, mean, softmax, log_softmax, logsumexp, argmax, and the losses
+"""Reductions and the ops over a last axis: sum, mean, softmax, log_softmax, logsumexp, the losses
 cross_entropy and mse; one block per op, after the helpers a family of them shares."""
 
 from __future__ import annotations
@@ -169,18 +169,6 @@ tensor_op("log_softmax", 1, rule="log-softmax rule", shape=_last_axis_shape("log
 tensor_op("reduce_logsumexp", 1, rule="log-sum-exp rule", shape=_last_axis_shape("logsumexp", True),
           numpy=_logsumexp, vjp=lambda shapes, args, params, y, g, position: _rows(g, shapes[0]) * HEADS["softmax"](args[0]),
           components=_rowwise(None), notation=call_notation("logsumexp"), text="logsumexp", callable_=False)
-
-
-# --- argmax: the index of the largest entry (not differentiable) -----------------------------------------------
-
-
-def _argmax_shape(shapes, params):
-    need_vector("argmax", shapes[0])
-    return ()
-
-
-tensor_op("argmax", 1, rule="argmax", shape=_argmax_shape, numpy=lambda x: np.asarray(float(np.argmax(x))),
-          notation=call_notation("argmax"))
 
 
 # --- cross_entropy(z, target=k) = logsumexp z − z[k] ------------------------------------------------------------

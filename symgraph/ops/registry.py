@@ -64,6 +64,9 @@ class Op:
     #: the entry chosen in each window. Where the choice changes within the check's step, two entries tie
     #: and the derivative breaks, like relu's at 0.
     selects: Callable[..., np.ndarray] | None = None
+    #: Tensor ops only: the result holds integers (an index: argmax, topk_indices), a forward value that may
+    #: index the rest of the program (X[k]); no gradient flows through it, and indexing sends none to it.
+    integer: bool = False
 
     @property
     def is_tensor(self) -> bool:
