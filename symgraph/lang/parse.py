@@ -191,7 +191,7 @@ class _Walker:
                 raise self.error("a slice is x[start:stop] with both bounds", node.slice)
             return Apply("slice", (base, self.integer(lower), self.integer(upper)))
         indices = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-        computed = [i for i in indices if isinstance(i, (ast.Name, ast.Call, ast.Subscript))]
+        computed = [i for i in indices if isinstance(i, (ast.Name, ast.Call, ast.Subscript, ast.BinOp))]
         if computed and len(indices) > 1:
             raise self.error("a computed index selects along the first axis only", computed[0],
                              "write X[k] and index the result, e.g. X[k][0]")
