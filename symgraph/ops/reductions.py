@@ -110,7 +110,8 @@ def _sum_to_shape(shapes, params):
 
 def _sum_to_components(term, arrays, params):
     (x,), target = arrays, tuple(params)
-    lead, groups = x.ndim - len(target), {}
+    lead = x.ndim - len(target)
+    groups: dict[tuple, list] = {}
     for index in np.ndindex(*x.shape):
         groups.setdefault(tuple(0 if n == 1 else i for i, n in zip(index[lead:], target)), []).append(x[index])
     return object_array(target, lambda t: total(term, groups[t]))

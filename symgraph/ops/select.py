@@ -132,7 +132,7 @@ def _onehot_components(term, arrays, params):
 
 
 def _onehot_notation(style, pieces, params):
-    (k,), (n,) = pieces, params
+    (k,) = pieces
     if style == "source" or k.ndim != 0:
         return call_notation("onehot", keywords=("*",))(style, pieces, params)
     return rf"e_{{[{k.text}]}}" if style == "latex" else f"e[{k.text}]"
