@@ -377,7 +377,8 @@ def test_forward_notation_omits_default_stride_and_padding():
         ("x: 2x2; K: 2x2; L = sum(conv2d(x, K, stride=0))", ["stride must be at least 1"]),
         ("x: 3x3; L = sum(maxpool2d(x, 4))", ["window 4×4 is larger than the input x (3×3)"]),
         ("x: 6; L = sum(avgpool2d(x, 2))", ["H×W or C×H×W", "6"]),
-        ("x: 1x4x4; K: 2x1x3x3; b: 2; L = sum(conv2d(x, K) + b)", ["2×2×2 and 2"]),  # per-channel bias: out of scope
+        # NumPy's broadcasting aligns b with the last axis: a per-channel bias is reshape(b, O, 1, 1)
+        ("x: 1x4x4; K: 2x1x3x3; b: 3; L = sum(conv2d(x, K) + b)", ["2×2×2 and 3"]),
     ],
 )
 def test_shape_errors_name_both_shapes(program, pieces):

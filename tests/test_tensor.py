@@ -300,6 +300,18 @@ OP_PROGRAMS = [
     ("L = dot(w, sigmoid(x) * softplus(x) - logsigmoid(x) * exp(x/2) + cos(x))", {"x": (3,), "w": (3,)}),
     ("L = dot(w, x ** y)", {"x": (3,), "y": (3,), "w": (3,)}),  # x > 0 drawn below
     ("h1 = tanh(W @ x); h2 = tanh(W @ h1 + x); L = dot(v, h2)", {"W": (3, 3), "x": (3,), "v": (3,)}),
+    # selection by a computed index (symgraph.ops.select) and broadcasting by NumPy's rules
+    ("k = argmax(x); L = dot(w, tanh(X[k])) + dot(x, x)", {"x": (3,), "X": (3, 2), "w": (2,)}),
+    ("k = argmin(X, axis=0); L = sin(x[k[1]]) * x[k[0]] + sum(X * X)", {"X": (3, 2), "x": (3,)}),
+    ("k = topk_indices(x, 2); L = sum(R * tanh(X[k])) + dot(x, x)", {"x": (4,), "X": (4, 3), "R": (2, 3)}),
+    ("L = dot(w, tanh(x[argsort(x)]))", {"x": (4,), "w": (4,)}),
+    ("k = argmax(x); L = dot(w, onehot(k, 3) * tanh(x))", {"x": (3,), "w": (3,)}),
+    ("L = dot(w, tanh(sort(x)))", {"x": (4,), "w": (4,)}),
+    ("L = dot(w, sin(topk(x, 3)))", {"x": (5,), "w": (3,)}),
+    ("L = dot(w, tanh(sum_to(X, 3)))", {"X": (2, 3), "w": (3,)}),
+    ("L = sum(R * tanh(b + X @ W))", {"b": (3,), "X": (2, 4), "W": (4, 3), "R": (2, 3)}),
+    ("L = sum(sin(c + r) * c - r / (2 + tanh(c)))", {"c": (3, 1), "r": (4,)}),
+    ("L = sum(A * B + A / (2 + tanh(B)))", {"A": (2, 1, 3), "B": (4, 1)}),
 ]
 
 

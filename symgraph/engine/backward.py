@@ -106,7 +106,7 @@ def backward(graph: Graph, output: Operand, wrt: list[int]) -> Gradients:
 def _push(graph: Graph, v: int, op: ops.Op, adjoint: sp.Expr, relevant: set[int], gradients: Gradients,
           terms: dict[int, list[sp.Expr]]) -> None:
     """v's adjoint times ∂v/∂u, added to the terms of each operand u on a path: vector-Jacobian rules for a tensor op."""
-    if op.piecewise_constant:
+    if op.integer:
         gradients.blocked.append(v)
         return
     if op.is_tensor:

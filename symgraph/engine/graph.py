@@ -162,13 +162,15 @@ class Graph:
         return shape
 
     def fit(self, term: sp.Expr, node: int) -> sp.Expr:
-        """A backward term fitted to `node`'s shape: a scalar broadcast over a tensor gets the sum of its adjoint."""
+        """A backward term fitted to `node`'s shape: an operand an elementwise op broadcast (NumPy's rules) gets its
+        adjoint summed over the broadcast axes — a scalar the sum, a row b in b + X W the sum over rows δᵀ𝟙."""
         if not self.is_tensor:
             return term
         term = self._without_ones(term)
-        if not self.shape(node) and self.expr_shape(term) != ():
-            return HEADS["sum"](term)
-        return term
+        shape, spread = self.shape(node), self.expr_shape(term)
+        if len(spread) <= len(shape) and all(n in (1, m) for n, m in zip(spread[::-1], shape[::-1])):
+            return term  # the term has the node's shape, or broadcasts to it
+        return HEADS["sum_to"](term, *shape) if shape else HEADS["sum"](term)
 
     def _without_ones(self, term: sp.Expr) -> sp.Expr:
         """𝟙 ⊙ X = X when X already has 𝟙's shape (the adjoint of a sum is 𝟙)."""

@@ -50,6 +50,7 @@ class _Walker:
         self.used_at: dict[str, ast.Name] = {}
         self.declarations: dict[str, tuple[int, ...]] = {}
         self.declared_at: dict[str, ast.Name] = {}
+        self.integer_names: set[str] = set()  # names of computed indices (k = argmax(o)), which may index
         self.text = text
 
     # --- reporting ---------------------------------------------------------------------------
@@ -151,6 +152,8 @@ class _Walker:
             use = self.used_at[name]
             raise self.error(f"'{name}' is used at column {self._column(use)} before it is assigned", target)
         self.defined[name] = target
+        if self.integer_valued(term):
+            self.integer_names.add(name)
         if isinstance(term, sp.Expr):
             self.constants[name] = term  # folded into every use, so c = 0; x/c is a division by zero
         return Assignment(name, term)
@@ -180,7 +183,7 @@ class _Walker:
         raise self.error(f"{describe_node(node)} is not allowed", node, _HINTS.get(type(node)))
 
     def subscript(self, node: ast.Subscript, depth: int) -> Term:
-        """p[1], X[0, 2] (0-based) and x[2:5]: integers only."""
+        """p[1], X[0, 2] (0-based) and x[2:5]: integers; X[k] by a computed index (k = argmax(o))."""
         base = self.term(node.value, depth + 1)
         if isinstance(node.slice, ast.Slice):
             lower, upper = node.slice.lower, node.slice.upper
@@ -188,7 +191,31 @@ class _Walker:
                 raise self.error("a slice is x[start:stop] with both bounds", node.slice)
             return Apply("slice", (base, self.integer(lower), self.integer(upper)))
         indices = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        computed = [i for i in indices if isinstance(i, (ast.Name, ast.Call, ast.Subscript, ast.BinOp))]
+        if computed and len(indices) > 1:
+            raise self.error("a computed index selects along the first axis only", computed[0],
+                             "write X[k] and index the result, e.g. X[k][0]")
+        if computed:
+            index = self.index(self.term(computed[0], depth + 1), computed[0])
+            if not isinstance(index, sp.Expr):
+                return Apply("take", (base, index))
+            indices = [ast.Constant(int(index))]
         return Apply("index", (base, *(self.integer(i) for i in indices)))
+
+    def index(self, index: Term, node: ast.expr) -> Term:
+        """A computed index (argmax, argmin, argsort, topk_indices, an entry of one) or a named integer constant."""
+        if not self.integer_valued(index):
+            raise self.error("an index is an integer or a computed index", node,
+                             "index by argmax(…), argmin(…), argsort(…), topk_indices(…) or an entry of one")
+        return index
+
+    def integer_valued(self, term: Term) -> bool:
+        """A term whose value is whole numbers by construction: an integer op, an entry of one, a natural number."""
+        if isinstance(term, Ref):
+            return term.name in self.integer_names
+        if isinstance(term, Apply):
+            return ops.get(term.op).integer or (term.op in ("index", "take", "slice") and self.integer_valued(term.args[0]))
+        return bool(term.is_Integer and term >= 0)
 
     def integer(self, node: ast.expr) -> sp.Integer:
         if isinstance(node, ast.Constant) and type(node.value) is int:
@@ -232,6 +259,11 @@ class _Walker:
         for arg in node.args:
             if isinstance(arg, ast.Starred):
                 raise self.error("star arguments are not allowed", arg)
+        if name == "onehot" and node.args and isinstance(node.args[0], (ast.Name, ast.Call, ast.Subscript)):
+            call = self.tensor_call(ops.get("onehot_at"), node, depth)  # onehot(k, n) of a computed index
+            assert isinstance(call, Apply)
+            self.index(call.args[0], node.args[0])
+            return call
         if ops.get(name).is_tensor:
             return self.tensor_call(ops.get(name), node, depth)
         if node.keywords:

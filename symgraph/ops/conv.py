@@ -7,8 +7,7 @@ The deep-learning convention in PyTorch's layout, without a batch axis:
 
 a cross-correlation (the kernel is not flipped) of the zero-padded input. conv1d(x, w, stride, padding)
 is the same on one spatial axis (x is L or C×L, w is k or O×C×k). A bias is added by the program,
-conv2d(x, K) + b with a scalar b; a per-channel bias (an O-vector over O×H′×W′) is out of scope,
-since elementwise ops broadcast only a scalar over a tensor.
+conv2d(x, K) + b with a scalar b, or per channel by NumPy's broadcasting, conv2d(x, K) + reshape(b, O, 1, 1).
 
 The backprop rules read as in a textbook, with δ = ∂L/∂y, ⋆ the cross-correlation and ∗ the
 full convolution of deep learning (δ zero-padded by k − 1 on each side, then cross-correlated):

@@ -1,4 +1,4 @@
-"""Reductions and the ops over a last axis: sum, mean, softmax, log_softmax, logsumexp, argmax, and the losses
+"""Reductions and the ops over a last axis: sum, mean, sum_to (a broadcast operand's gradient), softmax, log_softmax, logsumexp, the losses
 cross_entropy and mse; one block per op, after the helpers a family of them shares."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from symgraph.ops.tensor import (
     HEADS,
     Shape,
     call_notation,
+    juxtapose,
     need,
     need_vector,
     object_array,
@@ -20,6 +21,7 @@ from symgraph.ops.tensor import (
     shape_text,
     tensor_op,
     total,
+    transposed,
 )
 
 __all__: list[str] = []
@@ -88,6 +90,47 @@ tensor_op("mean", 1, rule="mean rule", shape=_reduce_shape("mean"), numpy=lambda
           vjp=_reduction_vjp(lambda shape, axis: sp.Rational(1, int(np.prod(shape)) if axis is None else shape[axis])),
           components=_sum_components(True), notation=call_notation("mean", keywords=("axis",)),
           keywords=(("axis", None),))
+
+
+# --- sum_to(X, *shape): X summed over the axes a broadcast spread an operand of that shape along ---------------
+
+
+def _sum_to_axes(shape: Shape, target: Shape) -> tuple[int, ...]:
+    """The axes of `shape` that broadcasting `target` to it added (leading) or stretched (size 1)."""
+    lead = len(shape) - len(target)
+    return tuple(range(lead)) + tuple(lead + i for i, n in enumerate(target) if n == 1 and shape[lead + i] != 1)
+
+
+def _sum_to_shape(shapes, params):
+    (a,), target = shapes, tuple(params)
+    fits = len(target) <= len(a) and all(n in (1, m) for n, m in zip(reversed(target), reversed(a)))
+    need(fits, f"sum_to: shape {shape_text(a)} is not a broadcast of shape {shape_text(target)}")
+    return target
+
+
+def _sum_to_components(term, arrays, params):
+    (x,), target = arrays, tuple(params)
+    lead = x.ndim - len(target)
+    groups: dict[tuple, list] = {}
+    for index in np.ndindex(*x.shape):
+        groups.setdefault(tuple(0 if n == 1 else i for i, n in zip(index[lead:], target)), []).append(x[index])
+    return object_array(target, lambda t: total(term, groups[t]))
+
+
+def _sum_to_notation(style, pieces, params):
+    """Σ over rows as a textbook writes it: δᵀ𝟙 for a row vector's gradient, δ𝟙 for a column's; else the call."""
+    (x,), ones = pieces, {"latex": r"\mathbf{1}", "unicode": "𝟙"}.get(style)
+    if ones is not None and x.ndim == 2 and len(params) == 1:
+        return juxtapose(transposed(x, style), ones, style)
+    if ones is not None and x.ndim == 2 and len(params) == 2 and params[1] == 1:
+        return juxtapose(x.wrapped, ones, style)
+    return call_notation("sum_to", keywords=("*",))(style, pieces, params)
+
+
+tensor_op("sum_to", 1, rule="broadcast-sum rule", shape=_sum_to_shape,
+          numpy=lambda x, *target: np.reshape(np.sum(x, axis=_sum_to_axes(np.shape(x), target)), target),
+          vjp=lambda shapes, args, params, y, g, position: g * _ones(shapes[0]), components=_sum_to_components,
+          notation=_sum_to_notation, keywords=(("*", None),))
 
 
 # --- over the last axis of a vector or of each row of a matrix ---------------------------------------------
@@ -169,18 +212,6 @@ tensor_op("log_softmax", 1, rule="log-softmax rule", shape=_last_axis_shape("log
 tensor_op("reduce_logsumexp", 1, rule="log-sum-exp rule", shape=_last_axis_shape("logsumexp", True),
           numpy=_logsumexp, vjp=lambda shapes, args, params, y, g, position: _rows(g, shapes[0]) * HEADS["softmax"](args[0]),
           components=_rowwise(None), notation=call_notation("logsumexp"), text="logsumexp", callable_=False)
-
-
-# --- argmax: the index of the largest entry (not differentiable) -----------------------------------------------
-
-
-def _argmax_shape(shapes, params):
-    need_vector("argmax", shapes[0])
-    return ()
-
-
-tensor_op("argmax", 1, rule="argmax", shape=_argmax_shape, numpy=lambda x: np.asarray(float(np.argmax(x))),
-          notation=call_notation("argmax"), piecewise_constant=True)
 
 
 # --- cross_entropy(z, target=k) = logsumexp z − z[k] ------------------------------------------------------------

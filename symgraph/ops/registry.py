@@ -64,9 +64,10 @@ class Op:
     #: the entry chosen in each window. Where the choice changes within the check's step, two entries tie
     #: and the derivative breaks, like relu's at 0.
     selects: Callable[..., np.ndarray] | None = None
-    #: A forward-only op whose value is piecewise constant (argmax, an index): its derivative is 0 wherever it is
-    #: defined, so the backward pass lets no gradient through it (with a note) instead of refusing the program.
-    piecewise_constant: bool = False
+    #: Tensor ops only: the result holds integers (an index: argmax, topk_indices), a forward value that may
+    #: index the rest of the program (X[k]). It is piecewise constant: its derivative is 0 wherever it is
+    #: defined, so the backward pass lets no gradient through it (with a note), and indexing sends none to it.
+    integer: bool = False
 
     @property
     def is_tensor(self) -> bool:

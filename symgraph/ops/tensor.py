@@ -10,7 +10,7 @@ op one scalar at a time, so the scalar engine can verify every `vjp` independent
 Each family module (linalg, reductions, indexing, conv, pool) writes one block per op, its shape
 rule, NumPy, vector-Jacobian rule, components and notation side by side, and registers it right
 there with `tensor_op`. Scalar primitives (tanh, +, · …) apply elementwise to tensors; they stay
-in symgraph.ops.scalar, and broadcasting is between a scalar and a tensor only.
+in symgraph.ops.scalar, and broadcast their operands by NumPy's rules (`broadcast`).
 """
 
 from __future__ import annotations
@@ -48,12 +48,14 @@ def shape_text(shape: Shape) -> str:
 
 
 def broadcast(what: str, shapes: Sequence[Shape]) -> Shape:
-    """Elementwise ops take equal shapes, or a scalar with a tensor."""
-    tensors = {s for s in shapes if s}
-    if len(tensors) > 1:
+    """The shape of an elementwise op, by NumPy's rules: shapes aligned on their last axes, each size equal or 1
+    (a scalar with anything, a row vector of n with an m×n matrix, an m×1 column with a row of n)."""
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
         listed = " and ".join(shape_text(s) for s in shapes if s)
-        raise ShapeError(f"{what}: shapes {listed} do not match (elementwise ops need equal shapes or a scalar)")
-    return tensors.pop() if tensors else ()
+        raise ShapeError(f"{what}: shapes {listed} do not match (aligned from the last axis, each size must be "
+                         "equal or 1, as in NumPy)") from None
 
 
 def need(condition: bool, message: str) -> None:

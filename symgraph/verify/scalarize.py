@@ -3,7 +3,9 @@
 Every tensor input becomes scalar inputs (W[1][0] is the scalar input `W_1_0`), and every node of
 the tensor program becomes its components: a tensor op's from its registry entry's `components`
 (the op written one scalar at a time), a scalar op's (tanh, +, · …) by applying it to each entry,
-with a scalar operand broadcast over a tensor one. Each component is a named assignment, so
+its operands broadcast by NumPy's rules (a scalar over a tensor, a row over a matrix's rows). An
+integer node (k = argmax(o)) is a forward value: its components are the constants it holds at the
+derivation's values, so X[k] expands to the selected entries. Each component is a named assignment, so
 shared subterms (a row's log-sum-exp, an entry read by many products) stay one node: the scalar
 program is a DAG as large as the tensor program's entries, not a tree.
 
@@ -97,8 +99,11 @@ class ScalarProgram:
         return sum(isinstance(a.term, Apply) for a in self.program.assignments)
 
 
-def scalarize(graph: Graph, output: Operand) -> ScalarProgram:
-    """The scalar program of a tensor graph's forward part, up to `output` (which must be a scalar)."""
+def scalarize(graph: Graph, output: Operand, value: Callable[[int], Any] | None = None) -> ScalarProgram:
+    """The scalar program of a tensor graph's forward part, up to `output` (which must be a scalar).
+
+    `value` (node → its forward value) gives the integer nodes (argmax …) their constants.
+    """
     if not is_node(output):
         raise InputError("the output is a constant; there is nothing to expand")
     shape_of = graph.shape if graph.is_tensor else (lambda operand: ())
@@ -127,8 +132,11 @@ def scalarize(graph: Graph, output: Operand) -> ScalarProgram:
             raise InputError(f"node {graph.label(node)} is not part of the forward program")
         writer.prefix = graph.label(node)
         op = ops.get(data["op"])
-        arrays = [components[o] if is_node(o) else None for o in data["operands"]]
-        result = _apply(op, data["operands"], arrays, writer.term)
+        if op.integer:
+            result = _forward_value(graph, node, op, value)
+        else:
+            arrays = [components[o] if is_node(o) else None for o in data["operands"]]
+            result = _apply(op, data["operands"], arrays, writer.term)
         if result.shape != shape_of(node):
             raise AssertionError(f"{op.name}: components of shape {result.shape}, the node has shape {shape_of(node)}")
         components[node] = result
@@ -223,7 +231,7 @@ def compare(d: Derived) -> Verification:
     """
     if not d.complete:
         raise InputError("the verification needs a value for every input", parameter="at")
-    expansion = scalarize(d.graph, d.output)
+    expansion = scalarize(d.graph, d.output, d.value)
     output, gradients, assigned = scalar_gradients(expansion, d.at, d.conventions)
     pairs = {name: (np.asarray(d.gradient_value(name), dtype=float), gradients[name]) for name in d.wrt}
     nodes = {}
@@ -283,6 +291,15 @@ def _apply(op: ops.Op, operands, arrays, term: Callable[..., Term]) -> np.ndarra
     return _as_array(op.components(term, arrays, [int(p) for p in operands[count:]]))
 
 
+def _forward_value(graph: Graph, node: int, op: ops.Op, value: Callable[[int], Any] | None) -> np.ndarray:
+    """An integer node's components: the indices it holds in the forward pass, as constants."""
+    if value is None:
+        raise InputError(f"{graph.label(node)} = {op.name}(…) is an index, a forward value: "
+                         "expanding it needs the values of the inputs (scalarize(graph, output, value))")
+    indices = np.asarray(value(node), dtype=float).astype(int)
+    return _object_array(indices.shape, lambda i: sp.Integer(int(indices[i])))
+
+
 def _constant_components(constant: sp.Expr, term: Callable[..., Term]) -> np.ndarray:
     """A constant operand's entries: a number, or a tensor constant such as ones(3) or onehot(4, 2) written out."""
     if not constant.has(TensorFunction):
@@ -292,12 +309,10 @@ def _constant_components(constant: sp.Expr, term: Callable[..., Term]) -> np.nda
 
 
 def _elementwise(op: str, arrays: list[np.ndarray], term: Callable[..., Term]) -> np.ndarray:
-    """A scalar op applied entry by entry; a 0-d operand is broadcast (the only broadcasting there is)."""
-    shapes = {a.shape for a in arrays if a.shape}
-    if len(shapes) > 1:
-        raise AssertionError(f"elementwise {op} of shapes {sorted(shapes)}")
-    shape = shapes.pop() if shapes else ()
-    return _object_array(shape, lambda i: term(op, *(a[i] if a.shape else a[()] for a in arrays)))
+    """A scalar op applied entry by entry, its operands broadcast by NumPy's rules."""
+    shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    spread = [np.broadcast_to(a, shape) for a in arrays]
+    return _object_array(shape, lambda i: term(op, *(a[i] for a in spread)))
 
 
 def _object_array(shape: tuple[int, ...], entry: Callable[[tuple[int, ...]], Any]) -> np.ndarray:
