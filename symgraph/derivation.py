@@ -149,7 +149,7 @@ class Derivation:
         notes = list(self.program.notes)
         graph = self.graph
         for v in self.gradients.blocked:
-            notes.append(f"No gradient flows through {pretty_name(graph.label(v))} = {graph[v]['op']}(…): it is forward only "
+            notes.append(f"No gradient flows through {pretty_name(graph.label(v))} = {self.writer.text(graph.expr(v))}: it is forward only "
                          "(piecewise constant), so the backward pass treats its value as a constant.")
         if self.seed is not None:
             y, seed, loss = graph.label(self.seed.of), graph.label(self.seed.node), graph.label(self.seed.loss)

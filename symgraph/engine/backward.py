@@ -92,10 +92,13 @@ def backward(graph: Graph, output: Operand, wrt: list[int]) -> Gradients:
         gradients.order.append(v)
         if graph[v]["op"] is None:
             continue
+        op = ops.get(graph[v]["op"])
+        if op.integer:  # piecewise constant: no gradient flows through it, whatever its adjoint
+            gradients.blocked.append(v)
+            continue
         adjoint = graph.operand_expr(gradients.adjoint[v])
         if adjoint == 0:
             continue
-        op = ops.get(graph[v]["op"])
         try:
             _push(graph, v, op, adjoint, relevant, gradients, terms)
         except UnregisteredHead as error:
@@ -106,9 +109,6 @@ def backward(graph: Graph, output: Operand, wrt: list[int]) -> Gradients:
 def _push(graph: Graph, v: int, op: ops.Op, adjoint: sp.Expr, relevant: set[int], gradients: Gradients,
           terms: dict[int, list[sp.Expr]]) -> None:
     """v's adjoint times ∂v/∂u, added to the terms of each operand u on a path: vector-Jacobian rules for a tensor op."""
-    if op.integer:
-        gradients.blocked.append(v)
-        return
     if op.is_tensor:
         for u in graph.dag.predecessors(v):
             if u in relevant:
