@@ -87,10 +87,11 @@ _relu_option = click.option(
 )
 
 
-def _derive(program, file, wrt, at, of, forward, upstream, relu_at_zero, order=1):
+def _derive(program, file, wrt, at, of, forward, upstream, relu_at_zero, order=1, sgd=None, weight_decay="0"):
     return derive_program(
         _read_program(program, file), wrt=list(wrt) or None, at=_parse_at(at), order=order, of=of,
-        relu_at_zero=float(relu_at_zero), forward=forward, upstream=_parse_upstream(upstream),
+        relu_at_zero=float(relu_at_zero), forward=forward, upstream=_parse_upstream(upstream), sgd=sgd,
+        weight_decay=weight_decay,
     )
 
 
@@ -123,8 +124,12 @@ Examples:
 @_relu_option
 @click.option("--render", "picture", metavar="FILE", help="Also draw the backward pass to FILE (.svg, .png, .pdf, .dot).")
 @click.option("--stats", "show_stats", is_flag=True, help="Also print graph and tree sizes and the time of each stage.")
-def derive(program, file, wrt, at, of, forward, upstream, order, fmt, check, relu_at_zero, picture, show_stats) -> None:
-    derivation = _derive(program, file, wrt, at, of, forward, upstream, relu_at_zero, order=int(order))
+@click.option("--sgd", "sgd", metavar="LR", help="Also take one gradient-descent step w ← w − LR·∂L/∂w (needs --at).")
+@click.option("--weight-decay", "weight_decay", metavar="λ", default="0", help="L2 weight decay of the --sgd step: w ← w − LR·(∂L/∂w + λw).")
+def derive(program, file, wrt, at, of, forward, upstream, order, fmt, check, relu_at_zero, picture, show_stats, sgd,
+           weight_decay) -> None:
+    derivation = _derive(program, file, wrt, at, of, forward, upstream, relu_at_zero, order=int(order), sgd=sgd,
+                         weight_decay=weight_decay)
     check = check and derivation.checked
     if check:
         derivation.check()  # first, so that --stats includes its time

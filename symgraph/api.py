@@ -58,13 +58,16 @@ def derive(
     relu_at_zero: float = 0.0,
     forward: bool = False,
     upstream: Mapping[str, Any] | None = None,
+    sgd: float | None = None,
+    weight_decay: float = 0.0,
 ) -> Derivation:
     """Differentiate a program by symbol-to-symbol reverse mode.
 
     A scalar output gets its gradient; a vector or matrix output its Jacobian with respect to the inputs
     in `wrt` (without `wrt`, its forward pass); `forward=True` asks for no derivative at all; `upstream`
     ({name: ∂L/∂name}) runs the backward pass from a given upstream gradient of that node (a
-    vector-Jacobian product, L = ⟨upstream, node⟩).
+    vector-Jacobian product, L = ⟨upstream, node⟩). `sgd` (a learning rate η) adds one gradient-descent step
+    w ← w − η(∂L/∂w + λw) for every input differentiated by, λ being `weight_decay`.
 
     >>> d = derive("exp(x**2 + tanh(x))", at={"x": 0.5})
     >>> d.gradient["x"]
@@ -117,7 +120,29 @@ def derive(
     )
     if wrt:
         _refuse_blocked(derivation)
+    if sgd is not None:
+        derivation.update = _update(derivation, sgd, weight_decay)
     return derivation
+
+
+def _update(d: Derivation, rate: Any, decay: Any) -> tuple[float, float]:
+    """The learning rate and weight decay of one gradient-descent step, which needs a scalar loss and values."""
+    numbers = []
+    for parameter, value in (("sgd", rate), ("weight_decay", decay)):
+        try:
+            number = float(value)
+        except (TypeError, ValueError, OverflowError):
+            raise InputError("write a number, e.g. 0.1", parameter=parameter, value=value) from None
+        if not np.isfinite(number) or number < 0:
+            raise InputError("it must be a finite number ≥ 0", parameter=parameter, value=value)
+        numbers.append(number)
+    if d.mode not in ("gradient", "upstream"):
+        raise InputError("a gradient-descent step needs a scalar loss (or an upstream gradient)", parameter="sgd", value=rate)
+    if not d.complete:
+        missing = [n for n in d.inputs if n not in d.at]
+        raise InputError(f"a gradient-descent step needs every input's value; missing: {', '.join(missing)}",
+                         parameter="sgd", value=rate)
+    return numbers[0], numbers[1]
 
 
 def _refuse_blocked(d: Derivation) -> None:

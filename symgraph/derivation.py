@@ -25,7 +25,7 @@ from symgraph.engine.evaluate import Conventions, evaluate, first_invalid, jacob
 from symgraph.engine.graph import Graph, Operand, is_node
 from symgraph.errors import EvaluationError
 from symgraph.explain.printing import unicode, value_latex, value_text
-from symgraph.explain.steps import Step, Writer, count_paths, local_steps, path_steps, result_steps
+from symgraph.explain.steps import Step, Writer, count_paths, local_steps, path_steps, result_steps, update_steps
 from symgraph.explain.tensor_steps import backprop_steps
 from symgraph.lang.program import Program
 from symgraph.notation import latex_name, partial_symbol, partial_text, pretty_name
@@ -69,6 +69,8 @@ class Derivation:
         #: The upstream gradient δy and L = ⟨δy, y⟩ in the jacobian and upstream modes; then `output`
         #: is L and `seed.of` the program's output y.
         self.seed = seed
+        #: (learning rate η, weight decay λ) of one gradient-descent step w ← w − η(∂L/∂w + λw), or None.
+        self.update: tuple[float, float] | None = None
         self.output = seed.loss if seed is not None else output
         self.inputs: dict[str, int] = {name: graph.names[name] for name in program.inputs}
         if seed is not None and mode == "upstream":
@@ -142,6 +144,19 @@ class Derivation:
             return None
         derivatives = {name: self.gradients.of(node) for name, node in self.wrt.items()}
         return jacobian(self.graph, self.seed, derivatives, self._point(), self.conventions)
+
+    @property
+    def step(self) -> dict[str, float | np.ndarray] | None:
+        """name → its value after the gradient-descent step, or None when no step was asked."""
+        if self.update is None:
+            return None
+        rate, decay = self.update
+        step: dict[str, float | np.ndarray] = {}
+        for name in self.wrt:
+            value, gradient = np.asarray(self.at[name], dtype=float), self.gradient_value(name)
+            new = value - rate * (np.asarray(gradient, dtype=float) + decay * value)
+            step[name] = float(new) if new.ndim == 0 else new
+        return step
 
     @cached_property
     def notes(self) -> list[str]:
@@ -289,6 +304,8 @@ class Derivation:
             forms[name] = list(dict.fromkeys(f for f in both if f is not None)) or [self._too_large(name)]
             values[name] = None if self.mode == "jacobian" else self.gradient_value(name)
         steps += result_steps(lhs, forms, values, self.writer)
+        if self.update is not None and self.step is not None:
+            steps += update_steps(self.update, self.step, self.at, {name: lhs[name] for name in self.wrt})
         if self.jacobian is not None and self.seed is not None:
             steps += self._jacobian_steps(self.seed)
         if self.hessian is not None:

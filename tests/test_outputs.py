@@ -138,3 +138,43 @@ def test_the_cli_answers_forward_jacobian_and_upstream():
     assert only.exit_code == 0 and json.loads(only.stdout)["nodes"][-1]["value"] == 9.0
     bad = run("derive", "x**2", "--upstream", "z")
     assert bad.exit_code == 2 and bad.stderr.startswith("error: --upstream z: write NAME=VALUE")
+
+
+def test_one_sgd_step_of_logistic_regression_p6_and_the_printed_bias_slip():
+    """P6: w_out = [1, 2, 3, 4], b_out = −5, h₁ = [1, 0, 0, 1], loss −log σ(z), η = 1."""
+    d = derive("z = dot(w, h) + b; L = -log(sigmoid(z))", wrt=["w", "b"],
+               at={"w": [1, 2, 3, 4], "h": [1, 0, 0, 1], "b": -5}, sgd=1)
+    np.testing.assert_allclose(d.step["w"], [1.5, 2, 3, 4.5])
+    assert d.step["b"] == pytest.approx(-4.5)  # printed 5.5: a sign slip (−5 − 1·(−0.5) = −4.5)
+    data = d.to_dict()
+    assert data["step"] == {"w": [1.5, 2.0, 3.0, 4.5], "b": -4.5}
+    assert "b ← b − 1·∂L/∂b = −4.5" in render_format(d, "text")
+    assert r"b \leftarrow b - 1\,\frac{\partial L}{\partial b} &= -4.5" in render_format(d, "latex")
+
+
+def test_weight_decay_adds_lambda_w_to_the_gradient():
+    d = derive("L = (w - 3)**2", at={"w": 1}, sgd=0.1, weight_decay=0.5)
+    assert d.step["w"] == pytest.approx(1 - 0.1 * (2 * (1 - 3) + 0.5 * 1))
+    assert "w ← w − 0.1·(dL/dw + 0.5·w)" in render_format(d, "text")
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"sgd": "fast", "at": {"x": 1}}, r"^sgd='fast': write a number"),
+        ({"sgd": -1, "at": {"x": 1}}, r"^sgd=-1: it must be a finite number ≥ 0"),
+        ({"sgd": 0.1, "weight_decay": "nan", "at": {"x": 1}}, r"^weight_decay='nan': it must be"),
+        ({"sgd": 0.1}, r"^sgd=0.1: a gradient-descent step needs every input's value; missing: x"),
+        ({"sgd": 0.1, "at": {"x": 1}, "forward": True}, r"needs a scalar loss"),
+    ],
+)
+def test_sgd_errors_name_the_parameter(kwargs, message):
+    with pytest.raises(InputError, match=message):
+        derive("x**2", **kwargs)
+
+
+def test_the_cli_takes_one_sgd_step():
+    result = run("derive", "x**2", "--at", "x=3", "--sgd", "0.1", "--format", "json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["step"] == {"x": pytest.approx(2.4)}
+    bad = run("derive", "x**2", "--sgd", "0.1")
+    assert bad.exit_code == 2 and bad.stderr.startswith("error: --sgd 0.1: a gradient-descent step needs")

@@ -17,9 +17,9 @@ import sympy as sp
 from symgraph.engine.backward import Gradients
 from symgraph.engine.graph import Graph, Operand, is_node
 from symgraph.explain.printing import ShapeOf, latex, unicode, value_latex, value_text
-from symgraph.notation import number, number_latex, partial_symbol, pretty_name
+from symgraph.notation import latex_name, number, number_latex, partial_symbol, pretty_name
 
-__all__ = ["Step", "Writer", "MAX_PATHS", "MAX_PATH_EDGES", "MAX_LOCAL_STEPS", "chain", "local_steps", "path_steps", "result_steps", "count_paths", "paths"]
+__all__ = ["Step", "Writer", "MAX_PATHS", "MAX_PATH_EDGES", "MAX_LOCAL_STEPS", "chain", "local_steps", "path_steps", "result_steps", "update_steps", "count_paths", "paths"]
 
 #: More paths than this are summarised rather than listed.
 MAX_PATHS = 8
@@ -193,4 +193,23 @@ def result_steps(
             last = k == len(exprs) - 1
             rhs, rhs_tex = writer.forms([expr], values.get(name) if last else None)
             steps.append(Step("result", lhs if k == 0 else "", rhs, lhs_tex if k == 0 else "", rhs_tex))
+    return steps
+
+
+def update_steps(
+    update: tuple[float, float], after: Mapping[str, float | np.ndarray], before: Mapping[str, float | np.ndarray],
+    gradient_symbols: Mapping[str, tuple[str, str]],
+) -> list[Step]:
+    """One gradient-descent step per input, as the course writes it: w ← w − η ∂L/∂w (+ λw with weight decay)."""
+    rate, decay = update
+    steps = []
+    for name, new in after.items():
+        grad, grad_tex = gradient_symbols[name]
+        w, w_tex = pretty_name(name), latex_name(name)
+        if decay:
+            rule = f"{w} − {number(rate)}·({grad} + {number(decay)}·{w})"
+            rule_tex = rf"{w_tex} - {number_latex(rate)}\left({grad_tex} + {number_latex(decay)}\,{w_tex}\right)"
+        else:
+            rule, rule_tex = f"{w} − {number(rate)}·{grad}", rf"{w_tex} - {number_latex(rate)}\,{grad_tex}"
+        steps.append(Step("update", f"{w} ← {rule}", value_text(new), rf"{w_tex} \leftarrow {rule_tex}", value_latex(new)))
     return steps

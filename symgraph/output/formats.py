@@ -14,7 +14,7 @@ from symgraph import ops
 from symgraph.explain.printing import latex, value_latex, value_text
 from symgraph.explain.steps import Step
 from symgraph.lang.source import source
-from symgraph.notation import latex_name, pretty_name
+from symgraph.notation import latex_name, number, pretty_name
 from symgraph.ops.tensor import shape_text
 from symgraph.output.view import DerivationView
 
@@ -81,7 +81,7 @@ def _chain_title(d: DerivationView) -> str:
 
 def _sections(d: DerivationView):
     """(title, steps) in reading order."""
-    by_kind: dict[str, list[Step]] = {"local": [], "path": [], "result": [], "backprop": []}
+    by_kind: dict[str, list[Step]] = {"local": [], "path": [], "result": [], "backprop": [], "update": []}
     for step in d.steps:
         by_kind[step.kind].append(step)
     if d.is_tensor:
@@ -93,6 +93,10 @@ def _sections(d: DerivationView):
             (_chain_title(d), by_kind["path"]),
             ("Result" if d.order == 1 else "Result (gradient, then second derivatives)", by_kind["result"]),
         ]
+    if d.update is not None:
+        rate, decay = d.update
+        decayed = f", weight decay λ = {number(decay)}" if decay else ""
+        sections.append((f"One gradient-descent step (learning rate η = {number(rate)}{decayed})", by_kind["update"]))
     return [(title, steps) for title, steps in sections if steps]
 
 
@@ -230,6 +234,7 @@ def to_dict(d: DerivationView, include_check: bool = True) -> dict:
         "check": None,
         "conventions": {"relu_at_zero": d.conventions.relu_at_zero},
         "notes": d.notes,
+        "step": None if d.step is None else {name: _json_value(value) for name, value in d.step.items()},
     }
     if include_check and d.checked:
         report = d.check()

@@ -43,12 +43,17 @@ class DerivationView(Protocol):
     #: forward, gradient, jacobian or upstream (see symgraph.derivation.Derivation).
     mode: str
     seed: Seed | None
+    #: (learning rate, weight decay) of a gradient-descent step, or None.
+    update: tuple[float, float] | None
 
     @property
     def complete(self) -> bool: ...
 
     @property
     def notes(self) -> list[str]: ...
+
+    @property
+    def step(self) -> dict[str, float | np.ndarray] | None: ...
 
     @property
     def checked(self) -> bool: ...
