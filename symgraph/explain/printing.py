@@ -147,7 +147,7 @@ class _UnicodePrinter(StrPrinter):
         if exponent.is_Integer:
             power = str(exponent.p).translate(SUPERSCRIPTS)
             op = ops.op_of_function(base.func) if base.is_Function else None
-            if op is not None and base.func not in (sp.exp, sp.Abs) and not op.takes_relu_convention:
+            if op is not None and len(base.args) == 1 and base.func not in (sp.exp, sp.Abs) and not op.takes_relu_convention:
                 return f"{op.text}{power}({self._print(base.args[0])})"
             return self.parenthesize(base, PRECEDENCE["Pow"], strict=True) + power
         return self.parenthesize(base, PRECEDENCE["Pow"], strict=True) + "^" + self._atomic(exponent)

@@ -121,7 +121,8 @@ def _elu(u, a):
 
 def _with_slope(name, head, numpy, partials, default, **extra) -> Op:
     """Entry for an activation with a slope `a` after its argument; `partials(u, a, y)` are ∂y/∂u and ∂y/∂a."""
-    return Op(name, 2, head, lambda args, y: partials(*args, y), numpy, name, rf"\operatorname{{{name}}}",
+    latex = name.replace("_", r"\_")
+    return Op(name, 2, head, lambda args, y: partials(*args, y), numpy, name, rf"\operatorname{{{latex}}}",
               f"{name.replace('_', ' ')} rule", head=head, is_function=True, defaults=(default,), **extra)
 
 

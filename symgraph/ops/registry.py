@@ -103,7 +103,7 @@ _BY_HEAD: dict[type, Op] = {}
 
 
 class UnregisteredHead(NotImplementedError):
-    """A SymPy head that no op stands for (erf, Max): symgraph cannot build, evaluate or differentiate it as a node."""
+    """A SymPy head that no op stands for (gamma, Max): symgraph cannot build, evaluate or differentiate it as a node."""
 
     def __init__(self, head: type):
         self.head = head
@@ -114,7 +114,7 @@ def register(*entries: Op) -> None:
     """Add a family's entries, all or none: the registry stays closed under differentiation.
 
     A name or SymPy head registered twice is a programming error, and so is a scalar op whose
-    local partials use a SymPy head with no op (erf, say): symgraph could not differentiate
+    local partials use a SymPy head with no op (gamma, say): symgraph could not differentiate
     through it. Entries of one call may use each other (softplus′ = σ). One level is enough:
     every head in a partial has an entry whose own partials passed this check, so by the chain
     rule the derivatives of every order stay in the registry (tests/test_registry.py walks the
