@@ -182,7 +182,7 @@ class _LatexPrinter(LatexPrinter):
     """SymPy's LaTeX printer, carrying the relu′(0) convention that step's _latex reads, and ⊙ for tensors."""
 
     def __init__(self, relu_at_zero: float = 0.0, shapes: ShapeOf | None = None):
-        super().__init__({"mul_symbol": None})
+        super().__init__({"mul_symbol": None, "inv_trig_style": "full"})  # \arctan, not \operatorname{atan}: the op labels
         self.relu_at_zero = relu_at_zero
         self.shapes = shapes
 

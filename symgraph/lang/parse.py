@@ -237,7 +237,7 @@ class _Walker:
             return self.tensor_call(op, node, depth)
         if node.keywords:
             op = ops.get(self.variant(name, node.keywords))
-        if op.name == "log" and len(node.args) == 2:
+        if op.name == "log" and len(node.args) > 1:
             return self.log_to_base(node, depth)
         arity, fewest = op.arity, op.arity - len(op.defaults)
         if arity == -1 and not node.args:
@@ -262,7 +262,11 @@ class _Walker:
 
     def log_to_base(self, node: ast.Call, depth: int) -> Term:
         """log(x, b) = log(x)/log(b); log(x, 2) and log(x, 10) are log2(x) and log10(x)."""
+        if len(node.args) != 2:
+            raise self.error(f"log takes 1 or 2 arguments (log(x) or log(x, base)), got {len(node.args)}", node)
         x, base = (self.term(a, depth + 1) for a in node.args)
+        if isinstance(base, sp.Expr) and (base <= 0 or base == 1):
+            raise self.error("the base of a logarithm must be positive and not 1", node.args[1], "e.g. log(x, 2)")
         named = _NAMED_BASES.get(base) if isinstance(base, sp.Integer) else None
         if named is not None:
             return self.apply(named, (x,), node)

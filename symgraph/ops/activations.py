@@ -111,7 +111,8 @@ def _gelu(u):
 
 
 def _gelu_tanh(u):
-    return u * (1 + np.tanh(_K_FLOAT * (u + _C_FLOAT * u**3))) / 2
+    """(1 + tanh t)/2 = σ(2t): no cancellation in 1 + tanh t for u ≪ 0, and finite at ±1000."""
+    return u * _sigmoid(2 * _K_FLOAT * (u + _C_FLOAT * u**3))
 
 
 def _elu(u, a):
