@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-import mpmath as mp
+import mpmath
 import numpy as np
 import pytest
 import sympy as sp
@@ -18,11 +18,13 @@ from click.testing import CliRunner
 from symgraph import derive, ops
 from symgraph.cli.commands import app
 from symgraph.errors import ParseError
-from symgraph.output.formats import to_latex
 from symgraph.ops.activations import elu, gelu, gelu_tanh, hardtanh, leaky_relu, silu, softsign
+from symgraph.output.formats import to_latex
+from symgraph.teach.layers import Network
 from symgraph.verify.scalarize import compare
 
-mp.mp.dps = 30
+mp = mpmath.MPContext()  # a context of our own: 30 digits here, SymPy's precision untouched
+mp.dps = 30
 _K = mp.sqrt(2 / mp.pi)
 
 
@@ -259,3 +261,11 @@ def test_tensor_slope_gradient_is_summed_over_the_entries():
     by_hand = np.sum(w * (np.minimum(z, 0) + np.expm1(np.minimum(z, 0))))
     assert d.gradient_value("a") == pytest.approx(by_hand, rel=1e-14)
     np.testing.assert_allclose(d.gradient_value("z"), w * np.where(z > 0, 2.0, 0.25 + 0.25 * np.exp(z)), rtol=1e-14)
+
+
+def test_activations_with_a_default_slope_are_layer_activations():
+    net = Network()
+    net.dense("hidden", net.input("x", 3), 2, activation="leaky_relu")
+    net.dense("out", "h", 2, activation="gelu", names={"W": "W2", "b": "b2", "z": "z2", "out": "y"})
+    assert "h = leaky_relu(z)" in net.program and "y = gelu(z2)" in net.program
+    assert derive(net.program + "\nL = sum(y)").check().status == "passed"
