@@ -103,7 +103,7 @@ INJECTION = _INJECTION_CALLS + _INJECTION_STATEMENTS
 MALFORMED = [
     "", " ", "\t", "\n\n", ";", ";;", "(", ")", "((x)", "x))", "[x", "x +", "+", "* x", "x **", "x ** * 2",
     "x = ", "= x", "a = b = x", "a, b = x, y", "a[0] = x", "a.b = x", "1 = x", "x = 1; x = 2",
-    "y = x; y = x", "y = y + 1", "a = b; b = a", "a = b + 1; b = 2", "tanh()", "tanh(x, x)", "exp()", "log(x, 2)",
+    "y = x; y = x", "y = y + 1", "a = b; b = a", "a = b + 1; b = 2", "tanh()", "tanh(x, x)", "exp()", "log(x, 2, 3)",
     "sqrt(x, y)", "relu()", "logsumexp()", "foo(x)", "Tanh(x)", "EXP(x)", "softmax(x)", "max(x, 0)", "min(x, y)",
     "pow(x, 2)", "2x", "x y", "x,", "x, y", "x ^ 2", "x // 2", "x % 2", "x @ y", "~x", "not x", "x and y",
     "x or y", "x < y", "x == y", "x != y", "x is y", "x in y", "x << 1", "x & y", "x | y", "[x]", "{x}", "(x,)",

@@ -271,8 +271,8 @@ def test_names_taken_shapes_and_activations_are_clear_errors():
     with pytest.raises(InputError, match=r"the name W is taken \(by 'hidden'\): number the layers"):
         net.dense("output", x, 2)
     net.dense("output", x, 2, names={"W": "W_o", "b": "b_o", "z": "z_o", "out": "y"})
-    with pytest.raises(InputError, match="activation 'swish'"):
-        net.dense("layer3", x, 2, activation="swish")
+    with pytest.raises(InputError, match="activation 'mish'"):
+        net.dense("layer3", x, 2, activation="mish")
     with pytest.raises(InputError, match="built-in name"):
         net.input("exp", 2)
     with pytest.raises(ShapeError, match="x is 3 but F\\(x\\) is 2"):

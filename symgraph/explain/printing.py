@@ -147,7 +147,7 @@ class _UnicodePrinter(StrPrinter):
         if exponent.is_Integer:
             power = str(exponent.p).translate(SUPERSCRIPTS)
             op = ops.op_of_function(base.func) if base.is_Function else None
-            if op is not None and base.func not in (sp.exp, sp.Abs) and not op.takes_relu_convention:
+            if op is not None and len(base.args) == 1 and base.func not in (sp.exp, sp.Abs) and not op.takes_relu_convention:
                 return f"{op.text}{power}({self._print(base.args[0])})"
             return self.parenthesize(base, PRECEDENCE["Pow"], strict=True) + power
         return self.parenthesize(base, PRECEDENCE["Pow"], strict=True) + "^" + self._atomic(exponent)
@@ -182,7 +182,7 @@ class _LatexPrinter(LatexPrinter):
     """SymPy's LaTeX printer, carrying the relu′(0) convention that step's _latex reads, and ⊙ for tensors."""
 
     def __init__(self, relu_at_zero: float = 0.0, shapes: ShapeOf | None = None):
-        super().__init__({"mul_symbol": None})
+        super().__init__({"mul_symbol": None, "inv_trig_style": "full"})  # \arctan, not \operatorname{atan}: the op labels
         self.relu_at_zero = relu_at_zero
         self.shapes = shapes
 

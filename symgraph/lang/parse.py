@@ -264,16 +264,45 @@ class _Walker:
             assert isinstance(call, Apply)
             self.index(call.args[0], node.args[0])
             return call
-        if ops.get(name).is_tensor:
-            return self.tensor_call(ops.get(name), node, depth)
+        op = ops.get(name)  # ln is log, atan is arctan …
+        if op.is_tensor:
+            return self.tensor_call(op, node, depth)
         if node.keywords:
-            raise self.error(f"{name} takes no keyword arguments", node.keywords[0].value)
-        arity = ops.FUNCTIONS[name]
+            op = ops.get(self.variant(name, node.keywords))
+        if op.name == "log" and len(node.args) > 1:
+            return self.log_to_base(node, depth)
+        arity, fewest = op.arity, op.arity - len(op.defaults)
         if arity == -1 and not node.args:
             raise self.error(f"{name} takes one or more arguments, got none", node)
-        if arity != -1 and len(node.args) != arity:
-            raise self.error(f"{name} takes {arity} argument{'s' if arity != 1 else ''}, got {len(node.args)}", node)
-        return self.apply(name, tuple(self.term(a, depth + 1) for a in node.args), node)
+        if arity != -1 and not fewest <= len(node.args) <= arity:
+            count = f"{fewest} or {arity}" if fewest < arity else str(arity)
+            raise self.error(f"{name} takes {count} argument{'s' if arity != 1 else ''}, got {len(node.args)}", node)
+        given = tuple(self.term(a, depth + 1) for a in node.args)
+        return self.apply(op.name, (*given, *op.defaults[len(given) - fewest :]), node)
+
+    def variant(self, name: str, keywords: list[ast.keyword]) -> str:
+        """gelu(x, approximate="tanh") is gelu_tanh(x), PyTorch's spelling; no other scalar function takes keywords."""
+        keyword, choices = keywords[0], _VARIANTS.get(name, {})
+        if len(keywords) > 1 or keyword.arg not in choices:
+            raise self.error(f"{name} takes no keyword arguments", keyword.value, _KEYWORD_HINTS.get(name))
+        value = keyword.value
+        spellings = choices[keyword.arg]
+        if not (isinstance(value, ast.Constant) and isinstance(value.value, str) and value.value in spellings):
+            expected = " or ".join(f'"{s}"' for s in spellings)
+            raise self.error(f"{keyword.arg} of {name} is {expected}", value)
+        return spellings[value.value]
+
+    def log_to_base(self, node: ast.Call, depth: int) -> Term:
+        """log(x, b) = log(x)/log(b); log(x, 2) and log(x, 10) are log2(x) and log10(x)."""
+        if len(node.args) != 2:
+            raise self.error(f"log takes 1 or 2 arguments (log(x) or log(x, base)), got {len(node.args)}", node)
+        x, base = (self.term(a, depth + 1) for a in node.args)
+        if isinstance(base, sp.Expr) and (base <= 0 or base == 1):
+            raise self.error("the base of a logarithm must be positive and not 1", node.args[1], "e.g. log(x, 2)")
+        named = _NAMED_BASES.get(base) if isinstance(base, sp.Integer) else None
+        if named is not None:
+            return self.apply(named, (x,), node)
+        return self.apply("div", (self.apply("log", (x,), node), self.apply("log", (base,), node)), node)
 
     def tensor_call(self, op: ops.Op, node: ast.Call, depth: int) -> Term:
         """Tensor operands first, then integer parameters, positional or by keyword (sum(X, axis=0))."""
@@ -389,6 +418,15 @@ class _Walker:
             raise self.error("this constant is undefined or not a real number", node)
         return value
 
+
+#: Keyword spellings of scalar functions: function → keyword → value → the op it means (PyTorch's).
+_VARIANTS = {"gelu": {"approximate": {"none": "gelu", "tanh": "gelu_tanh"}}}
+_KEYWORD_HINTS = {
+    "gelu": 'the one keyword is approximate="tanh" (or "none")',
+    "leaky_relu": "give the slope second: leaky_relu(x, 0.1)",
+    "elu": "give a second: elu(x, 0.5)",
+}
+_NAMED_BASES = {2: "log2", 10: "log10"}
 
 _HINTS: dict[type[ast.AST], str] = {
     ast.Attribute: "the only attribute is .T (transpose)",

@@ -18,7 +18,7 @@ import numpy as np
 import sympy as sp
 
 __all__ = [
-    "Op", "OPS", "FUNCTIONS", "REQUIRED", "UnregisteredHead", "register", "get", "decompose", "unregistered_head",
+    "Op", "OPS", "FUNCTIONS", "ALIASES", "REQUIRED", "UnregisteredHead", "register", "get", "decompose", "unregistered_head",
     "op_of_function", "approximate",
 ]
 
@@ -44,9 +44,15 @@ class Op:
     head: type | None = None
     kink: float | None = None
     kink_note: str = ""  # the convention used on the kink; {relu_at_zero} is filled in
+    #: Kinks that are several or depend on the operands (hardtanh at ±1, elu at 0 unless a = 1): operands →
+    #: the values of operand 0 where the derivative jumps. Without it, `kink` is the one kink.
+    kinks_at: Callable[[Sequence], tuple[float, ...]] | None = None
     domain: str | None = None
     takes_relu_convention: bool = False
     is_function: bool = False  # called by name in programs, e.g. tanh(x)
+    aliases: tuple[str, ...] = ()  # other names a program may call it by (ln for log)
+    #: Scalar functions: the values of the trailing operands a call may leave out (leaky_relu's slope 1/100).
+    defaults: tuple[sp.Expr, ...] = ()
     #: operands → the position whose value 0 is a pole or a domain edge (1/v, log u, √u), or None
     pole: Callable[[Sequence], int | None] | None = None
     #: Tensor ops only (symgraph.ops.tensor): operand shapes and integer parameters → output shape.
@@ -78,6 +84,12 @@ class Op:
         count = len(operands) if self.arity == -1 else self.arity
         return tuple(operands[:count]), [int(p) for p in operands[count:]]
 
+    def kinks(self, operands: Sequence) -> tuple[float, ...]:
+        """The values of operand 0 where the derivative jumps, for the node with these operands."""
+        if self.kinks_at is not None:
+            return self.kinks_at(operands)
+        return () if self.kink is None else (self.kink,)
+
     def partial(self, args: Sequence[sp.Expr], out: sp.Expr, position: int) -> sp.Expr:
         assert self.partials is not None, f"{self.name} is a tensor op: it has a vjp, not partials"
         return self.partials(args, out)[position]
@@ -85,14 +97,17 @@ class Op:
 
 OPS: dict[str, Op] = {}
 
-#: Functions a program may call, by name, with their number of arguments.
+#: Functions a program may call, by name or alias, with their number of arguments.
 FUNCTIONS: dict[str, int] = {}
+
+#: Another name of a function → its op's name (ln → log).
+ALIASES: dict[str, str] = {}
 
 _BY_HEAD: dict[type, Op] = {}
 
 
 class UnregisteredHead(NotImplementedError):
-    """A SymPy head that no op stands for (erf, Max): symgraph cannot build, evaluate or differentiate it as a node."""
+    """A SymPy head that no op stands for (gamma, Max): symgraph cannot build, evaluate or differentiate it as a node."""
 
     def __init__(self, head: type):
         self.head = head
@@ -103,7 +118,7 @@ def register(*entries: Op) -> None:
     """Add a family's entries, all or none: the registry stays closed under differentiation.
 
     A name or SymPy head registered twice is a programming error, and so is a scalar op whose
-    local partials use a SymPy head with no op (erf, say): symgraph could not differentiate
+    local partials use a SymPy head with no op (gamma, say): symgraph could not differentiate
     through it. Entries of one call may use each other (softplus′ = σ). One level is enough:
     every head in a partial has an entry whose own partials passed this check, so by the chain
     rule the derivatives of every order stay in the registry (tests/test_registry.py walks the
@@ -123,11 +138,14 @@ def register(*entries: Op) -> None:
 
 
 def _add(op: Op) -> None:
-    if op.name in OPS or (op.head is not None and op.head in _BY_HEAD):
+    if op.name in OPS or (op.head is not None and op.head in _BY_HEAD) or any(n in FUNCTIONS for n in op.aliases):
         raise ValueError(f"op {op.name!r} is registered twice")
     OPS[op.name] = op
     if op.is_function:
         FUNCTIONS[op.name] = op.arity
+    for alias in op.aliases:
+        FUNCTIONS[alias] = op.arity
+        ALIASES[alias] = op.name
     if op.head is not None:
         _BY_HEAD[op.head] = op
 
@@ -135,6 +153,8 @@ def _add(op: Op) -> None:
 def _remove(op: Op) -> None:
     del OPS[op.name]
     FUNCTIONS.pop(op.name, None)
+    for alias in op.aliases:
+        del FUNCTIONS[alias], ALIASES[alias]
     if op.head is not None:
         del _BY_HEAD[op.head]
 
@@ -178,7 +198,8 @@ def unregistered_head(expr: sp.Expr) -> type | None:
 
 
 def get(name: str) -> Op:
-    return OPS[name]
+    """The entry of an op, by its name or an alias."""
+    return OPS[ALIASES.get(name, name)]
 
 
 def op_of_function(func: type) -> Op | None:

@@ -231,7 +231,7 @@ _ENTRIES = [
     ),
     _unary("exp", sp.exp, np.exp, lambda u, y: y, "exp", r"\exp", "exp rule", domain="overflow"),
     _unary("log", sp.log, np.log, lambda u, y: 1 / u, "log", r"\log", "log rule", domain="log needs a positive argument",
-           pole=lambda operands: 0),
+           pole=lambda operands: 0, aliases=("ln",)),
     _unary(
         "sqrt", sp.sqrt, np.sqrt, lambda u, y: 1 / (2 * y), "√", r"\sqrt", "square-root rule",
         domain="sqrt needs a non-negative argument (and a positive one for its derivative)", pole=lambda operands: 0,

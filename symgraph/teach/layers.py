@@ -355,12 +355,17 @@ def _window(name: str, size: int, kernel: int, stride: int) -> int:
     return (size - kernel) // stride + 1
 
 
+def _elementwise(op: ops.Op) -> bool:
+    """A scalar function of one argument, or of one and defaults (leaky_relu's slope)."""
+    return not op.is_tensor and op.arity - len(op.defaults) == 1
+
+
 def _activation(name: str) -> str:
     """An elementwise function of the registry (relu, tanh, sigmoid …) or softmax / log_softmax."""
     if name in ("softmax", "log_softmax"):
         return name
-    if ops.FUNCTIONS.get(name) != 1 or ops.get(name).is_tensor:
-        known = sorted(f for f, arity in ops.FUNCTIONS.items() if arity == 1 and not ops.get(f).is_tensor)
+    if name not in ops.FUNCTIONS or not _elementwise(ops.get(name)):
+        known = sorted(f for f in ops.FUNCTIONS if _elementwise(ops.get(f)))
         raise InputError(f"activation {name!r}: use one of {', '.join(known)}, softmax, log_softmax or None")
     return name
 

@@ -131,8 +131,7 @@ def sample_points(
         good = np.ones(size, dtype=bool)
         for node, value in values.items():
             good &= np.isfinite(value)
-            kink = _kink(graph, node)
-            if kink is not None:
+            for kink in _kinks_of(graph, node):
                 good &= np.abs(value_of(values, graph.operands(node)[0]) - kink) > 1e-3
         chosen = np.flatnonzero(good)[:count]
         if len(chosen):
@@ -350,9 +349,9 @@ def _kinks(graph, values, breaks, m, n_points) -> list[list[str]]:
     ]
 
 
-def _kink(graph: Graph, node: int) -> float | None:
+def _kinks_of(graph: Graph, node: int) -> tuple[float, ...]:
     op_name = graph[node]["op"]
-    return None if op_name is None else ops.get(op_name).kink
+    return () if op_name is None else ops.get(op_name).kinks(graph.operands(node))
 
 
 def _breaks(graph: Graph, node: int, conventions: Conventions) -> list[tuple[int, float, str]]:
@@ -362,9 +361,9 @@ def _breaks(graph: Graph, node: int, conventions: Conventions) -> list[tuple[int
         return []
     op = ops.get(op_name)
     found = []
-    if op.kink is not None:
-        convention = op.kink_note.format(relu_at_zero=number(conventions.relu_at_zero))
-        found.append((0, op.kink, f"{op.name} has a kink at {number(op.kink)} within the step ({convention})"))
+    convention = op.kink_note.format(relu_at_zero=number(conventions.relu_at_zero))
+    for kink in op.kinks(graph.operands(node)):
+        found.append((0, kink, f"{op.name} has a kink at {number(kink)} within the step ({convention})"))
     pole = op.pole(graph.operands(node)) if op.pole is not None else None
     if pole is not None:
         found.append((pole, 0.0, f"{op.name} is singular where its operand is 0, within the step"))
