@@ -24,6 +24,7 @@ from symgraph.engine.backward import Gradients, Seed, backward
 from symgraph.engine.evaluate import Conventions, evaluate, first_invalid, jacobian, value_of
 from symgraph.engine.graph import Graph, Operand, is_node
 from symgraph.errors import EvaluationError
+from symgraph.explain.jacobian import closed_form
 from symgraph.explain.printing import unicode, value_latex, value_text
 from symgraph.explain.steps import Step, Writer, count_paths, local_steps, path_steps, result_steps, update_steps
 from symgraph.explain.tensor_steps import backprop_steps
@@ -325,9 +326,28 @@ class Derivation:
         for name, value in self.jacobian.items():
             lhs, lhs_tex = partial_symbol(y, name, False)
             shape = shape_text(value.shape)
-            steps.append(Step("result", lhs, f"{value_text(value)}    ({shape}: row i is ∂{pretty_name(y)}ᵢ/∂{pretty_name(name)})",
-                              lhs_tex, value_latex(value)))
+            form = self._closed_form(seed.of, self.wrt[name], value)
+            if isinstance(form, sp.Expr):
+                rhs, rhs_tex = self.writer.forms([form], value)
+            else:
+                rhs, rhs_tex = value_text(value), value_latex(value)
+            steps.append(Step("result", lhs, f"{rhs}    ({shape}: row i is ∂{pretty_name(y)}ᵢ/∂{pretty_name(name)})",
+                              lhs_tex, rhs_tex))
+            if isinstance(form, str):
+                steps.append(Step("result", "", form, "", rf"\text{{{form}}}", note=True))
         return steps
+
+    def _closed_form(self, y: int, x: int, value: np.ndarray) -> sp.Expr | str | None:
+        """∂y/∂x in matrix notation, shown only where it equals the Jacobian's numbers (or the op's rule in words)."""
+        form = closed_form(self.graph, x, y)
+        if not isinstance(form, sp.Expr) or self.values is None:
+            return form
+        at = {self.graph.symbol(n): np.asarray(v) for n, v in self.values.items() if self.graph[n]["kind"] != "gradient"}
+        try:
+            numbers = ops.approximate(form, at)
+        except KeyError:  # a symbol without a value
+            return None
+        return form if np.shape(numbers) == value.shape and np.allclose(numbers, value, rtol=1e-9, atol=1e-12) else None
 
     def _too_large(self, name: str) -> sp.Symbol:
         size = self.tree_size(name)

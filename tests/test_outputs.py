@@ -31,7 +31,7 @@ def test_the_softmax_jacobian_is_diag_p_minus_p_p_transposed():
     np.testing.assert_allclose(d.jacobian["z"], np.diag(p) - np.outer(p, p), rtol=1e-12)
     assert d.check().passed
     text = render_format(d, "text")
-    assert "∂p/∂z = [[0.08193, −0.02203, −0.05989]" in text and "(3×3: row i is ∂pᵢ/∂z)" in text
+    assert "∂p/∂z = diag(p) − p pᵀ = [[0.08193, −0.02203, −0.05989]" in text and "(3×3: row i is ∂pᵢ/∂z)" in text
     assert "one backward pass from L = ⟨δp, p⟩" in text
 
 
@@ -178,3 +178,28 @@ def test_the_cli_takes_one_sgd_step():
     assert result.exit_code == 0 and json.loads(result.stdout)["step"] == {"x": pytest.approx(2.4)}
     bad = run("derive", "x**2", "--sgd", "0.1")
     assert bad.exit_code == 2 and bad.stderr.startswith("error: --sgd 0.1: a gradient-descent step needs")
+
+
+WX = {"W": [[1, 2], [3, -4]], "x": [0.1, 0.2]}
+
+
+@pytest.mark.parametrize(
+    "program, wrt, at, form",
+    [
+        ("z: 3; p = softmax(z)", "z", {"z": [1, -0.5, 2]}, "∂p/∂z = diag(p) − p pᵀ = "),
+        ("h = tanh(W @ x)", "x", WX, "∂h/∂x = diag(1 − h²) W = "),
+        ("z = W @ x", "x", WX, "∂z/∂x = W = "),
+        ("h = relu(W @ x + b)", "b", {**WX, "b": [0.5, -1]}, "∂h/∂b = diag(1(c > 0)) = "),
+        ("z: 2; h = 3 * sigmoid(z)", "z", {"z": [1, -0.5]}, "∂h/∂z = 3·diag(a ⊙ (1 − a)) = "),
+    ],
+)
+def test_a_jacobian_is_written_in_matrix_notation_where_a_closed_form_exists(program, wrt, at, form):
+    assert form in render_format(derive(program, wrt=wrt, at=at), "text")
+
+
+def test_a_jacobian_without_a_matrix_form_is_said_in_words_or_shown_as_numbers():
+    d = derive("z = W @ x", wrt="W", at={"W": [[1, 2], [3, -4]], "x": [0.1, 0.2]})
+    assert "∂zᵢ/∂Wⱼₖ = 1(i = j)·xₖ" in render_format(d, "text")
+    two_paths = derive("x: 2; h = x * tanh(x)", wrt="x", at={"x": [0.3, -0.7]})
+    text = render_format(two_paths, "text")
+    assert "∂h/∂x = [[" in text and "diag" not in text.split("∂h/∂x = ")[1].split("\n")[0]

@@ -34,6 +34,8 @@ TENSOR_PROGRAMS = {
     "transpose": "X: 2x3; R: 3x2; L = sum(R * sin(X.T))",
     "dot": "a: 3; b: 3; L = dot(a, tanh(b))",
     "outer": "a: 2; b: 3; R: 2x3; L = sum(R * outer(a, tanh(b)))",
+    "diag": "a: 3; R: 3x3; L = sum(R * diag(tanh(a)))",
+    "diagonal": "A: 3x3; v: 3; L = dot(v, sin(diagonal(A)))",
     "sum": "X: 2x3; v: 3; L = dot(v, tanh(sum(X, axis=0))) + sin(sum(X))",
     "mean": "X: 3x2; w: 3; L = dot(w, sin(mean(X, axis=1))) + tanh(mean(X))",
     "softmax": "z: 4; w: 4; L = dot(w, softmax(z))",

@@ -270,6 +270,8 @@ OP_PROGRAMS = [
     ("L = dot(w, tanh(x.T))", {"x": (3,), "w": (3,)}),
     ("L = dot(x, x) * s", {"x": (3,), "s": ()}),
     ("L = sum(R * outer(a, tanh(b)))", {"a": (2,), "b": (3,), "R": (2, 3)}),
+    ("L = sum(R * diag(tanh(a)))", {"a": (3,), "R": (3, 3)}),
+    ("L = dot(v, sin(diagonal(A @ A)))", {"A": (3, 3), "v": (3,)}),
     ("L = sin(sum(X**2)) + sin(sum(x))", {"X": (2, 3), "x": (3,)}),
     ("L = dot(v, tanh(sum(X, axis=0))) + dot(w, tanh(sum(X, axis=1)))", {"X": (2, 3), "v": (3,), "w": (2,)}),
     ("L = tanh(sum(x, axis=0)) * mean(x**2, axis=0)", {"x": (4,)}),

@@ -1,11 +1,15 @@
-"""Products and transposition: matmul (A B, W h, xᵀA), transpose, dot (aᵀb), outer (a bᵀ); one block per op."""
+"""Products and transposition: matmul (A B, W h, xᵀA), transpose, dot (aᵀb), outer (a bᵀ), diag and diagonal; one block
+per op."""
 
 from __future__ import annotations
 
 import numpy as np
+import sympy as sp
 
+from symgraph.notation import pretty_name
 from symgraph.ops.tensor import (
     HEADS,
+    call_notation,
     copying,
     juxtapose,
     need,
@@ -62,8 +66,21 @@ def _matmul_notation(style, pieces, params):
     return juxtapose(left, b.wrapped, style)
 
 
+def _matmul_jacobian(shapes, args, params, y, position):
+    """z = W x: ∂z/∂x = W;  z = xᵀA: ∂z/∂x = Aᵀ. By the matrix W the Jacobian has three axes: said in words."""
+    (sa, sb), (a, b) = shapes, args
+    if position == 1 and len(sa) == 2 and len(sb) == 1:
+        return a
+    if position == 0 and len(sa) == 1 and len(sb) == 2:
+        return HEADS["transpose"](b)
+    if position == 0 and len(sa) == 2 and len(sb) == 1:
+        z, w, x = (pretty_name(str(s)) for s in (y, a, b))
+        return f"∂{z}ᵢ/∂{w}ⱼₖ = 1(i = j)·{x}ₖ: row i of {w} meets {x}, so ∂L/∂{w} = ∂L/∂{z} {x}ᵀ"
+    return None
+
+
 tensor_op("matmul", 2, rule="matrix-product rule", shape=_matmul_shape, numpy=np.matmul, vjp=_matmul_vjp,
-          components=_matmul_components, notation=_matmul_notation, juxtaposed=True)
+          components=_matmul_components, notation=_matmul_notation, juxtaposed=True, jacobian=_matmul_jacobian)
 
 
 # --- transpose: Aᵀ, written A.T -------------------------------------------------------------------------
@@ -137,3 +154,28 @@ def _outer_notation(style, pieces, params):
 
 tensor_op("outer", 2, rule="outer-product rule", shape=_outer_shape, numpy=np.outer, vjp=_outer_vjp,
           components=_outer_components, notation=_outer_notation, juxtaposed=True)
+
+
+# --- diag(v): the diagonal matrix of a vector, and diagonal(A), its inverse (Jacobians of elementwise ops) -----
+
+
+def _diag_shape(shapes, params):
+    need_vector("diag", shapes[0])
+    return (shapes[0][0], shapes[0][0])
+
+
+def _diagonal_shape(shapes, params):
+    (a,) = shapes
+    need(len(a) == 2 and a[0] == a[1], f"diagonal takes a square matrix, not shape {shape_text(a)}")
+    return a[:1]
+
+
+tensor_op("diag", 1, rule="diagonal-matrix rule", shape=_diag_shape, numpy=np.diag,
+          vjp=lambda shapes, args, params, y, g, position: HEADS["diagonal"](g),
+          components=lambda term, arrays, params: object_array(
+              (len(arrays[0]), len(arrays[0])), lambda ij: arrays[0][ij[0]] if ij[0] == ij[1] else sp.Integer(0)),
+          notation=call_notation("diag", r"diag"))
+tensor_op("diagonal", 1, rule="diagonal rule", shape=_diagonal_shape, numpy=lambda a: np.diagonal(a).copy(),
+          vjp=lambda shapes, args, params, y, g, position: HEADS["diag"](g),
+          components=copying(lambda arrays, params: np.diagonal(arrays[0]).copy()),
+          notation=call_notation("diagonal"))

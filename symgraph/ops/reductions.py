@@ -188,9 +188,14 @@ def _softmax_vjp(shapes, args, params, y, g, position):
     return y * (g - _rows(_row_sums(y * g, shape), shape))  # p ⊙ (ḡ − (pᵀḡ)𝟙)
 
 
+def _softmax_jacobian(shapes, args, params, y, position):
+    """∂p/∂z = diag(p) − p pᵀ for a vector z."""
+    return HEADS["diag"](y) - HEADS["outer"](y, y) if len(shapes[0]) == 1 else None
+
+
 tensor_op("softmax", 1, rule="softmax rule", shape=_last_axis_shape("softmax", False), numpy=_softmax,
           vjp=_softmax_vjp, components=_rowwise(lambda term, u, lse: term("exp", term("sub", u, lse))),
-          notation=call_notation("softmax"))
+          notation=call_notation("softmax"), jacobian=_softmax_jacobian)
 
 
 # --- log_softmax: z − logsumexp z ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ on the tensor base symgraph.ops.tensor) register their entries with `register`;
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,6 +70,11 @@ class Op:
     #: the entry chosen in each window. Where the choice changes within the check's step, two entries tie
     #: and the derivative breaks, like relu's at 0.
     selects: Callable[..., np.ndarray] | None = None
+    #: Tensor ops only, for the text of a Jacobian: (operand shapes, operands, parameters, output, position) →
+    #: ∂output/∂operand as a matrix of the course's notation (z = W x: W; softmax: diag(p) − p pᵀ), for a
+    #: vector output of a vector operand, or a sentence where it has more axes than a matrix (z = W x by W);
+    #: None where the op has no such closed form.
+    jacobian: Callable[..., sp.Expr | str | None] | None = None
     #: Tensor ops only: the result holds integers (an index: argmax, topk_indices), a forward value that may
     #: index the rest of the program (X[k]). It is piecewise constant: its derivative is 0 wherever it is
     #: defined, so the backward pass lets no gradient through it (with a note), and indexing sends none to it.
@@ -207,12 +212,14 @@ def op_of_function(func: type) -> Op | None:
     return _BY_HEAD.get(func)
 
 
-def approximate(constant: sp.Expr) -> float | np.ndarray:
+def approximate(constant: sp.Expr, at: Mapping[sp.Symbol, float | np.ndarray] | None = None) -> float | np.ndarray:
     """The float value of a constant expression, op by op in NumPy: inf or nan when it does not fit.
 
     SymPy's evalf works in arbitrary precision, so exp(exp(exp(exp(3)))) would run for ever;
-    floats overflow at once, which is the answer a limit needs.
+    floats overflow at once, which is the answer a limit needs. `at` gives symbols their values.
     """
+    if at is not None and constant.is_Symbol:
+        return at[constant]
     if constant.is_Rational or constant.is_Float:
         return float(constant)
     if constant.is_NumberSymbol:
@@ -224,7 +231,7 @@ def approximate(constant: sp.Expr) -> float | np.ndarray:
     except NotImplementedError:  # a head with no op (e.g. Max): small by construction here
         return float(sp.N(constant, 17))
     with np.errstate(all="ignore"):
-        values = [approximate(a) for a in args]
+        values = [approximate(a, at) for a in args]
         result = op.numpy(*values, at_zero=0.0) if op.takes_relu_convention else op.numpy(*values)
     return float(result) if np.ndim(result) == 0 else result  # a tensor constant, e.g. onehot(3, 1)
 
