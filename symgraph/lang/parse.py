@@ -182,13 +182,25 @@ class _Walker:
     def subscript(self, node: ast.Subscript, depth: int) -> Term:
         """p[1], X[0, 2] (0-based) and x[2:5]: integers only."""
         base = self.term(node.value, depth + 1)
-        if isinstance(node.slice, ast.Slice):
-            lower, upper = node.slice.lower, node.slice.upper
-            if node.slice.step is not None or lower is None or upper is None:
-                raise self.error("a slice is x[start:stop] with both bounds", node.slice)
-            return Apply("slice", (base, self.integer(lower), self.integer(upper)))
         indices = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if any(isinstance(i, ast.Slice) for i in indices):  # x[2:5], X[0:2, 1:3]
+            if len(indices) > 2 or not all(isinstance(i, ast.Slice) for i in indices):
+                raise self.error("slices are x[start:stop] or X[start:stop, start:stop]", node.slice,
+                                 "write X[1][0:2] for part of a row")
+            return Apply("slice", (base, *(b for i in indices for b in self.bounds(i))))
         return Apply("index", (base, *(self.integer(i) for i in indices)))
+
+    def bounds(self, piece: ast.expr) -> tuple[sp.Integer, sp.Integer]:
+        assert isinstance(piece, ast.Slice)
+        if piece.step is not None or piece.lower is None or piece.upper is None:
+            raise self.error("a slice is x[start:stop] with both bounds", piece)
+        return self.integer(piece.lower), self.integer(piece.upper)
+
+    def parameter(self, node: ast.expr, number: bool) -> sp.Rational:
+        """A tensor op's parameter: a non-negative integer, or for `number` parameters (eps) a non-negative number."""
+        if number and isinstance(node, ast.Constant) and type(node.value) in (int, float):
+            return self.constant(node)
+        return self.integer(node)
 
     def integer(self, node: ast.expr) -> sp.Integer:
         if isinstance(node, ast.Constant) and type(node.value) is int:
@@ -232,23 +244,47 @@ class _Walker:
         for arg in node.args:
             if isinstance(arg, ast.Starred):
                 raise self.error("star arguments are not allowed", arg)
-        if ops.get(name).is_tensor:
-            return self.tensor_call(ops.get(name), node, depth)
+        op, node = self.variant(ops.get(name), node)
+        if op.is_tensor:
+            return self.tensor_call(op, node, depth)
         if node.keywords:
             raise self.error(f"{name} takes no keyword arguments", node.keywords[0].value)
         arity = ops.FUNCTIONS[name]
         if arity == -1 and not node.args:
             raise self.error(f"{name} takes one or more arguments, got none", node)
+        if op.folds and len(node.args) > arity:  # max(a, b, c) = max(max(a, b), c)
+            folded = self.term(node.args[0], depth + 1)
+            for arg in node.args[1:]:
+                folded = self.apply(name, (folded, self.term(arg, depth + 1)), node)
+            return folded
         if arity != -1 and len(node.args) != arity:
-            raise self.error(f"{name} takes {arity} argument{'s' if arity != 1 else ''}, got {len(node.args)}", node)
+            at_least = "at least " if op.folds else ""
+            raise self.error(f"{name} takes {at_least}{arity} argument{'s' if arity != 1 else ''}, got {len(node.args)}", node)
         return self.apply(name, tuple(self.term(a, depth + 1) for a in node.args), node)
+
+    @staticmethod
+    def variant(op: ops.Op, node: ast.Call) -> tuple[ops.Op, ast.Call]:
+        """The op a call means by its form: max(X) is a reduction, conv2d(x, K, bias=b) has a bias operand.
+
+        A keyword that selects a variant is an operand: it is moved after the base op's operands.
+        """
+        for trigger, other in op.variants:
+            if trigger == len(node.args):
+                return ops.get(other), node
+            keyword = next((k for k in node.keywords if k.arg == trigger), None)
+            if keyword is not None:
+                count = max(op.arity, 0)
+                args = [*node.args[:count], keyword.value, *node.args[count:]]
+                rest = [k for k in node.keywords if k is not keyword]
+                return ops.get(other), ast.copy_location(ast.Call(node.func, args, rest), node)
+        return op, node
 
     def tensor_call(self, op: ops.Op, node: ast.Call, depth: int) -> Term:
         """Tensor operands first, then integer parameters, positional or by keyword (sum(X, axis=0))."""
-        name, args = op.name, list(node.args)
+        name, args, shown = op.name, list(node.args), op.text  # a variant (reduce_max) is shown as it is called (max)
         count = len(args) if op.arity == -1 else op.arity
         if len(args) < max(count, 1):
-            raise self.error(f"{name} takes {max(count, 1)} tensor argument{'s' if count > 1 else ''}, got {len(args)}", node)
+            raise self.error(f"{shown} takes {max(count, 1)} tensor argument{'s' if count > 1 else ''}, got {len(args)}", node)
         operands = tuple(self.term(a, depth + 1) for a in args[:count])
         extra = args[count:]
         if op.keywords == (("*", None),):
@@ -258,20 +294,21 @@ class _Walker:
                 raise self.error(f"{name} needs at least one integer", node)
             return Apply(name, (*operands, *(self.integer(a) for a in extra)))
         known = [k for k, _ in op.keywords]
+        numbers = {k for k, default in op.keywords if isinstance(default, float)}  # eps=1e-5: a number, not an integer
         if len(extra) > len(known):
-            raise self.error(f"{name} takes at most {count + len(known)} arguments, got {len(args)}", node)
-        given = {k: self.integer(a) for k, a in zip(known, extra)}
+            raise self.error(f"{shown} takes at most {count + len(known)} arguments, got {len(args)}", node)
+        given = {k: self.parameter(a, k in numbers) for k, a in zip(known, extra)}
         for keyword in node.keywords:
             if keyword.arg not in known or keyword.arg in given:
                 what = "is given twice" if keyword.arg in given else "is not a parameter"
-                hint = f"{name} takes {', '.join(known)}" if known else f"{name} takes no parameters"
-                raise self.error(f"{keyword.arg} {what} of {name}", keyword.value, hint)
-            given[keyword.arg] = self.integer(keyword.value)
+                hint = f"{shown} takes {', '.join(known)}" if known else f"{shown} takes no parameters"
+                raise self.error(f"{keyword.arg} {what} of {shown}", keyword.value, hint)
+            given[keyword.arg] = self.parameter(keyword.value, keyword.arg in numbers)
         params = []
         for key, default in op.keywords:
-            value = given.get(key, None if default is None else sp.Integer(default))
+            value = given.get(key, None if default is None else sp.Rational(repr(default)))
             if value == ops.REQUIRED:
-                raise self.error(f"{name} needs {key}", node, f"write {name}(…, {key}=…)")
+                raise self.error(f"{shown} needs {key}", node, f"write {shown}(…, {key}=…)")
             if value is None:
                 break  # an omitted optional parameter (sum without an axis) ends the list
             params.append(value)

@@ -5,17 +5,21 @@ its own entries, one block per op: scalar (arithmetic, elementary and deep-learn
 on the tensor base (symgraph.ops.tensor: the SymPy citizen, notation pieces, the builder) linalg
 (matrix products, transpose), reductions (sum, mean, softmax, losses), indexing (indexing, slicing,
 reshaping, constant tensors), conv (convolution) and pool (pooling), the last two on the sliding
-window of symgraph.ops.window.
+window of symgraph.ops.window; elementwise (max, min, clip, where, dropout: scalar ops of several
+arguments), extrema (max(X), min(X)), statistics (norm, var, std, bce) and normalization (layer_norm,
+batch_norm).
 """
 
-from symgraph.ops.registry import FUNCTIONS, OPS, REQUIRED, Op, approximate, decompose, get, op_of_function, register
+from symgraph.ops.registry import FUNCTIONS, OPS, REQUIRED, Op, approximate, decompose, get, op_of_function, parameter, register
 
 # isort: split
 from symgraph.ops import conv, indexing, linalg, pool, reductions, scalar, tensor, window
+from symgraph.ops import elementwise, extrema, normalization, statistics  # isort: skip
 from symgraph.ops.scalar import logsigmoid, logsumexp, relu, sigmoid, softplus, step
 
 __all__ = [
-    "Op", "OPS", "FUNCTIONS", "REQUIRED", "register", "get", "decompose", "op_of_function", "approximate",
+    "Op", "OPS", "FUNCTIONS", "REQUIRED", "register", "get", "decompose", "op_of_function", "approximate", "parameter",
     "sigmoid", "softplus", "logsigmoid", "logsumexp", "relu", "step",
     "scalar", "tensor", "linalg", "reductions", "indexing", "window", "conv", "pool",
+    "elementwise", "extrema", "statistics", "normalization",
 ]

@@ -19,11 +19,17 @@ import sympy as sp
 
 __all__ = [
     "Op", "OPS", "FUNCTIONS", "REQUIRED", "UnregisteredHead", "register", "get", "decompose", "unregistered_head",
-    "op_of_function", "approximate",
+    "op_of_function", "approximate", "parameter",
 ]
 
 #: The default of a tensor op's parameter that must be given (cross_entropy's target class).
 REQUIRED = -1
+
+
+def parameter(value) -> int | float:
+    """A tensor op's parameter as its rules read it: an integer (axis, stride) or a number such as eps = 1e-5."""
+    number = float(value)
+    return int(number) if number.is_integer() else number
 
 Partials = Callable[[Sequence[sp.Expr], sp.Expr], tuple[sp.Expr, ...]]
 
@@ -56,7 +62,8 @@ class Op:
     vjp: Callable[..., sp.Expr] | None = None
     #: Tensor ops only: keyword parameters with their defaults (None: omitted), stored after the operands.
     #: ("*", None) takes any number of integers (the dimensions of ones(3, 2)).
-    keywords: tuple[tuple[str, int | None], ...] = ()
+    #: A float default (eps=1e-5) makes the parameter a number rather than an integer.
+    keywords: tuple[tuple[str, int | float | None], ...] = ()
     #: Tensor ops only: (operand arrays of scalar terms, parameters) → the output's array of scalar terms,
     #: the op written component by component; the scalar engine differentiates it to verify `vjp`.
     components: Callable[..., np.ndarray] | None = None
@@ -64,15 +71,23 @@ class Op:
     #: the entry chosen in each window. Where the choice changes within the check's step, two entries tie
     #: and the derivative breaks, like relu's at 0.
     selects: Callable[..., np.ndarray] | None = None
+    #: Kinks besides `kink`, which may depend on the operands: operands → (operand position, the operand or
+    #: number where the derivative breaks, where that is in words): max(a, b) breaks where a = b.
+    kinks_at: Callable[[Sequence], list[tuple[int, object, str]]] | None = None
+    #: Calls that mean another op: (number of positional arguments, or a keyword that is an operand, its name).
+    #: max(X) is the reduction reduce_max; conv2d(x, K, bias=b) is conv2d_bias.
+    variants: tuple[tuple[int | str, str], ...] = ()
+    #: A binary op called with more arguments applies left to right: max(a, b, c) = max(max(a, b), c).
+    folds: bool = False
 
     @property
     def is_tensor(self) -> bool:
         return self.shape is not None
 
-    def split(self, operands: Sequence) -> tuple[tuple, list[int]]:
-        """A tensor op's operands and its integer parameters (stored after them)."""
+    def split(self, operands: Sequence) -> tuple[tuple, list]:
+        """A tensor op's operands and its parameters (stored after them)."""
         count = len(operands) if self.arity == -1 else self.arity
-        return tuple(operands[:count]), [int(p) for p in operands[count:]]
+        return tuple(operands[:count]), [parameter(p) for p in operands[count:]]
 
     def partial(self, args: Sequence[sp.Expr], out: sp.Expr, position: int) -> sp.Expr:
         assert self.partials is not None, f"{self.name} is a tensor op: it has a vjp, not partials"
