@@ -15,7 +15,7 @@ import numpy as np
 import sympy as sp
 
 from symgraph import ops
-from symgraph.errors import LimitError, ParseError, shorten
+from symgraph.errors import InputError, LimitError, ParseError, shorten
 from symgraph.lang import limits
 from symgraph.lang.program import CONSTANTS, Apply, Assignment, Program, Ref, Term
 from symgraph.lang.python_syntax import describe_node, parse_python
@@ -260,7 +260,13 @@ class _Walker:
         if arity != -1 and len(node.args) != arity:
             at_least = "at least " if op.folds else ""
             raise self.error(f"{name} takes {at_least}{arity} argument{'s' if arity != 1 else ''}, got {len(node.args)}", node)
-        return self.apply(name, tuple(self.term(a, depth + 1) for a in node.args), node)
+        terms = tuple(self.term(a, depth + 1) for a in node.args)
+        if any(isinstance(t, sp.Expr) for t in terms) and not all(isinstance(t, sp.Expr) for t in terms):
+            try:  # the function's SymPy form sees its constant arguments: dropout(x, m, 1) is refused here
+                op.build(*(t if isinstance(t, sp.Expr) else sp.Dummy() for t in terms))
+            except InputError as error:
+                raise self.error(str(error), node) from None
+        return self.apply(name, terms, node)
 
     @staticmethod
     def variant(op: ops.Op, node: ast.Call) -> tuple[ops.Op, ast.Call]:

@@ -20,6 +20,7 @@ from collections.abc import Callable
 import numpy as np
 import sympy as sp
 
+from symgraph.errors import InputError
 from symgraph.ops.registry import Op, register
 from symgraph.ops.scalar import _RegisteredFunction, step
 
@@ -30,12 +31,12 @@ def _head(name: str, reference: Callable[..., sp.Expr], evaluate: Callable[..., 
           unicode: Callable[[list[str]], str] | None = None, latex: Callable[[list[str]], str] | None = None) -> type:
     """The op's SymPy function, named as programs call it (so the source printer writes max(a, b)).
 
-    `reference` is the function in SymPy's own terms (evalf); `evaluate` folds constant arguments.
+    `reference` is the function in SymPy's own terms (evalf); `evaluate` folds constant arguments (see _folded).
     """
     namespace: dict[str, object] = {"op_name": name, "__doc__": f"The elementwise function {name}."}
     namespace["_reference"] = lambda self: reference(*self.args)
     if evaluate is not None:
-        namespace["eval"] = classmethod(lambda cls, *args: evaluate(*args) if all(a.is_number for a in args) else None)
+        namespace["eval"] = classmethod(lambda cls, *args: evaluate(*args))
     if unicode is not None:
         namespace["_symgraph_unicode"] = lambda self, printer: unicode([printer._print(a) for a in self.args])
     if latex is not None:
@@ -43,6 +44,11 @@ def _head(name: str, reference: Callable[..., sp.Expr], evaluate: Callable[..., 
             latex([printer._print(a) for a in self.args]) if exp is None
             else rf"\left({latex([printer._print(a) for a in self.args])}\right)^{{{exp}}}")
     return type(name, (_RegisteredFunction,), namespace)
+
+
+def _folded(function: Callable[..., sp.Expr]) -> Callable[..., sp.Expr | None]:
+    """SymPy's eval: the value when every argument is a number, else None (the call stays)."""
+    return lambda *args: function(*args) if all(a.is_number for a in args) else None
 
 
 def _entry(name: str, arity: int, head: type, partials, numpy, latex: str, rule: str, **extra) -> Op:
@@ -57,8 +63,8 @@ def _tie_note(first: str) -> str:
 # --- max(a, b) and min(a, b): the larger (smaller) argument; a tie is a kink -------------------------------
 
 
-maximum = _head("max", sp.Max, evaluate=sp.Max)
-minimum = _head("min", sp.Min, evaluate=sp.Min)
+maximum = _head("max", sp.Max, evaluate=_folded(sp.Max))
+minimum = _head("min", sp.Min, evaluate=_folded(sp.Min))
 
 _MAX = _entry("max", 2, maximum, lambda a, y: (1 - step(a[1] - a[0]), step(a[1] - a[0])), np.maximum, r"\max",
               "max rule", kinks_at=lambda operands: [(0, operands[1], "its arguments tie")],
@@ -77,7 +83,7 @@ def _clip_partials(a, y):
     return 1 - below - above, below, above
 
 
-clip = _head("clip", lambda x, lo, hi: sp.Min(sp.Max(x, lo), hi), evaluate=lambda x, lo, hi: sp.Min(sp.Max(x, lo), hi))
+clip = _head("clip", lambda x, lo, hi: sp.Min(sp.Max(x, lo), hi), evaluate=_folded(lambda x, lo, hi: sp.Min(sp.Max(x, lo), hi)))
 
 _CLIP = _entry("clip", 3, clip, _clip_partials, lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi),
                r"\operatorname{clip}", "clip rule",
@@ -89,7 +95,7 @@ _CLIP = _entry("clip", 3, clip, _clip_partials, lambda x, lo, hi: np.minimum(np.
 
 
 nonzero = _head("nonzero", lambda u: sp.Piecewise((0, sp.Eq(u, 0)), (1, True)),
-                evaluate=lambda u: sp.Integer(0 if u.is_zero else 1),
+                evaluate=_folded(lambda u: sp.Integer(0 if u.is_zero else 1)),
                 unicode=lambda args: f"1({args[0]} ≠ 0)", latex=lambda args: rf"\mathbb{{1}}\left({args[0]} \neq 0\right)")
 
 _NONZERO = _entry("nonzero", 1, nonzero, lambda a, y: (sp.Integer(0),), lambda u: np.not_equal(u, 0).astype(float),
@@ -105,7 +111,7 @@ def _where_partials(a, y):
 
 
 where = _head("where", lambda c, a, b: sp.Piecewise((b, sp.Eq(c, 0)), (a, True)),
-              evaluate=lambda c, a, b: b if c.is_zero else a)
+              evaluate=lambda c, a, b: (b if c.is_zero else a) if c.is_number else None)
 
 _WHERE = _entry("where", 3, where, _where_partials, lambda c, a, b: np.where(np.not_equal(c, 0), a, b),
                 r"\operatorname{where}", "selection rule",
@@ -116,12 +122,25 @@ _WHERE = _entry("where", 3, where, _where_partials, lambda c, a, b: np.where(np.
 # --- dropout(x, m, p) = x ⊙ m / (1 − p): inverted dropout with a given mask --------------------------------------
 
 
+def _keep(p: sp.Expr) -> sp.Expr:
+    """1 − p, the keep probability; a given p outside [0, 1) is refused before anything divides by 1 − p."""
+    if p.is_number and not 0 <= p < 1:
+        raise InputError(f"dropout(x, m, p): the drop probability p must be at least 0 and below 1, got {p}")
+    return 1 - p
+
+
 def _dropout_partials(a, y):
     x, m, p = a
-    return m / (1 - p), x / (1 - p), y / (1 - p)
+    keep = _keep(p)
+    return m / keep, x / keep, y / keep
 
 
-dropout = _head("dropout", lambda x, m, p: x * m / (1 - p), evaluate=lambda x, m, p: x * m / (1 - p))
+def _dropout_eval(x, m, p):
+    keep = _keep(p)
+    return x * m / keep if x.is_number and m.is_number and p.is_number else None
+
+
+dropout = _head("dropout", lambda x, m, p: x * m / (1 - p), evaluate=_dropout_eval)
 
 _DROPOUT = _entry("dropout", 3, dropout, _dropout_partials, lambda x, m, p: x * m / (1 - np.asarray(p, dtype=float)),
                   r"\operatorname{dropout}", "dropout rule", domain="dropout needs a keep probability 1 − p above 0")
