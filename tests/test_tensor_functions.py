@@ -38,11 +38,11 @@ def _sigmoid(z):
 
 def _conv2d(x, K, b, stride, padding):
     xp = np.pad(x, [(0, 0), (padding, padding), (padding, padding)])
-    O, C, kh, kw = K.shape
+    outs, _, kh, kw = K.shape
     H = (xp.shape[1] - kh) // stride + 1
     W = (xp.shape[2] - kw) // stride + 1
-    y = np.zeros((O, H, W))
-    for o in range(O):
+    y = np.zeros((outs, H, W))
+    for o in range(outs):
         for i in range(H):
             for j in range(W):
                 y[o, i, j] = np.sum(K[o] * xp[:, stride * i : stride * i + kh, stride * j : stride * j + kw]) + b[o]

@@ -13,8 +13,7 @@ batch_norm).
 from symgraph.ops.registry import FUNCTIONS, OPS, REQUIRED, Op, approximate, decompose, get, op_of_function, parameter, register
 
 # isort: split
-from symgraph.ops import conv, indexing, linalg, pool, reductions, scalar, tensor, window
-from symgraph.ops import elementwise, extrema, normalization, statistics  # isort: skip
+from symgraph.ops import conv, elementwise, extrema, indexing, linalg, normalization, pool, reductions, scalar, statistics, tensor, window
 from symgraph.ops.scalar import logsigmoid, logsumexp, relu, sigmoid, softplus, step
 
 __all__ = [

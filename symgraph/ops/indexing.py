@@ -8,7 +8,7 @@ import sympy as sp
 
 from symgraph.errors import ShapeError
 from symgraph.ops.registry import REQUIRED
-from symgraph.ops.tensor import HEADS, call_notation, copying, need, need_vector, object_array, shape_text, tensor_op
+from symgraph.ops.tensor import HEADS, call_notation, copying, need, object_array, shape_text, tensor_op
 
 __all__: list[str] = []
 

@@ -85,7 +85,7 @@ def _layer(name: str, batch: bool) -> None:
         return input_rule(args[0], shapes[0], params[0], g)
 
     def affine_vjp(shapes, args, params, y, g, position):
-        (x, gain, bias), shape, eps = args, shapes[0], params[0]
+        (x, gain, _), shape, eps = args, shapes[0], params[0]
         if position == 0:
             return input_rule(x, shape, eps, g * spread_gain(gain, shape))
         scaled = g * HEADS[name](x, sp.Rational(repr(eps))) if position == 1 else g
