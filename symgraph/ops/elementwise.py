@@ -27,14 +27,16 @@ from symgraph.ops.scalar import _RegisteredFunction, step
 __all__: list[str] = []
 
 
-def _head(name: str, reference: Callable[..., sp.Expr], evaluate: Callable[..., sp.Expr | None] | None = None,
+def _head(name: str, reference: Callable[..., sp.Expr], code: str, evaluate: Callable[..., sp.Expr | None] | None = None,
           unicode: Callable[[list[str]], str] | None = None, latex: Callable[[list[str]], str] | None = None) -> type:
     """The op's SymPy function, named as programs call it (so the source printer writes max(a, b)).
 
-    `reference` is the function in SymPy's own terms (evalf); `evaluate` folds constant arguments (see _folded).
+    `reference` is the function in SymPy's own terms (evalf), `code` its NumPy form for lambdify
+    ("numpy.maximum({0}, {1})"); `evaluate` folds constant arguments (see _folded).
     """
     namespace: dict[str, object] = {"op_name": name, "__doc__": f"The elementwise function {name}."}
     namespace["_reference"] = lambda self: reference(*self.args)
+    namespace["_numpycode"] = lambda self, printer: code.format(*(printer._print(a) for a in self.args))
     if evaluate is not None:
         namespace["eval"] = classmethod(lambda cls, *args: evaluate(*args))
     if unicode is not None:
@@ -63,8 +65,8 @@ def _tie_note(first: str) -> str:
 # --- max(a, b) and min(a, b): the larger (smaller) argument; a tie is a kink -------------------------------
 
 
-maximum = _head("max", sp.Max, evaluate=_folded(sp.Max))
-minimum = _head("min", sp.Min, evaluate=_folded(sp.Min))
+maximum = _head("max", sp.Max, "numpy.maximum({0}, {1})", evaluate=_folded(sp.Max))
+minimum = _head("min", sp.Min, "numpy.minimum({0}, {1})", evaluate=_folded(sp.Min))
 
 _MAX = _entry("max", 2, maximum, lambda a, y: (1 - step(a[1] - a[0]), step(a[1] - a[0])), np.maximum, r"\max",
               "max rule", kinks_at=lambda operands: [(0, operands[1], "its arguments tie")],
@@ -83,7 +85,8 @@ def _clip_partials(a, y):
     return 1 - below - above, below, above
 
 
-clip = _head("clip", lambda x, lo, hi: sp.Min(sp.Max(x, lo), hi), evaluate=_folded(lambda x, lo, hi: sp.Min(sp.Max(x, lo), hi)))
+clip = _head("clip", lambda x, lo, hi: sp.Min(sp.Max(x, lo), hi), "numpy.minimum(numpy.maximum({0}, {1}), {2})",
+            evaluate=_folded(lambda x, lo, hi: sp.Min(sp.Max(x, lo), hi)))
 
 _CLIP = _entry("clip", 3, clip, _clip_partials, lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi),
                r"\operatorname{clip}", "clip rule",
@@ -94,7 +97,7 @@ _CLIP = _entry("clip", 3, clip, _clip_partials, lambda x, lo, hi: np.minimum(np.
 # --- nonzero(u) = 1(u ≠ 0): where's selector ------------------------------------------------------------------
 
 
-nonzero = _head("nonzero", lambda u: sp.Piecewise((0, sp.Eq(u, 0)), (1, True)),
+nonzero = _head("nonzero", lambda u: sp.Piecewise((0, sp.Eq(u, 0)), (1, True)), "(1.0*numpy.not_equal({0}, 0))",
                 evaluate=_folded(lambda u: sp.Integer(0 if u.is_zero else 1)),
                 unicode=lambda args: f"1({args[0]} ≠ 0)", latex=lambda args: rf"\mathbb{{1}}\left({args[0]} \neq 0\right)")
 
@@ -110,7 +113,7 @@ def _where_partials(a, y):
     return sp.Integer(0), chosen, 1 - chosen
 
 
-where = _head("where", lambda c, a, b: sp.Piecewise((b, sp.Eq(c, 0)), (a, True)),
+where = _head("where", lambda c, a, b: sp.Piecewise((b, sp.Eq(c, 0)), (a, True)), "numpy.where(numpy.not_equal({0}, 0), {1}, {2})",
               evaluate=lambda c, a, b: (b if c.is_zero else a) if c.is_number else None)
 
 _WHERE = _entry("where", 3, where, _where_partials, lambda c, a, b: np.where(np.not_equal(c, 0), a, b),
@@ -140,7 +143,7 @@ def _dropout_eval(x, m, p):
     return x * m / keep if x.is_number and m.is_number and p.is_number else None
 
 
-dropout = _head("dropout", lambda x, m, p: x * m / (1 - p), evaluate=_dropout_eval)
+dropout = _head("dropout", lambda x, m, p: x * m / (1 - p), "(({0})*({1})/(1 - ({2})))", evaluate=_dropout_eval)
 
 _DROPOUT = _entry("dropout", 3, dropout, _dropout_partials, lambda x, m, p: x * m / (1 - np.asarray(p, dtype=float)),
                   r"\operatorname{dropout}", "dropout rule", domain="dropout needs a keep probability 1 − p above 0")
