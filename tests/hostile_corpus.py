@@ -104,7 +104,7 @@ MALFORMED = [
     "", " ", "\t", "\n\n", ";", ";;", "(", ")", "((x)", "x))", "[x", "x +", "+", "* x", "x **", "x ** * 2",
     "x = ", "= x", "a = b = x", "a, b = x, y", "a[0] = x", "a.b = x", "1 = x", "x = 1; x = 2",
     "y = x; y = x", "y = y + 1", "a = b; b = a", "a = b + 1; b = 2", "tanh()", "tanh(x, x)", "exp()", "log(x, 2, 3)",
-    "sqrt(x, y)", "relu()", "logsumexp()", "foo(x)", "Tanh(x)", "EXP(x)", "softmax(x)", "max(x, 0)", "min(x, y)",
+    "sqrt(x, y)", "relu()", "logsumexp()", "foo(x)", "Tanh(x)", "EXP(x)", "softmax(x)", "max()", "clip(x, 0)",
     "pow(x, 2)", "2x", "x y", "x,", "x, y", "x ^ 2", "x // 2", "x % 2", "x @ y", "~x", "not x", "x and y",
     "x or y", "x < y", "x == y", "x != y", "x is y", "x in y", "x << 1", "x & y", "x | y", "[x]", "{x}", "(x,)",
     "{'a': x}", "x[0]", "x[1:2]", "*x", "**x", "'str'", "b'bytes'", "None", "True", "False", "1j", "x + 1j",
@@ -160,7 +160,7 @@ TENSORS = [
     "x: 3; L = sum(x, axes=0)", "x: 3; L = sum(x, 0, 1)", "x: 3; L = sum(x, axis=x)", "x: 3; L = cross_entropy(x)",
     "x: 3; L = cross_entropy(x, 3)", "x: 3; L = cross_entropy(x, target=1.5)", "L = onehot(3, 7)[0] * x",
     "L = ones(0) * x", "L = sum(ones(10**7)) * x", "L = sum(ones(100000, 100000)) * x", "x: 3; L = reshape(x, 5)",
-    "L = concat()", "x: 3; L = sum(concat(x, W))", "a: 2; b: 2x2; L = sum(concat(a, b))", "a: 2; b: 3; L = mse(a, b)",
+    "L = concat()", "x: 3; L = sum(stack(x, W))", "a: 2; b: 2x2; L = sum(concat(a, b))", "a: 2; b: 3; L = mse(a, b)",
     "x: 3x3x3x3x3; L = sum(x)", "x: 0; L = sum(x)",
     "x: 3x0; L = sum(x)", "x: 100000x100000; L = sum(x)", "x: 1000x1000x1000; L = sum(x)", "x: 3x; L = sum(x)",
     "x: x3; L = sum(x)", "x: 3 y 2; L = sum(x)", "x: 3x2 = 5", "x: 3; x: 3; L = sum(x)", "x: 3; x = 2; L = x",
@@ -171,10 +171,11 @@ TENSORS = [
 ]
 
 #: Inputs that are legal though odd: they must be answered (exit 0) or refused (exit 2), never crash.
-#: Answered since outputs of any kind are (an input, a constant, a tensor's forward pass).
+#: Answered since outputs of any kind are (an input, a constant, a tensor's forward pass), and max/concat take scalars.
 LEGAL_ODDITIES = ["θ*x + λ", "(y) = x*2", "0**0 * x", "x**0", "x - x", "x/x", "abs(x)**0.5 * 0 + x", "(a) = x", "y = 3",
                   "y = pi", "a = 1; y = a", "W: 3x2; L = W", "x: 3; L = softmax(x)",
-                  "x: 3; L = argmax(x)", "x: 3; L = argmax(x) * sum(x)"]
+                  "x: 3; L = argmax(x)", "x: 3; L = argmax(x) * sum(x)", "max(x, 0)", "min(x, y)",
+                  "x: 3; L = sum(concat(x, W))"]
 
 CATEGORIES = {
     "injection": INJECTION,

@@ -70,12 +70,32 @@ TENSOR_PROGRAMS = {
     "avgpool2d": "x: 4x4; R: 2x2; L = sum(avgpool2d(x, 2) * R)",
     "maxunpool2d": "x: 4x4; d: 2x2; L = sum(maxunpool2d(d, x, 2, 2))",
     "upsample2d": "d: 2x2; L = sum(upsample2d(d, 2, 2, 4, 4))",
+    "reduce_max": "X: 2x3; v: 3; L = dot(v, tanh(max(X, axis=0))) + max(X)",
+    "reduce_min": "X: 2x3; w: 2; L = dot(w, tanh(min(X, axis=1))) + min(X)",
+    "max_mask": "X: 2x3; L = sum(max_mask(X, axis=0))",
+    "min_mask": "x: 3; L = sum(min_mask(x))",
+    "norm": "x: 3; X: 2x2; L = norm(tanh(x)) + norm(X, 1)",
+    "var": "X: 2x3; v: 3; L = dot(v, var(X, axis=0)) + var(X)",
+    "std": "X: 3x2; w: 3; L = dot(w, std(X, axis=1)) + std(X)",
+    "bce": "z: 3; y: 3; L = bce(sigmoid(z), y)",
+    "layer_norm": "X: 2x3; R: 2x3; L = sum(R * layer_norm(X))",
+    "layer_norm_affine": "x: 3; g: 3; b: 3; v: 3; L = dot(v, tanh(layer_norm(x, g, b, eps=0.01)))",
+    "batch_norm": "X: 3x2; R: 3x2; L = sum(R * batch_norm(X))",
+    "batch_norm_affine": "X: 3x2; g: 2; b: 2; R: 3x2; L = sum(R * tanh(batch_norm(X, g, b)))",
+    "stack": "a: 2; b: 2; R: 2x2; L = sum(R * tanh(stack(a, b))) + sum(stack(dot(a, b), a[0]))",
+    "unslice": "d: 2x2; L = sum(unslice(d, 0, 2, 1, 3, 3, 4))",
+    "eye": "x: 3; v: 3; L = dot(v, tanh(eye(3) @ x))",
+    "conv1d_bias": "x: 2x5; w: 3x2x3; b: 3; R: 3x3; L = sum(conv1d(x, w, bias=b) * R)",
+    "conv2d_bias": "x: 1x4x4; K: 2x1x3x3; b: 2; R: 2x2x2; L = sum(conv2d(x, K, bias=b, stride=2, padding=1) * R)",
 }
+
+#: Scalar ops of three arguments, called on x and y (and a constant).
+CALLS = {"clip": "clip(x, y, 2)", "where": "where(x, x*y, y**2)", "dropout": "dropout(x, y, 0.25)"}
 
 
 def scalar_program(name: str) -> str:
     op = ops.OPS[name]
-    return OPERATORS.get(name) or f"{name}({'x, y' if op.arity != 1 else 'x'})"
+    return OPERATORS.get(name) or CALLS.get(name) or f"{name}({'x, y' if op.arity != 1 else 'x'})"
 
 
 def ops_used(d) -> set[str]:

@@ -314,6 +314,16 @@ OP_PROGRAMS = [
     ("L = sum(R * tanh(b + X @ W))", {"b": (3,), "X": (2, 4), "W": (4, 3), "R": (2, 3)}),
     ("L = sum(sin(c + r) * c - r / (2 + tanh(c)))", {"c": (3, 1), "r": (4,)}),
     ("L = sum(A * B + A / (2 + tanh(B)))", {"A": (2, 1, 3), "B": (4, 1)}),
+    # the tensor functions of symgraph.ops.extrema, statistics, normalization; stack (tests/test_tensor_functions.py)
+    ("L = dot(v, tanh(max(X, axis=0))) + sin(max(X))", {"X": (3, 2), "v": (2,)}),
+    ("L = dot(w, tanh(min(X, axis=1))) + sin(min(x))", {"X": (3, 2), "w": (3,), "x": (4,)}),
+    ("L = norm(tanh(x)) + norm(X, 1)", {"x": (3,), "X": (2, 3)}),
+    ("L = dot(v, var(X, axis=0)) + std(X) + dot(w, std(X, axis=1))", {"X": (3, 2), "v": (2,), "w": (3,)}),
+    ("L = bce(sigmoid(z), y)", {"z": (4,), "y": (4,)}),
+    ("L = sum(R * tanh(layer_norm(X))) + dot(v, layer_norm(x, g, b, eps=0.1))",
+     {"X": (2, 3), "R": (2, 3), "x": (3,), "g": (3,), "b": (3,), "v": (3,)}),
+    ("L = sum(R * tanh(batch_norm(X))) + sum(R * batch_norm(X, g, b))", {"X": (3, 2), "R": (3, 2), "g": (2,), "b": (2,)}),
+    ("L = sum(R * tanh(stack(a, b))) + dot(v, stack(dot(a, b), a[0]))", {"a": (2,), "b": (2,), "R": (2, 2), "v": (2,)}),
 ]
 
 

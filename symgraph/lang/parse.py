@@ -16,7 +16,7 @@ import sympy as sp
 
 from symgraph import ops
 from symgraph.errors import LimitError, ParseError, shorten
-from symgraph.lang import limits
+from symgraph.lang import calls, limits
 from symgraph.lang.program import CONSTANTS, Apply, Assignment, Program, Ref, Term
 from symgraph.lang.python_syntax import describe_node, parse_python
 from symgraph.notation import pretty_name
@@ -185,12 +185,12 @@ class _Walker:
     def subscript(self, node: ast.Subscript, depth: int) -> Term:
         """p[1], X[0, 2] (0-based) and x[2:5]: integers; X[k] by a computed index (k = argmax(o))."""
         base = self.term(node.value, depth + 1)
-        if isinstance(node.slice, ast.Slice):
-            lower, upper = node.slice.lower, node.slice.upper
-            if node.slice.step is not None or lower is None or upper is None:
-                raise self.error("a slice is x[start:stop] with both bounds", node.slice)
-            return Apply("slice", (base, self.integer(lower), self.integer(upper)))
         indices = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if any(isinstance(i, ast.Slice) for i in indices):  # x[2:5], X[0:2, 1:3]
+            if len(indices) > 2 or not all(isinstance(i, ast.Slice) for i in indices):
+                raise self.error("slices are x[start:stop] or X[start:stop, start:stop]", node.slice,
+                                 "write X[1][0:2] for part of a row")
+            return Apply("slice", (base, *(b for i in indices for b in self.bounds(i))))
         computed = [i for i in indices if isinstance(i, (ast.Name, ast.Call, ast.Subscript, ast.BinOp))]
         if computed and len(indices) > 1:
             raise self.error("a computed index selects along the first axis only", computed[0],
@@ -216,6 +216,18 @@ class _Walker:
         if isinstance(term, Apply):
             return ops.get(term.op).integer or (term.op in ("index", "take", "slice") and self.integer_valued(term.args[0]))
         return bool(term.is_Integer and term >= 0)
+
+    def bounds(self, piece: ast.expr) -> tuple[sp.Integer, sp.Integer]:
+        assert isinstance(piece, ast.Slice)
+        if piece.step is not None or piece.lower is None or piece.upper is None:
+            raise self.error("a slice is x[start:stop] with both bounds", piece)
+        return self.integer(piece.lower), self.integer(piece.upper)
+
+    def parameter(self, node: ast.expr, number: bool) -> sp.Rational:
+        """A tensor op's parameter: a non-negative integer, or for `number` parameters (eps) a non-negative number."""
+        if number and isinstance(node, ast.Constant) and type(node.value) in (int, float):
+            return self.constant(node)
+        return self.integer(node)
 
     def integer(self, node: ast.expr) -> sp.Integer:
         if isinstance(node, ast.Constant) and type(node.value) is int:
@@ -250,93 +262,7 @@ class _Walker:
         raise self.error(f"{describe_node(node.op)} is not allowed", node)
 
     def call(self, node: ast.Call, depth: int) -> Term:
-        if not isinstance(node.func, ast.Name):
-            raise self.error(f"{describe_node(node.func)} is not allowed", node.func, "call a known function by name")
-        name = node.func.id
-        if name not in ops.FUNCTIONS:
-            known = ", ".join(sorted(ops.FUNCTIONS))
-            raise self.error(f"unknown function '{name}'", node.func, f"known functions: {known}")
-        for arg in node.args:
-            if isinstance(arg, ast.Starred):
-                raise self.error("star arguments are not allowed", arg)
-        if name == "onehot" and node.args and isinstance(node.args[0], (ast.Name, ast.Call, ast.Subscript)):
-            call = self.tensor_call(ops.get("onehot_at"), node, depth)  # onehot(k, n) of a computed index
-            assert isinstance(call, Apply)
-            self.index(call.args[0], node.args[0])
-            return call
-        op = ops.get(name)  # ln is log, atan is arctan …
-        if op.is_tensor:
-            return self.tensor_call(op, node, depth)
-        if node.keywords:
-            op = ops.get(self.variant(name, node.keywords))
-        if op.name == "log" and len(node.args) > 1:
-            return self.log_to_base(node, depth)
-        arity, fewest = op.arity, op.arity - len(op.defaults)
-        if arity == -1 and not node.args:
-            raise self.error(f"{name} takes one or more arguments, got none", node)
-        if arity != -1 and not fewest <= len(node.args) <= arity:
-            count = f"{fewest} or {arity}" if fewest < arity else str(arity)
-            raise self.error(f"{name} takes {count} argument{'s' if arity != 1 else ''}, got {len(node.args)}", node)
-        given = tuple(self.term(a, depth + 1) for a in node.args)
-        return self.apply(op.name, (*given, *op.defaults[len(given) - fewest :]), node)
-
-    def variant(self, name: str, keywords: list[ast.keyword]) -> str:
-        """gelu(x, approximate="tanh") is gelu_tanh(x), PyTorch's spelling; no other scalar function takes keywords."""
-        keyword, choices = keywords[0], _VARIANTS.get(name, {})
-        if len(keywords) > 1 or keyword.arg not in choices:
-            raise self.error(f"{name} takes no keyword arguments", keyword.value, _KEYWORD_HINTS.get(name))
-        value = keyword.value
-        spellings = choices[keyword.arg]
-        if not (isinstance(value, ast.Constant) and isinstance(value.value, str) and value.value in spellings):
-            expected = " or ".join(f'"{s}"' for s in spellings)
-            raise self.error(f"{keyword.arg} of {name} is {expected}", value)
-        return spellings[value.value]
-
-    def log_to_base(self, node: ast.Call, depth: int) -> Term:
-        """log(x, b) = log(x)/log(b); log(x, 2) and log(x, 10) are log2(x) and log10(x)."""
-        if len(node.args) != 2:
-            raise self.error(f"log takes 1 or 2 arguments (log(x) or log(x, base)), got {len(node.args)}", node)
-        x, base = (self.term(a, depth + 1) for a in node.args)
-        if isinstance(base, sp.Expr) and (base <= 0 or base == 1):
-            raise self.error("the base of a logarithm must be positive and not 1", node.args[1], "e.g. log(x, 2)")
-        named = _NAMED_BASES.get(base) if isinstance(base, sp.Integer) else None
-        if named is not None:
-            return self.apply(named, (x,), node)
-        return self.apply("div", (self.apply("log", (x,), node), self.apply("log", (base,), node)), node)
-
-    def tensor_call(self, op: ops.Op, node: ast.Call, depth: int) -> Term:
-        """Tensor operands first, then integer parameters, positional or by keyword (sum(X, axis=0))."""
-        name, args = op.name, list(node.args)
-        count = len(args) if op.arity == -1 else op.arity
-        if len(args) < max(count, 1):
-            raise self.error(f"{name} takes {max(count, 1)} tensor argument{'s' if count > 1 else ''}, got {len(args)}", node)
-        operands = tuple(self.term(a, depth + 1) for a in args[:count])
-        extra = args[count:]
-        if op.keywords == (("*", None),):
-            if node.keywords:
-                raise self.error(f"{name} takes integers, not keywords", node.keywords[0].value)
-            if not extra:
-                raise self.error(f"{name} needs at least one integer", node)
-            return Apply(name, (*operands, *(self.integer(a) for a in extra)))
-        known = [k for k, _ in op.keywords]
-        if len(extra) > len(known):
-            raise self.error(f"{name} takes at most {count + len(known)} arguments, got {len(args)}", node)
-        given = {k: self.integer(a) for k, a in zip(known, extra)}
-        for keyword in node.keywords:
-            if keyword.arg not in known or keyword.arg in given:
-                what = "is given twice" if keyword.arg in given else "is not a parameter"
-                hint = f"{name} takes {', '.join(known)}" if known else f"{name} takes no parameters"
-                raise self.error(f"{keyword.arg} {what} of {name}", keyword.value, hint)
-            given[keyword.arg] = self.integer(keyword.value)
-        params = []
-        for key, default in op.keywords:
-            value = given.get(key, None if default is None else sp.Integer(default))
-            if value == ops.REQUIRED:
-                raise self.error(f"{name} needs {key}", node, f"write {name}(…, {key}=…)")
-            if value is None:
-                break  # an omitted optional parameter (sum without an axis) ends the list
-            params.append(value)
-        return Apply(name, (*operands, *params))
+        return calls.call(self, node, depth)
 
     def name(self, node: ast.Name) -> Term:
         name = node.id
@@ -418,15 +344,6 @@ class _Walker:
             raise self.error("this constant is undefined or not a real number", node)
         return value
 
-
-#: Keyword spellings of scalar functions: function → keyword → value → the op it means (PyTorch's).
-_VARIANTS = {"gelu": {"approximate": {"none": "gelu", "tanh": "gelu_tanh"}}}
-_KEYWORD_HINTS = {
-    "gelu": 'the one keyword is approximate="tanh" (or "none")',
-    "leaky_relu": "give the slope second: leaky_relu(x, 0.1)",
-    "elu": "give a second: elu(x, 0.5)",
-}
-_NAMED_BASES = {2: "log2", 10: "log10"}
 
 _HINTS: dict[type[ast.AST], str] = {
     ast.Attribute: "the only attribute is .T (transpose)",

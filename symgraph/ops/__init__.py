@@ -6,18 +6,48 @@ elementary (tan … arccos, erf, log₂, log₁₀) and activations (gelu, silu,
 on the tensor base (symgraph.ops.tensor: the SymPy citizen, notation pieces, the builder) linalg
 (matrix products, transpose), reductions (sum, mean, softmax, losses), indexing (indexing, slicing,
 reshaping, constant tensors), select (argmax, sort, topk, indexing by a computed index), conv
-(convolution) and pool (pooling), the last two on the sliding window of symgraph.ops.window.
+(convolution) and pool (pooling), the last two on the sliding window of symgraph.ops.window;
+elementwise (max, min, clip, where, dropout: scalar ops of several arguments), extrema (max(X),
+min(X)), statistics (norm, var, std, bce) and normalization (layer_norm, batch_norm).
 """
 
-from symgraph.ops.registry import ALIASES, FUNCTIONS, OPS, REQUIRED, Op, approximate, decompose, get, op_of_function, register
+from symgraph.ops.registry import (
+    ALIASES,
+    FUNCTIONS,
+    OPS,
+    REQUIRED,
+    Op,
+    approximate,
+    decompose,
+    get,
+    op_of_function,
+    parameter,
+    register,
+)
 
 # isort: split
-from symgraph.ops import activations, conv, elementary, indexing, linalg, pool, reductions, scalar, select, tensor, window
+from symgraph.ops import (
+    activations,
+    conv,
+    elementary,
+    elementwise,
+    extrema,
+    indexing,
+    linalg,
+    normalization,
+    pool,
+    reductions,
+    scalar,
+    select,
+    statistics,
+    tensor,
+    window,
+)
 from symgraph.ops.scalar import logsigmoid, logsumexp, relu, sigmoid, softplus, step
 
 __all__ = [
     "Op", "OPS", "FUNCTIONS", "ALIASES", "REQUIRED", "register", "get", "decompose", "op_of_function", "approximate",
-    "sigmoid", "softplus", "logsigmoid", "logsumexp", "relu", "step",
+    "parameter", "sigmoid", "softplus", "logsigmoid", "logsumexp", "relu", "step",
     "scalar", "elementary", "activations", "tensor", "linalg", "reductions", "indexing", "select", "window", "conv",
-    "pool",
+    "pool", "elementwise", "extrema", "statistics", "normalization",
 ]

@@ -127,10 +127,10 @@ def _with_slope(name, head, numpy, partials, default, **extra) -> Op:
               f"{name.replace('_', ' ')} rule", head=head, is_function=True, defaults=(default,), **extra)
 
 
-def _elu_kinks(operands) -> tuple[float, ...]:
+def _elu_kinks(operands) -> list[tuple[int, object, str]]:
     """elu′ jumps at 0 from a to 1, unless a = 1 (a slope given as a number; a computed one may be anything)."""
     a = operands[1]
-    return () if isinstance(a, sp.Expr) and a == 1 else (0.0,)
+    return [] if isinstance(a, sp.Expr) and a == 1 else [(0, sp.Integer(0), "at 0")]
 
 
 def _gelu_tanh_partial(u, y):
@@ -154,6 +154,6 @@ register(
     _unary("softsign", softsign, lambda u: u / (1 + np.abs(u)), lambda u, y: 1 / (1 + sp.Abs(u)) ** 2, "softsign",
            r"\operatorname{softsign}", "softsign rule"),
     _unary("hardtanh", hardtanh, lambda u: np.clip(u, -1.0, 1.0), lambda u, y: step(u + 1) * step(1 - u), "hardtanh",
-           r"\operatorname{hardtanh}", "hardtanh rule", kinks_at=lambda operands: (-1.0, 1.0),
+           r"\operatorname{hardtanh}", "hardtanh rule", kinks_at=lambda operands: [(0, sp.Integer(-1), "at −1"), (0, sp.Integer(1), "at 1")],
            kink_note="hardtanh′(±1) = step(0) = {relu_at_zero} by the --relu-at-zero convention"),
 )

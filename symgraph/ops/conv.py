@@ -6,8 +6,10 @@ The deep-learning convention in PyTorch's layout, without a batch axis:
         y[o, i, j] = Σ_c Σ_a Σ_b K[o, c, a, b] · pad(x, p)[c, s·i + a, s·j + b],   H′ = (H + 2p − kh)//s + 1
 
 a cross-correlation (the kernel is not flipped) of the zero-padded input. conv1d(x, w, stride, padding)
-is the same on one spatial axis (x is L or C×L, w is k or O×C×k). A bias is added by the program,
-conv2d(x, K) + b with a scalar b, or per channel by NumPy's broadcasting, conv2d(x, K) + reshape(b, O, 1, 1).
+is the same on one spatial axis (x is L or C×L, w is k or O×C×k). A per-output-channel bias is the
+keyword bias=b, b of shape (O,): conv2d(x, K, bias=b) adds b[o] to channel o (the op conv2d_bias; a
+positional third argument stays the stride), and ∂L/∂b[o] sums δ[o] over the positions. A scalar
+bias is added by the program, conv2d(x, K) + b (NumPy's broadcasting: reshape(b, O, 1, 1) per channel too).
 
 The backprop rules read as in a textbook, with δ = ∂L/∂y, ⋆ the cross-correlation and ∗ the
 full convolution of deep learning (δ zero-padded by k − 1 on each side, then cross-correlated):
@@ -160,7 +162,65 @@ def _conv_notation(name: str):
 for _d in (1, 2):
     tensor_op(f"conv{_d}d", 2, rule="convolution rule", shape=_conv_shape(_d), numpy=_correlate(_d),
               vjp=_conv_vjp(_d), components=_conv_components(_d), notation=_conv_notation(f"conv{_d}d"),
-              keywords=_CONV)
+              keywords=_CONV, variants=(("bias", f"conv{_d}d_bias"),))
+
+
+# --- conv2d(x, K, bias=b): plus b[o] on output channel o (b of shape (O,)) ---------------------------------------
+
+
+def _bias_shape(d: int):
+    def shape(shapes, params):
+        x, k, b = shapes
+        out = _conv_shape(d)([x, k], params)
+        need(len(k) == d + 2, f"conv{d}d: a per-channel bias needs x as C×{_dims(_AXES[d])} and {_KERNEL[d]} as "
+                              f"O×C×{_dims(_KERNEL_SIZES[d])} ({_KERNEL[d]} is {shape_text(k)}); add a scalar instead: conv{d}d(x, {_KERNEL[d]}) + b")
+        need(b == k[:1], f"conv{d}d: the bias must have one entry per output channel, shape {k[0]}, not {shape_text(b)} "
+                         f"({_KERNEL[d]} is {shape_text(k)})")
+        return out
+
+    return shape
+
+
+def _bias_vjp(d: int):
+    conv = _conv_vjp(d)
+
+    def vjp(shapes, args, params, y, g, position):
+        if position < 2:
+            return conv(shapes[:2], args[:2], params, y, g, position)
+        out = _conv_shape(d)(list(shapes[:2]), params)
+        flat = g if d == 1 else HEADS["reshape"](g, out[0], out[1] * out[2])
+        return HEADS["sum"](flat, 1)  # ∂L/∂b[o] = Σ over positions of δ[o]
+
+    return vjp
+
+
+def _bias_components(d: int):
+    conv = _conv_components(d)
+
+    def components(term, arrays, params):
+        y = conv(term, arrays[:2], params)
+        return object_array(y.shape, lambda i: term("add", y[i], arrays[2][i[0]]))
+
+    return components
+
+
+def _bias_notation(d: int):
+    def write(style, pieces, params):
+        x, k, b = pieces
+        stride, padding = params
+        shown = [(key, v) for key, v, default in (("stride", stride, 1), ("padding", padding, 0)) if v != default]
+        bias = rf"\operatorname{{bias}}={b.text}" if style == "latex" else f"bias={b.text}"
+        rest = keyword_args([key for key, _ in shown], [v for _, v in shown], style)
+        return apply(f"conv{d}d", [x.text, k.text, bias, *rest], style)
+
+    return write
+
+
+for _d in (1, 2):
+    tensor_op(f"conv{_d}d_bias", 3, rule="convolution rule", shape=_bias_shape(_d),
+              numpy=lambda x, k, b, stride=1, padding=0, _d=_d: _correlate(_d)(x, k, stride, padding) + np.reshape(b, (-1,) + (1,) * _d),
+              vjp=_bias_vjp(_d), components=_bias_components(_d), notation=_bias_notation(_d), keywords=_CONV,
+              text=f"conv{_d}d", callable_=False)
 
 
 # --- the gradient ops' shared parts ------------------------------------------------------------------------

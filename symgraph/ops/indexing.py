@@ -1,5 +1,5 @@
-"""Ops that move entries without arithmetic (concat, slice, index, flatten, reshape) and the constant tensors
-their gradients and the reductions' are written with (ones, zeros, onehot); one block per op."""
+"""Ops that move entries without arithmetic (concat, stack, slice, index, flatten, reshape), slice's gradient
+unslice, and the constant tensors (ones, zeros, eye, onehot); one block per op."""
 
 from __future__ import annotations
 
@@ -8,54 +8,136 @@ import sympy as sp
 
 from symgraph.errors import ShapeError
 from symgraph.ops.registry import REQUIRED
-from symgraph.ops.tensor import HEADS, call_notation, copying, need, need_vector, object_array, shape_text, tensor_op
+from symgraph.ops.tensor import HEADS, call_notation, copying, need, object_array, shape_text, tensor_op
 
 __all__: list[str] = []
 
 
-# --- concat(a, b, …) of vectors ----------------------------------------------------------------------------
+# --- concat(a, b, …) of scalars and vectors: one vector ----------------------------------------------------
+
+
+def _length(shape) -> int:
+    return shape[0] if shape else 1
 
 
 def _concat_shape(shapes, params):
     for s in shapes:
-        need_vector("concat", s)
-    return (sum(s[0] for s in shapes),)
+        need(len(s) <= 1, f"concat takes scalars and vectors, not a tensor of shape {shape_text(s)}")
+    return (sum(_length(s) for s in shapes),)
 
 
 def _concat_vjp(shapes, args, params, y, g, position):
-    start = sum(s[0] for s in shapes[:position])
+    start = sum(_length(s) for s in shapes[:position])
+    if not shapes[position]:
+        return HEADS["index"](g, start)  # a scalar's entry
     return HEADS["slice"](g, start, start + shapes[position][0])
 
 
-tensor_op("concat", -1, rule="concatenation rule", shape=_concat_shape, numpy=lambda *xs: np.concatenate(xs),
-          vjp=_concat_vjp, components=copying(lambda arrays, params: np.concatenate(arrays)),
+def _concatenate(xs):
+    return np.concatenate([np.atleast_1d(x) for x in xs])
+
+
+tensor_op("concat", -1, rule="concatenation rule", shape=_concat_shape, numpy=lambda *xs: _concatenate(xs),
+          vjp=_concat_vjp, components=copying(lambda arrays, params: _concatenate(arrays)),
           notation=call_notation("concat"))
 
 
-# --- slice: x[start:stop] along the first axis --------------------------------------------------------------
+# --- stack(a, b, …) of scalars (a vector) or of vectors of one length (a matrix, one row each) ----------------
+
+
+def _stack_shape(shapes, params):
+    for s in shapes:
+        need(len(s) <= 1, f"stack takes scalars or vectors, not a tensor of shape {shape_text(s)}")
+    need(len(set(shapes)) == 1, f"stack: shapes {' and '.join(sorted({shape_text(s) for s in shapes}))} differ; "
+                                f"stack takes scalars or vectors of one length (concat joins vectors of any length)")
+    return (len(shapes), *shapes[0])
+
+
+tensor_op("stack", -1, rule="stacking rule", shape=_stack_shape, numpy=lambda *xs: np.stack(xs),
+          vjp=lambda shapes, args, params, y, g, position: HEADS["index"](g, position),  # row k of ḡ
+          components=copying(lambda arrays, params: np.stack(arrays)), notation=call_notation("stack"))
+
+
+# --- slice: x[start:stop] along the first axis, X[a:b, c:d] along both ---------------------------------------
+
+
+def _bounds(params) -> list[tuple[int, int]]:
+    return list(zip(params[::2], params[1::2]))
+
+
+def _bounds_text(params) -> str:
+    return ", ".join(f"{start}:{stop}" for start, stop in _bounds(params))
 
 
 def _slice_shape(shapes, params):
-    (a,) = shapes
-    start, stop = params
-    need(len(a) >= 1, f"slice {start}:{stop}: a scalar cannot be sliced")
-    need(0 <= start < stop <= a[0], f"slice {start}:{stop} of shape {shape_text(a)}: use 0 ≤ start < stop ≤ {a[0]}")
-    return (stop - start,) + a[1:]
+    (a,), bounds = shapes, _bounds(params)
+    what = f"slice {_bounds_text(params)}"
+    need(len(a) >= 1, f"{what}: a scalar cannot be sliced")
+    need(len(a) >= len(bounds), f"{what} of shape {shape_text(a)}: it has only {len(a)} axis")
+    for axis, ((start, stop), n) in enumerate(zip(bounds, a)):
+        where = f" on axis {axis}" if len(bounds) > 1 else ""
+        need(0 <= start < stop <= n, f"{what} of shape {shape_text(a)}: use 0 ≤ start < stop ≤ {n}{where}")
+    return tuple(stop - start for start, stop in bounds) + a[len(bounds):]
 
 
 def _slice_vjp(shapes, args, params, y, g, position):
-    """δ put back in place: concat(0, δ, 0) along the sliced vector."""
-    (shape,), (start, stop) = shapes, params
+    """δ put back in place: concat(0, δ, 0) along a sliced vector, unslice(δ) into zeros of a tensor's shape."""
+    (shape,) = shapes
     if len(shape) != 1:
-        raise ShapeError(f"differentiating a slice of a {len(shape)}-axis tensor is not supported; slice vectors")
+        return HEADS["unslice"](g, *params, *shape)
+    start, stop = params
     parts = ([HEADS["zeros"](start)] if start else []) + [g] + ([HEADS["zeros"](shape[0] - stop)] if stop < shape[0] else [])
     return parts[0] if len(parts) == 1 else HEADS["concat"](*parts)
 
 
-tensor_op("slice", 1, rule="slicing rule", shape=_slice_shape, numpy=lambda x, start, stop: x[start:stop],
-          vjp=_slice_vjp, components=copying(lambda arrays, params: arrays[0][params[0]:params[1]]),
-          notation=lambda style, pieces, params: f"{pieces[0].wrapped}[{params[0]}:{params[1]}]",
-          keywords=(("start", REQUIRED), ("stop", REQUIRED)), callable_=False)  # written x[2:5]
+def _sliced(x, params):
+    return x[tuple(slice(start, stop) for start, stop in _bounds(params))]
+
+
+tensor_op("slice", 1, rule="slicing rule", shape=_slice_shape, numpy=lambda x, *bounds: _sliced(x, bounds),
+          vjp=_slice_vjp, components=copying(lambda arrays, params: _sliced(arrays[0], params)),
+          notation=lambda style, pieces, params: f"{pieces[0].wrapped}[{_bounds_text(params)}]",
+          keywords=(("*", None),), callable_=False)  # written x[2:5], X[0:2, 1:3]
+
+
+# --- unslice(δ, bounds…, sizes…): δ placed at the slice in zeros of the sliced tensor's shape (slice's gradient) --
+
+
+def _unslice_parts(params) -> tuple[list, tuple]:
+    """(bounds, sizes): k slices of an n-axis tensor give 2k + n parameters, 3, 4 or 6 for k ≤ n ≤ 2."""
+    axes = {3: 1, 4: 2, 6: 2}.get(len(params), 0)
+    return list(params[: len(params) - axes]), tuple(params[len(params) - axes:])
+
+
+def _unslice_shape(shapes, params):
+    (delta,) = shapes
+    bounds, sizes = _unslice_parts(params)
+    need(len(sizes) == len(delta) >= 1, f"unslice(δ, start, stop[, start, stop], sizes…): δ of shape {shape_text(delta)} "
+                                        f"needs {len(delta)} size{'s' if len(delta) > 1 else ''} after the bounds")
+    expected = _slice_shape([sizes], bounds)
+    need(expected == delta, f"unslice: slice {_bounds_text(bounds)} of {shape_text(sizes)} is {shape_text(expected)}, "
+                            f"but the gradient is {shape_text(delta)}")
+    return sizes
+
+
+def _unsliced(delta, params, zeros):
+    bounds, sizes = _unslice_parts(params)
+    out = zeros(sizes)
+    out[tuple(slice(start, stop) for start, stop in _bounds(bounds))] = delta
+    return out
+
+
+def _unslice_notation(style, pieces, params):
+    if style == "source":
+        return f"unslice({pieces[0]}, {', '.join(map(str, params))})"
+    bounds, sizes = _unslice_parts(params)
+    return f"unslice({pieces[0]}; [{_bounds_text(bounds)}] of {shape_text(sizes)})"
+
+
+tensor_op("unslice", 1, rule="slice's gradient (δ in zeros)", shape=_unslice_shape,
+          numpy=lambda delta, *params: _unsliced(delta, params, np.zeros),
+          components=lambda term, arrays, params: _unsliced(arrays[0], params, lambda s: object_array(s, lambda i: sp.Integer(0))),
+          notation=_unslice_notation, keywords=(("*", None),))
 
 
 # --- index: x[i], A[i, j] (0-based) -----------------------------------------------------------------------
@@ -153,6 +235,25 @@ def _onehot(n, k):
 def _onehot_notation(style, pieces, params):
     n, k = params
     return {"unicode": f"e[{k}]", "latex": rf"e_{{[{k}]}}", "source": f"onehot({n}, {k})"}[style]
+
+
+def _eye_notation(style, pieces, params):
+    (n,) = params
+    return {"unicode": f"I{str(n).translate(_SUBSCRIPTS)}", "latex": rf"I_{{{n}}}", "source": f"eye({n})"}[style]
+
+
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+def _eye_shape(shapes, params):
+    (n,) = params
+    need(n > 0, f"eye({n}): the size must be positive")
+    return (n, n)
+
+
+tensor_op("eye", 0, rule="identity matrix", shape=_eye_shape,
+          numpy=lambda n: np.eye(n),
+          components=lambda term, arrays, params: object_array((params[0],) * 2, lambda ij: sp.Integer(int(ij[0] == ij[1]))),
+          notation=_eye_notation, keywords=(("n", REQUIRED),))
 
 
 tensor_op("onehot", 0, rule="one-hot vector", shape=_onehot_shape, numpy=_onehot,

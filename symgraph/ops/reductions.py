@@ -24,7 +24,7 @@ from symgraph.ops.tensor import (
     transposed,
 )
 
-__all__: list[str] = []
+__all__ = ["spread_back", "reduce_shape", "reduce_along"]
 
 
 def _ones(shape: Shape) -> sp.Expr:
@@ -34,7 +34,7 @@ def _ones(shape: Shape) -> sp.Expr:
 # --- sum and mean (axis=None: every entry) ------------------------------------------------------------
 
 
-def _reduce_shape(name):
+def reduce_shape(name):
     def shape(shapes, params):
         (a,) = shapes
         axis = params[0] if params else None
@@ -46,20 +46,21 @@ def _reduce_shape(name):
     return shape
 
 
+def spread_back(g: sp.Expr, shape: Shape, axis: int | None) -> sp.Expr:
+    """A reduction's ḡ spread back over the reduced axis of `shape` (𝟙 ḡᵀ for axis 0 of a matrix)."""
+    outer = HEADS["outer"]
+    if axis is None or len(shape) == 1:
+        return g * _ones(shape)
+    return outer(_ones(shape[:1]), g) if axis == 0 else outer(g, _ones(shape[1:]))
+
+
 def _reduction_vjp(scale: Callable[[Shape, int | None], sp.Expr]):
-    """ḡ spread back over the summed axis (𝟙 ḡᵀ for axis 0 of a matrix), times the mean's 1/n."""
+    """ḡ spread back over the summed axis, times the mean's 1/n."""
 
     def vjp(shapes, args, params, y, g, position):
         (shape,) = shapes
         axis = params[0] if params else None
-        outer = HEADS["outer"]
-        if axis is None or len(shape) == 1:
-            spread = g * _ones(shape)
-        elif axis == 0:
-            spread = outer(_ones(shape[:1]), g)
-        else:
-            spread = outer(g, _ones(shape[1:]))
-        return spread * scale(shape, axis)
+        return spread_back(g, shape, axis) * scale(shape, axis)
 
     return vjp
 
@@ -74,19 +75,24 @@ def _sum_components(mean: bool):
             summed = total(term, items)
             return term("div", summed, sp.Integer(scale)) if mean else summed
 
-        if axis is None:
-            return reduce(x.ravel())
-        moved = np.moveaxis(x, axis, -1)
-        return object_array(moved.shape[:-1], lambda i: reduce(moved[i]))
+        return reduce_along(x, axis, reduce)
 
     return components
 
 
-tensor_op("sum", 1, rule="sum rule", shape=_reduce_shape("sum"), numpy=lambda x, axis=None: np.sum(x, axis=axis),
+def reduce_along(x: np.ndarray, axis: int | None, reduce: Callable[[np.ndarray], object]) -> np.ndarray | object:
+    """Components of a reduction: `reduce` of every entry (axis None, in row-major order) or of each line along the axis."""
+    if axis is None:
+        return reduce(x.ravel())
+    moved = np.moveaxis(x, axis, -1)
+    return object_array(moved.shape[:-1], lambda i: reduce(moved[i]))
+
+
+tensor_op("sum", 1, rule="sum rule", shape=reduce_shape("sum"), numpy=lambda x, axis=None: np.sum(x, axis=axis),
           vjp=_reduction_vjp(lambda shape, axis: sp.Integer(1)), components=_sum_components(False),
           notation=call_notation("sum", keywords=("axis",)), keywords=(("axis", None),))
 
-tensor_op("mean", 1, rule="mean rule", shape=_reduce_shape("mean"), numpy=lambda x, axis=None: np.mean(x, axis=axis),
+tensor_op("mean", 1, rule="mean rule", shape=reduce_shape("mean"), numpy=lambda x, axis=None: np.mean(x, axis=axis),
           vjp=_reduction_vjp(lambda shape, axis: sp.Rational(1, int(np.prod(shape)) if axis is None else shape[axis])),
           components=_sum_components(True), notation=call_notation("mean", keywords=("axis",)),
           keywords=(("axis", None),))

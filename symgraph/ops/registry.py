@@ -17,13 +17,21 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from symgraph.notation import number
+
 __all__ = [
     "Op", "OPS", "FUNCTIONS", "ALIASES", "REQUIRED", "UnregisteredHead", "register", "get", "decompose", "unregistered_head",
-    "op_of_function", "approximate",
+    "op_of_function", "approximate", "parameter",
 ]
 
 #: The default of a tensor op's parameter that must be given (cross_entropy's target class).
 REQUIRED = -1
+
+
+def parameter(value) -> int | float:
+    """A tensor op's parameter as its rules read it: an integer (axis, stride) or a number such as eps = 1e-5."""
+    number = float(value)
+    return int(number) if number.is_integer() else number
 
 Partials = Callable[[Sequence[sp.Expr], sp.Expr], tuple[sp.Expr, ...]]
 
@@ -44,9 +52,10 @@ class Op:
     head: type | None = None
     kink: float | None = None
     kink_note: str = ""  # the convention used on the kink; {relu_at_zero} is filled in
-    #: Kinks that are several or depend on the operands (hardtanh at ±1, elu at 0 unless a = 1): operands →
-    #: the values of operand 0 where the derivative jumps. Without it, `kink` is the one kink.
-    kinks_at: Callable[[Sequence], tuple[float, ...]] | None = None
+    #: Kinks that are several or depend on the operands: operands → [(operand position, the number or operand
+    #: where the derivative breaks, where that is in words)]: hardtanh at ±1, elu at 0 unless a = 1, max(a, b)
+    #: where a = b. Without it, `kink` is the one kink (of operand 0).
+    kinks_at: Callable[[Sequence], list[tuple[int, object, str]]] | None = None
     domain: str | None = None
     takes_relu_convention: bool = False
     is_function: bool = False  # called by name in programs, e.g. tanh(x)
@@ -62,7 +71,8 @@ class Op:
     vjp: Callable[..., sp.Expr] | None = None
     #: Tensor ops only: keyword parameters with their defaults (None: omitted), stored after the operands.
     #: ("*", None) takes any number of integers (the dimensions of ones(3, 2)).
-    keywords: tuple[tuple[str, int | None], ...] = ()
+    #: A float default (eps=1e-5) makes the parameter a number rather than an integer.
+    keywords: tuple[tuple[str, int | float | None], ...] = ()
     #: Tensor ops only: (operand arrays of scalar terms, parameters) → the output's array of scalar terms,
     #: the op written component by component; the scalar engine differentiates it to verify `vjp`.
     components: Callable[..., np.ndarray] | None = None
@@ -79,21 +89,27 @@ class Op:
     #: index the rest of the program (X[k]). It is piecewise constant: its derivative is 0 wherever it is
     #: defined, so the backward pass lets no gradient through it (with a note), and indexing sends none to it.
     integer: bool = False
+    #: Calls that mean another op: (number of positional arguments, or a keyword that is an operand, its name).
+    #: max(X) is the reduction reduce_max; conv2d(x, K, bias=b) is conv2d_bias.
+    variants: tuple[tuple[int | str, str], ...] = ()
+    #: A binary op called with more arguments applies left to right: max(a, b, c) = max(max(a, b), c).
+    folds: bool = False
 
     @property
     def is_tensor(self) -> bool:
         return self.shape is not None
 
-    def split(self, operands: Sequence) -> tuple[tuple, list[int]]:
-        """A tensor op's operands and its integer parameters (stored after them)."""
+    def split(self, operands: Sequence) -> tuple[tuple, list]:
+        """A tensor op's operands and its parameters (stored after them)."""
         count = len(operands) if self.arity == -1 else self.arity
-        return tuple(operands[:count]), [int(p) for p in operands[count:]]
+        return tuple(operands[:count]), [parameter(p) for p in operands[count:]]
 
-    def kinks(self, operands: Sequence) -> tuple[float, ...]:
-        """The values of operand 0 where the derivative jumps, for the node with these operands."""
+    def kinks(self, operands: Sequence) -> list[tuple[int, object, str]]:
+        """Where the derivative of the node with these operands jumps: (operand position, the number or operand
+        it breaks at, where in words, e.g. "at 0" or "where its arguments tie")."""
         if self.kinks_at is not None:
             return self.kinks_at(operands)
-        return () if self.kink is None else (self.kink,)
+        return [] if self.kink is None else [(0, sp.Float(self.kink), f"at {number(self.kink)}")]
 
     def partial(self, args: Sequence[sp.Expr], out: sp.Expr, position: int) -> sp.Expr:
         assert self.partials is not None, f"{self.name} is a tensor op: it has a vjp, not partials"

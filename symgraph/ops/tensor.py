@@ -22,7 +22,7 @@ import numpy as np
 import sympy as sp
 
 from symgraph.errors import ShapeError
-from symgraph.ops.registry import OPS, Op, register
+from symgraph.ops.registry import OPS, Op, parameter, register
 
 __all__ = [
     "HEADS", "Shape", "TensorFunction", "tensor_op", "shape_text", "broadcast", "need", "need_vector",
@@ -30,8 +30,8 @@ __all__ = [
 ]
 
 Shape = tuple[int, ...]
-#: (style, operand pieces, integer parameters) → the op written in that style: "unicode", "latex" or "source".
-Notation = Callable[[str, list, list[int]], str]
+#: (style, operand pieces, parameters) → the op written in that style: "unicode", "latex" or "source".
+Notation = Callable[[str, list, list], str]
 
 #: Each tensor op's SymPy head, by op name: vector-Jacobian rules build their results with these.
 HEADS: dict[str, type] = {}
@@ -78,7 +78,7 @@ class TensorFunction(sp.Function):
     def _write(self, printer, style: str) -> str:
         op = OPS[self.op_name]
         arity = op.arity if op.arity >= 0 else len(self.args)
-        operands, params = self.args[:arity], [int(p) for p in self.args[arity:]]
+        operands, params = self.args[:arity], [parameter(p) for p in self.args[arity:]]
         return _NOTATION[self.op_name](style, [_Piece(printer, a, style) for a in operands], params)
 
     def _symgraph_unicode(self, printer):
@@ -201,7 +201,7 @@ def tensor_op(name: str, arity: int, *, rule: str, shape, numpy, notation: Notat
 
     def run(*values):
         operands = values if arity < 0 else values[:arity]
-        params = () if arity < 0 else tuple(int(v) for v in values[arity:])
+        params = () if arity < 0 else tuple(parameter(v) for v in values[arity:])
         return numpy(*operands, *params)
 
     op = Op(

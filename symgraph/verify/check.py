@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+import sympy as sp
 
 from symgraph import ops
 from symgraph.engine.evaluate import Conventions, evaluate, value_of
@@ -131,8 +132,8 @@ def sample_points(
         good = np.ones(size, dtype=bool)
         for node, value in values.items():
             good &= np.isfinite(value)
-            for kink in _kinks_of(graph, node):
-                good &= np.abs(value_of(values, graph.operands(node)[0]) - kink) > 1e-3
+            for position, at, _ in ops.get(graph[node]["op"]).kinks(graph.operands(node)) if graph[node]["op"] else ():
+                good &= np.abs(value_of(values, graph.operands(node)[position]) - value_of(values, at)) > 1e-3
         chosen = np.flatnonzero(good)[:count]
         if len(chosen):
             return {name: candidates[name][chosen] for name in inputs}
@@ -337,7 +338,7 @@ def _kinks(graph, values, breaks, m, n_points) -> list[list[str]]:
         # Near the break relative to how far the step moves the operand: this catches a crossing
         # (relu(x) at 0) and a touch without crossing (sqrt(x²) at x ≈ 0) alike. An operand the input
         # does not move (relu(y) at y = 0 while z is stepped) is no kink for that input's difference.
-        u = value_of(values, graph.operands(node)[position]) - at
+        u = value_of(values, graph.operands(node)[position]) - value_of(values, at)
         u = np.broadcast_to(u, (m * _ROWS * n_points,)).reshape(m, _ROWS, n_points)
         spread = np.max(u, axis=1) - np.min(u, axis=1)
         near = (np.min(np.abs(u), axis=1) <= spread) & (spread > 0)
@@ -349,24 +350,20 @@ def _kinks(graph, values, breaks, m, n_points) -> list[list[str]]:
     ]
 
 
-def _kinks_of(graph: Graph, node: int) -> tuple[float, ...]:
-    op_name = graph[node]["op"]
-    return () if op_name is None else ops.get(op_name).kinks(graph.operands(node))
-
-
-def _breaks(graph: Graph, node: int, conventions: Conventions) -> list[tuple[int, float, str]]:
-    """(operand position, value, note) where the node's derivative breaks: a kink or a pole."""
+def _breaks(graph: Graph, node: int, conventions: Conventions) -> list[tuple[int, Operand, str]]:
+    """(operand position, the number or operand it breaks at, note) where the node's derivative breaks: a kink or a pole."""
     op_name = graph[node]["op"]
     if op_name is None:
         return []
     op = ops.get(op_name)
-    found = []
     convention = op.kink_note.format(relu_at_zero=number(conventions.relu_at_zero))
-    for kink in op.kinks(graph.operands(node)):
-        found.append((0, kink, f"{op.name} has a kink at {number(kink)} within the step ({convention})"))
+    found: list[tuple[int, Operand, str]] = [
+        (position, at, f"{op.name} has a kink {where} within the step ({convention})")
+        for position, at, where in op.kinks(graph.operands(node))
+    ]
     pole = op.pole(graph.operands(node)) if op.pole is not None else None
     if pole is not None:
-        found.append((pole, 0.0, f"{op.name} is singular where its operand is 0, within the step"))
+        found.append((pole, sp.Integer(0), f"{op.name} is singular where its operand is 0, within the step"))
     return found
 
 

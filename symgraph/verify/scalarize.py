@@ -288,7 +288,7 @@ def _apply(op: ops.Op, operands, arrays, term: Callable[..., Term]) -> np.ndarra
         return _elementwise(op.name, arrays, term)
     if op.components is None:
         raise InputError(f"{op.name} has no scalar components: it cannot be expanded (it is forward-only)")
-    return _as_array(op.components(term, arrays, [int(p) for p in operands[count:]]))
+    return _as_array(op.components(term, arrays, [ops.parameter(p) for p in operands[count:]]))
 
 
 def _forward_value(graph: Graph, node: int, op: ops.Op, value: Callable[[int], Any] | None) -> np.ndarray:

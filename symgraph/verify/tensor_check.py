@@ -156,8 +156,8 @@ class _Reach:
         """Notes for each kink or pole that an operand entry sits on or crosses between base and moved values,
         and for each max-pooling window whose maximum moves to another entry."""
         for operand, at, note in self.breaks:
-            before = value_of(self.at_base, operand) - at
-            after = value_of(moved, operand) - at
+            before = value_of(self.at_base, operand) - value_of(self.at_base, at)
+            after = value_of(moved, operand) - value_of(moved, at)
             moves = np.broadcast_to(after != before, np.broadcast(before, after).shape)
             if np.any(moves & ((before == 0) | (np.sign(before) != np.sign(after)))):
                 yield note
@@ -169,6 +169,6 @@ class _Reach:
 def _near_kink(graph, values, margin) -> bool:
     for node in values:
         for position, at, _ in _breaks(graph, node, Conventions()):
-            if np.any(np.abs(value_of(values, graph.operands(node)[position]) - at) <= margin):
+            if np.any(np.abs(value_of(values, graph.operands(node)[position]) - value_of(values, at)) <= margin):
                 return True
     return False
