@@ -6,7 +6,7 @@ import click
 
 from symgraph.errors import InputError
 from symgraph.params.format import FORMATS, render
-from symgraph.params.spec import network
+from symgraph.params.network import network
 
 __all__ = ["params"]
 

@@ -12,8 +12,8 @@ from symgraph.cli.app import App
 from symgraph.cli.params import params
 from symgraph.errors import InputError, ParseError
 from symgraph.params.format import to_dict, to_markdown, to_text
-from symgraph.params.layers import LAYERS
-from symgraph.params.spec import network, parse_spec
+from symgraph.params.network import network
+from symgraph.params.spec import LAYERS, parse_spec
 
 DQN = """nn.Sequential(
     nn.Conv2d(4, 32, 8, stride=4), nn.ReLU(),

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 
-from symgraph.params.layers import shape_text
-from symgraph.params.spec import Network
+from symgraph.params.network import Network
+from symgraph.params.sizes import shape_text
 
 __all__ = ["FORMATS", "to_text", "to_markdown", "to_dict", "to_json", "render"]
 
