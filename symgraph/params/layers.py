@@ -14,7 +14,7 @@ from functools import partial
 
 import sympy
 
-from symgraph.params.sizes import Shape, Size, differ, is_letters, negative, nonnegative, num_text, shape_text, size_text
+from symgraph.params.sizes import Shape, Size, differ, given_text, is_letters, negative, nonnegative, num_text, shape_text, size_text
 
 __all__ = ["Param", "Count", "Layer", "BASE_LAYERS", "Refused", "Mismatch", "MAX_SIZE", "REQUIRED", "count",
            "positive", "natural", "flag", "real", "probability", "choice", "optional", "sizes_of", "exact_div"]
@@ -175,8 +175,8 @@ def _slide(dims, sizes, kernel, stride, pads, dilation, ceil=False) -> tuple[Sha
         room = size + 2 * p - span
         if negative(room):
             padded = "padded " if p else ""
-            raise Refused(f"the kernel ({size_text(span)}) is larger than the {padded}input "
-                          f"({size_text(size + 2 * p)}) along {dim}")
+            raise Refused(f"the kernel ({given_text(span)}) is larger than the {padded}input "
+                          f"({given_text(size + 2 * p)}) along {dim}")
         out = (-(-room // s) if ceil else room // s) + 1
         kept = f"{factor(d)}·({size_text(k)}−1) − 1" if d != 1 else factor(span)
         inner = f"{size_text(size)} + 2·{factor(p)} − {kept}" if p else f"{size_text(size)} − {kept}"

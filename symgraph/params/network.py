@@ -135,13 +135,16 @@ class _Walk:
                 raise InputError(f"{label}: its branch gives {shape_text(out)} but x + f(x) needs the input's shape "
                                  f"{shape_text(shape)}; end the branch with a layer back to {shape_text(shape)}")
             return Row(call, shape, shape, f"x + f(x): {shape_text(shape)}", Count(0, 0, 0))
-        axis = call.args["dim"] - 1 if call.args["dim"] > 0 else call.args["dim"] + len(shape)
-        ranks = {len(out) for out in outputs}
-        if ranks != {len(shape)} or not 0 <= axis < len(shape) or any(
+        dim, rank = call.args["dim"], len(outputs[0])
+        axis = dim - 1 if dim > 0 else dim + rank
+        shapes = ", ".join(map(shape_text, outputs))
+        if not 0 <= axis < rank:
+            raise InputError(f"{label}: the branches give {shapes}; a {rank}-dimensional example has no dim {dim} "
+                             f"(dim 0 is the batch, dims 1 to {rank} the example)")
+        if {len(out) for out in outputs} != {rank} or any(
                 differ(a, b) for out in outputs[1:] for i, (a, b) in enumerate(zip(out, outputs[0])) if i != axis):
-            shapes = ", ".join(map(shape_text, outputs))
-            raise InputError(f"{label}: the branches give {shapes}, which agree in every dimension but dim "
-                             f"{call.args['dim']} only when concatenated along it; check the branches or dim")
+            raise InputError(f"{label}: the branches give {shapes}; to concatenate along dim {dim} they must agree in "
+                             "every other dimension")
         joined = sum((out[axis] for out in outputs), 0)
         parts = " + ".join(size_text(out[axis]) for out in outputs)
         out_shape = (*outputs[0][:axis], joined, *outputs[0][axis + 1:])

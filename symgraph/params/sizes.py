@@ -18,7 +18,7 @@ import sympy
 from sympy.printing.str import StrPrinter
 
 __all__ = ["Size", "Shape", "letter", "normal", "is_letters", "letters_of", "size_text", "num_text", "shape_text",
-           "differ", "negative", "nonnegative", "given_sizes", "substitute", "source_text"]
+           "differ", "given_text", "negative", "nonnegative", "given_sizes", "substitute", "source_text"]
 
 Size = int | sympy.Expr
 Shape = tuple[Size, ...]
@@ -55,10 +55,10 @@ def letters_of(values: Iterable[object]) -> set[str]:
 
 class _Printer(StrPrinter):
     def _print_floor(self, expr):
-        return f"⌊{self._print(expr.args[0])}⌋"
+        return f"⌊{self._print(sympy.together(expr.args[0]))}⌋"
 
     def _print_ceiling(self, expr):
-        return f"⌈{self._print(expr.args[0])}⌉"
+        return f"⌈{self._print(sympy.together(expr.args[0]))}⌉"
 
 
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -94,6 +94,12 @@ def substitute(value: Size, sizes: Mapping[str, int]) -> Size:
     return normal(sympy.expand(value.subs({letter(k): v for k, v in sizes.items()})))
 
 
+def given_text(value: Size) -> str:
+    """A size with the numbers given for its letters: 'H = 2', or 'H' when none is given."""
+    got = substitute(value, _GIVEN.get())
+    return size_text(value) if size_text(got) == size_text(value) else f"{size_text(value)} = {size_text(got)}"
+
+
 def differ(a: Size, b: Size) -> bool:
     """Whether two sizes can differ: for letters, after the sizes given with --size are put in."""
     if isinstance(a, int) and isinstance(b, int):
@@ -101,20 +107,15 @@ def differ(a: Size, b: Size) -> bool:
     return substitute(sympy.expand(sympy.sympify(a) - b), _GIVEN.get()) != 0
 
 
-def _sign(value: Size) -> sympy.Expr:
-    return substitute(sympy.sympify(value), _GIVEN.get())
+def nonnegative(value: Size) -> bool | None:
+    """Whether the size is ≥ 0; None when letters leave it open (after the sizes given are put in)."""
+    value = substitute(value, _GIVEN.get())
+    return value >= 0 if isinstance(value, int) else value.is_nonnegative
 
 
 def negative(value: Size) -> bool:
     """True only when the size is surely below 0 (for letters: whatever positive values they take)."""
-    return value < 0 if isinstance(value, int) else bool(_sign(value).is_negative)
-
-
-def nonnegative(value: Size) -> bool | None:
-    """Whether the size is ≥ 0; None when letters leave it open."""
-    if isinstance(value, int):
-        return value >= 0
-    return _sign(value).is_nonnegative
+    return nonnegative(value) is False
 
 
 @contextmanager
