@@ -455,7 +455,7 @@ def test_the_sliding_window_formula_is_the_textbook_one_and_agrees_with_the_numb
         assert substituted.rows[0].output_shape == numeric.output_shape == (
             sizes["K"] if "Conv" in spec else sizes["C"], (sizes["H"] + 2 * sizes["P"] - sizes["k"]) // sizes["S"] + 1,
             (sizes["W"] + 2 * sizes["P"] - sizes["k"]) // sizes["S"] + 1)
-        assert substituted.total == numeric.total == net.total.subs({letter(n): v for n, v in sizes.items()})
+        assert substituted.total == numeric.total == sympy.sympify(net.total).subs({letter(n): v for n, v in sizes.items()})
 
 
 def test_dqn_in_letters_and_with_the_exam_numbers():
@@ -486,8 +486,8 @@ def test_exam_2023_01_25_problem_1_2_the_inception_block():
         "h4'": ("0.3.1", C + 1, (1, H, W)),
         "h": ("0", 0, (4, H, W)),
     }
-    for element, (name, params, shape) in table.items():
-        assert (rows[name].params, rows[name].output_shape) == (params, shape), element
+    for element, (name, count, shape) in table.items():
+        assert (rows[name].params, rows[name].output_shape) == (count, shape), element
     assert network(spec, "CxHxW").total == 4 * C + 40
     assert network(spec, "CxHxW", {"C": 2, "H": 3, "W": 3}).numbers.total == 48  # Problem 1.3's 3×3×2 input
 

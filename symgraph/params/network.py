@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 from symgraph.errors import InputError
 from symgraph.params.layers import Count, Mismatch, Refused
@@ -135,7 +136,7 @@ class _Walk:
                 raise InputError(f"{label}: its branch gives {shape_text(out)} but x + f(x) needs the input's shape "
                                  f"{shape_text(shape)}; end the branch with a layer back to {shape_text(shape)}")
             return Row(call, shape, shape, f"x + f(x): {shape_text(shape)}", Count(0, 0, 0))
-        dim, rank = call.args["dim"], len(outputs[0])
+        dim, rank = cast(int, call.args["dim"]), len(outputs[0])
         axis = dim - 1 if dim > 0 else dim + rank
         shapes = ", ".join(map(shape_text, outputs))
         if not 0 <= axis < rank:

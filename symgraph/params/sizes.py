@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import TypeAlias
 
 import sympy
 from sympy.printing.str import StrPrinter
@@ -20,8 +21,8 @@ from sympy.printing.str import StrPrinter
 __all__ = ["Size", "Shape", "letter", "normal", "is_letters", "letters_of", "size_text", "num_text", "shape_text",
            "differ", "given_text", "negative", "nonnegative", "given_sizes", "substitute", "source_text"]
 
-Size = int | sympy.Expr
-Shape = tuple[Size, ...]
+Size: TypeAlias = "int | sympy.Expr"
+Shape: TypeAlias = "tuple[Size, ...]"
 
 _GIVEN: ContextVar[Mapping[str, int]] = ContextVar("given", default={})
 

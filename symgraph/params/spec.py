@@ -17,8 +17,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import sympy
-
 from symgraph.errors import InputError, LimitError, ParseError
 from symgraph.lang.python_syntax import describe_node, parse_python
 from symgraph.params.attention import ATTENTION_LAYERS
@@ -157,10 +155,10 @@ class _Reader:
         if kind in BLOCKS:
             return [self.block(BLOCKS[kind], node, name, depth)]
         if kind not in LAYERS:
-            known = sorted([*LAYERS, *BLOCKS])
-            close = difflib.get_close_matches(kind, known, n=1)
+            names = sorted([*LAYERS, *BLOCKS])
+            close = difflib.get_close_matches(kind, names, n=1)
             hint = f" ({_OTHER_NAMES[kind]})" if kind in _OTHER_NAMES else f" (did you mean {close[0]}?)" if close else ""
-            raise self.error(f"unknown layer '{kind}'{hint}; known layers: {', '.join(known)}", node.func)
+            raise self.error(f"unknown layer '{kind}'{hint}; known layers: {', '.join(names)}", node.func)
         return [self.bind(LAYERS[kind], node, name)]
 
     def block(self, layer: Layer, node: ast.Call, name: str, depth: int) -> Call:
