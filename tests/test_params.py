@@ -501,6 +501,13 @@ def test_transformer_formulas_follow_pytorch():
     assert numbers.total == 3_152_384 and numbers.output_shape == (10, 512)
 
 
+def test_a_pre_norm_block_written_out_counts_as_pytorchs_encoder_layer():
+    """Two residual branches (LayerNorm, self-attention; LayerNorm, d → f → d) hold what TransformerEncoderLayer holds."""
+    written = network("Residual(LayerNorm(d), MultiheadAttention(d, h))\n"
+                      "Residual(LayerNorm(d), Linear(d, f), ReLU(), Linear(f, d))", "Lxd")
+    assert sympy.expand(written.total - network("TransformerEncoderLayer(d, h, f)", "Lxd").total) == 0
+
+
 def test_residual_branches():
     net = network("Residual(Linear(d, d), ReLU())\nResidual(LayerNorm(d), Linear(d, f), ReLU(), Linear(f, d))", "Lxd")
     assert [r.call.name for r in net.rows] == ["0.0", "0.1", "0", "1.0", "1.1", "1.2", "1.3", "1"]
