@@ -1,15 +1,12 @@
-"""PyTorch layer text → shapes and parameter counts, read safely: nothing is imported or evaluated.
+"""PyTorch layer text → the layers it names, read safely: nothing is imported or evaluated.
 
 SPEC is what people paste from code: `nn.Sequential(...)`, or one constructor per line (a trailing
 comma is fine), with or without `nn.` or `torch.nn.`; `fc1 = nn.Linear(...)` names a layer. The
-text is walked with Python's `ast` against a whitelist of layers and their arguments.
-
-Shapes are per example and channels first, as PyTorch's: C×H×W, C×L, L×d (a sequence) or a
-feature vector. A 4-number input N×C×H×W carries a batch size N, which is reported and left out
-of the shapes, since no count depends on it. Every layer type is one `Layer` record: its
-arguments in PyTorch's order, the layouts it reads, its shape rule and its count rule. Recurrent
-layers count one bias vector per gate (the textbook count, 4·(h(d+h)+h) for an LSTM); PyTorch's
-count, with b_ih and b_hh, is carried alongside.
+text is walked with Python's `ast` against a whitelist of layers and their arguments. A size may be
+a letter or a formula of letters (`Conv2d(C, K, 3)`, `Linear(d, 4*d)`: + - * and //); `sizes`
+puts numbers in for some of them. Two blocks are not PyTorch's own but how the course draws
+networks: `Residual(layers…)` is x + f(x) and `Concat(branches…, dim=1)` runs branches side by
+side on the same input and concatenates their outputs (torch.cat, dim 1 = channels).
 """
 
 from __future__ import annotations
@@ -22,166 +19,93 @@ from dataclasses import dataclass
 
 from symgraph.errors import InputError, LimitError, ParseError
 from symgraph.lang.python_syntax import describe_node, parse_python
-from symgraph.params.layers import LAYERS, MAX_SIZE, REQUIRED, Count, Layer, Mismatch, Refused, Shape, shape_text
+from symgraph.params.attention import ATTENTION_LAYERS
+from symgraph.params.layers import BASE_LAYERS, MAX_SIZE, REQUIRED, Layer, Param, choice
+from symgraph.params.sizes import Shape, Size, letter, normal, source_text
 
-__all__ = ["Call", "Row", "Network", "network", "parse_spec", "parse_input", "MAX_LAYERS"]
+__all__ = ["Call", "LAYERS", "BLOCKS", "parse_spec", "parse_input", "MAX_LAYERS"]
 
 MAX_LAYERS = 10_000
 MAX_NESTING = 20  # Sequential inside Sequential
+MAX_FORMULA = 20  # operators in one size formula
 
-# --- parsed layers, rows of the table, the network ---------------------------------------------------------
+LAYERS: dict[str, Layer] = {**BASE_LAYERS, **{layer.name: layer for layer in ATTENTION_LAYERS}}
+BLOCKS: dict[str, Layer] = {
+    "Residual": Layer("Residual"),
+    "Concat": Layer("Concat", (Param("dim", choice(1, 2, 3, -1, -2, -3), 1),)),
+}
+_ARITHMETIC = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+               ast.FloorDiv: lambda a, b: a // b}
+
+
 def _literal_text(value) -> str:
     if isinstance(value, tuple):
         return f"({', '.join(map(_literal_text, value))}{',' if len(value) == 1 else ''})"
-    return repr(value)
+    return source_text(value)
 
 
 @dataclass(frozen=True)
 class Call:
-    """One layer as written: `given` keeps the arguments' spelling, `args` all of them normalised."""
+    """One layer as written: `given` keeps the arguments' spelling, `args` all of them normalised.
+
+    A block (Residual, Concat) holds its branches: for Residual one, the layers of f in x + f(x)."""
 
     layer: Layer
     name: str
     given: tuple[tuple[str, object, bool], ...]  # (argument, value as written, by keyword)
     args: Mapping[str, object]
+    branches: tuple[tuple[Call, ...], ...] = ()
 
     def written(self, **changed) -> str:
         parts = ((f"{name}=" if keyword else "") + _literal_text(changed.get(name, value))
                  for name, value, keyword in self.given)
-        return f"{self.layer.name}({', '.join(parts)})"
+        inner = ", ".join(("…", *parts) if self.branches else parts)
+        return f"{self.layer.name}({inner})"
 
     @property
     def text(self) -> str:
         return self.written()
 
-
-@dataclass(frozen=True)
-class Row:
-    call: Call
-    input_shape: Shape
-    output_shape: Shape
-    shape_working: str
-    count: Count
-
-    @property
-    def params(self) -> int:
-        return self.count.weights + self.count.biases
-
-    @property
-    def pytorch_params(self) -> int:
-        return self.count.weights + self.count.pytorch_biases
-
-    @property
-    def working(self) -> str:
-        return ";  ".join(w for w in (self.shape_working, self.count.working) if w)
+    def walk(self):
+        """This call and, for a block, every call inside it."""
+        yield self
+        for branch in self.branches:
+            for call in branch:
+                yield from call.walk()
 
 
-@dataclass(frozen=True)
-class Network:
-    input_shape: Shape  # one example
-    batch: int | None  # the N of an N×C×H×W input
-    rows: tuple[Row, ...]
-
-    @property
-    def output_shape(self) -> Shape:
-        return self.rows[-1].output_shape
-
-    @property
-    def total_weights(self) -> int:
-        return sum(r.count.weights for r in self.rows)
-
-    @property
-    def total_biases(self) -> int:
-        return sum(r.count.biases for r in self.rows)
-
-    @property
-    def total(self) -> int:
-        return self.total_weights + self.total_biases
-
-    @property
-    def total_pytorch(self) -> int:
-        return sum(r.pytorch_params for r in self.rows)
-
-    @property
-    def notes(self) -> tuple[str, ...]:
-        batch = () if self.batch is None else (
-            f"The input's batch size {self.batch} is left out: shapes are per example and no count depends on it.",)
-        return batch + tuple(dict.fromkeys(r.call.layer.note for r in self.rows if r.call.layer.note))
+_NAME = re.compile(r"[^\W\d]\w{0,30}")
 
 
-def network(spec: str, input_shape: str) -> Network:
-    """The table for SPEC on an input of INPUT_SHAPE; every problem is one InputError naming the layer."""
-    calls = parse_spec(spec)
-    shape, batch = parse_input(input_shape)
-    rows: list[Row] = []
-    for call in calls:
-        rows.append(_row(call, rows[-1].output_shape if rows else shape, rows))
-    return Network(shape, batch, tuple(rows))
-
-
-def _row(call: Call, shape: Shape, rows: list[Row]) -> Row:
-    layer, label = call.layer, f"{call.text} (layer {call.name})"
-    try:
-        if layer.needs and len(shape) not in {n.count("×") + 1 for n in layer.needs}:
-            batch = not rows and len(shape) == max(n.count("×") + 2 for n in layer.needs)
-            hint = "; give the input shape of one example, without the batch size" if batch else ""
-            raise Refused(f"needs a {' or '.join(layer.needs)} input but gets {shape_text(shape)}{hint}")
-        if layer.reads_ids and rows:
-            raise Refused(f"{layer.name} reads token ids, so it must be the first layer; "
-                           f"it gets {rows[-1].call.text}'s output")
-        output, working = layer.shape(call.args, shape)
-        return Row(call, shape, output, working, layer.count(call.args))
-    except Mismatch as m:
-        raise InputError(_mismatch_message(label, call, m, shape, rows)) from None
-    except Refused as e:
-        raise InputError(f"{label}: {e}") from None
-
-
-def _mismatch_message(label: str, call: Call, m: Mismatch, shape: Shape, rows: list[Row]) -> str:
-    """Names the layer that made the incoming shape (the last one that changed it) and the fix."""
-    fix = f"use {call.written(**{m.argument: m.value if m.flat is None else m.flat})}"
-    if m.flat is not None:
-        fix = "add Flatten() before it" + ("" if m.flat == call.args[m.argument] else f" and {fix}")
-    source = next((r for r in reversed(rows) if r.input_shape != r.output_shape), None)
-    if source is None:
-        return f"{label} on the input: it has {m.value} {m.unit}{_aside(shape)}; {fix}"
-    made = source.call
-    seen = source.input_shape if len(source.input_shape) > len(source.output_shape) else shape  # what was flattened
-    where = made.layer.name if not made.given else made.text
-    return f"{label} after {where}: the {made.layer.name.lower()} produces {m.value} {m.unit}{_aside(seen)}; {fix}"
-
-
-def _aside(shape: Shape) -> str:
-    return f" ({shape_text(shape)})" if len(shape) > 1 else ""
-
-
-def parse_input(text: str) -> tuple[Shape, int | None]:
-    """'4x84x84' → ((4, 84, 84), None); four sizes are N×C×H×W and N is the batch."""
+def parse_input(text: str, sizes: Mapping[str, int] | None = None) -> tuple[Shape, Size | None]:
+    """'4x84x84' → ((4, 84, 84), None); 'CxHxW' → letters; four sizes are N×C×H×W and N is the batch."""
     parts = re.split(r"\s*[x×X*,]\s*", str(text).strip())
-    if not all(re.fullmatch(r"[0-9]{1,10}", p) for p in parts) or len(parts) > 4:
+    if not all(re.fullmatch(r"[0-9]{1,10}", p) or _NAME.fullmatch(p) for p in parts) or len(parts) > 4:
         raise InputError(f"input shape '{text}': write up to 4 sizes separated by 'x', e.g. 4x84x84 (C×H×W), "
-                         "1x4x84x84 (N×C×H×W), 3x100 (C×L), 20x64 (L×d) or 784 (features)")
-    sizes = tuple(int(p) for p in parts)
-    if not all(1 <= s <= MAX_SIZE for s in sizes):
+                         "1x4x84x84 (N×C×H×W), 3x100 (C×L), 20x64 (L×d), 784 (features) or letters, CxHxW")
+    given = sizes or {}
+    found = tuple(int(p) if p.isdigit() else given.get(p, letter(p)) for p in parts)
+    if not all(not isinstance(s, int) or 1 <= s <= MAX_SIZE for s in found):
         raise InputError(f"input shape '{text}': every size must be from 1 to {MAX_SIZE:,}")
-    return (sizes[1:], sizes[0]) if len(sizes) == 4 else (sizes, None)
+    return (found[1:], found[0]) if len(found) == 4 else (found, None)
 
 
 # --- reading SPEC ------------------------------------------------------------------------------------------
-def parse_spec(text: str) -> tuple[Call, ...]:
-    """SPEC → the layers in order; raises ParseError naming the token and its column."""
+def parse_spec(text: str, sizes: Mapping[str, int] | None = None) -> tuple[Call, ...]:
+    """SPEC → the layers in order, with the given sizes put in; raises ParseError naming the token and its column."""
     module = parse_python(text, "SPEC", "layers such as nn.Sequential(nn.Linear(784, 10), nn.ReLU())")
-    calls = _Reader(text).module(module)
-    if len(calls) > MAX_LAYERS:
-        raise LimitError(f"SPEC has {len(calls):,} layers; the limit is {MAX_LAYERS:,}")
+    calls = _Reader(text, sizes or {}).module(module)
+    total = sum(1 for call in calls for _ in call.walk())
+    if total > MAX_LAYERS:
+        raise LimitError(f"SPEC has {total:,} layers; the limit is {MAX_LAYERS:,}")
     return calls
 
 
 class _Reader:
     """Walks the ast; every construct not listed here is refused."""
 
-    def __init__(self, text: str):
-        self.text, self.lines = text, text.splitlines() or [text]
+    def __init__(self, text: str, sizes: Mapping[str, int]):
+        self.text, self.lines, self.sizes = text, text.splitlines() or [text], sizes
 
     def error(self, message: str, node: ast.expr | ast.stmt | ast.keyword) -> ParseError:
         line = self.lines[node.lineno - 1] if node.lineno <= len(self.lines) else ""
@@ -224,15 +148,28 @@ class _Reader:
             known = isinstance(node, (ast.Name, ast.Attribute)) and self.type_name(node) in LAYERS
             raise self.error("a layer is called: add ()" if known else f"{_word(node)} is not a layer", node)
         kind = self.type_name(node.func)
+        if kind in ("Sequential", *BLOCKS) and depth >= MAX_NESTING:
+            raise LimitError(f"{kind} nests deeper than {MAX_NESTING} levels")
         if kind == "Sequential":
-            if depth >= MAX_NESTING:
-                raise LimitError(f"Sequential nests deeper than {MAX_NESTING} levels")
             return [c for i, child in enumerate(self.sequential(node)) for c in self.layer(child, f"{name}.{i}", depth + 1)]
+        if kind in BLOCKS:
+            return [self.block(BLOCKS[kind], node, name, depth)]
         if kind not in LAYERS:
-            close = difflib.get_close_matches(kind, LAYERS, n=1)
-            hint = f" (did you mean {close[0]}?)" if close else ""
-            raise self.error(f"unknown layer '{kind}'{hint}; known layers: {', '.join(sorted(LAYERS))}", node.func)
+            names = sorted([*LAYERS, *BLOCKS])
+            close = difflib.get_close_matches(kind, names, n=1)
+            hint = f" ({_OTHER_NAMES[kind]})" if kind in _OTHER_NAMES else f" (did you mean {close[0]}?)" if close else ""
+            raise self.error(f"unknown layer '{kind}'{hint}; known layers: {', '.join(names)}", node.func)
         return [self.bind(LAYERS[kind], node, name)]
+
+    def block(self, layer: Layer, node: ast.Call, name: str, depth: int) -> Call:
+        """Residual(layers…): one branch f of x + f(x); Concat(branch, branch, …): a branch is a layer or a Sequential."""
+        children = self.sequential(node, layer.name, keywords=True)
+        if len(children) < (1 if layer.name == "Residual" else 2):
+            raise self.error(_BLOCK_USE[layer.name], node)
+        named = [self.layer(child, f"{name}.{i}", depth + 1) for i, child in enumerate(children)]
+        branches = (tuple(c for calls in named for c in calls),) if layer.name == "Residual" else tuple(map(tuple, named))
+        bound = self.bind(layer, ast.copy_location(ast.Call(node.func, [], node.keywords), node), name)
+        return Call(bound.layer, name, bound.given, bound.args, branches)
 
     def type_name(self, node: ast.expr) -> str:
         """Conv2d, nn.Conv2d and torch.nn.Conv2d; any other attribute access is refused."""
@@ -246,11 +183,11 @@ class _Reader:
                 return node.attr
         raise self.error(f"{describe_node(node)} is not allowed; write a layer as nn.Conv2d(...) or Conv2d(...)", node)
 
-    def sequential(self, node: ast.Call) -> list[ast.expr]:
-        arguments: list[ast.expr | ast.keyword] = [*node.args, *node.keywords]
+    def sequential(self, node: ast.Call, kind: str = "Sequential", keywords: bool = False) -> list[ast.expr]:
+        arguments: list[ast.expr | ast.keyword] = [*node.args, *([] if keywords else node.keywords)]
         for arg in arguments:
             if not isinstance(arg, ast.Call):
-                raise self.error("Sequential takes layers, such as nn.ReLU(), one per argument", arg)
+                raise self.error(f"{kind} takes layers, such as nn.ReLU(), one per argument", arg)
         return node.args
 
     def bind(self, layer: Layer, node: ast.Call, name: str) -> Call:
@@ -263,6 +200,8 @@ class _Reader:
         for param_name, arg in zip(names, node.args):
             given[param_name] = (self.literal(arg), False, arg)
         for keyword in node.keywords:
+            if keyword.arg == "activation" and "activation" not in names:
+                raise self.error(self.no_activation(layer, node, keyword), keyword)
             if keyword.arg not in names:
                 supported = ", ".join(names) or "none"
                 message = f"{layer.name} argument '{keyword.arg or '**'}' is not supported; supported: {supported}"
@@ -281,10 +220,24 @@ class _Reader:
                 raise self.error(f"{layer.name} {param.name}={_literal_text(value)}: expected {e}", where) from None
         return Call(layer, name, tuple((n, v, k) for n, (v, k, _) in given.items()), args)
 
+    def no_activation(self, layer: Layer, node: ast.Call, keyword: ast.keyword) -> str:
+        """Keras's Dense(…, activation=…): PyTorch writes the activation as a layer of its own."""
+        kept = [ast.get_source_segment(self.text, a) or "…" for a in [*node.args, *(k for k in node.keywords if k is not keyword)]]
+        plain = f"{layer.name}({', '.join(kept)})"
+        value = keyword.value.value if isinstance(keyword.value, ast.Constant) else None
+        if value is None:
+            return f"PyTorch's {layer.name} has no activation argument; for no activation write {plain}"
+        after = _ACTIVATIONS.get(str(value).lower(), "ReLU()")
+        return f"PyTorch's {layer.name} has no activation argument; write the activation as a layer of its own: {plain}, {after}"
+
     def literal(self, node: ast.expr, inside: bool = False):
-        """Numbers, True/False/None, strings, and tuples or lists of those; nothing is evaluated."""
+        """Numbers, True/False/None, strings, sizes (letters and + - * // of sizes), and tuples or lists of those;
+        nothing is evaluated."""
         if isinstance(node, (ast.Tuple, ast.List)) and not inside:
             return tuple(self.literal(e, True) for e in node.elts)
+        if isinstance(node, (ast.Name, ast.BinOp)) or (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
+                                                        and isinstance(node.operand, (ast.Name, ast.BinOp))):
+            return self.size(node, 0)
         value = node.operand if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) else node
         negative = value is not node
         if isinstance(value, ast.Constant) and (value.value is None or isinstance(value.value, (int, float, str))):
@@ -295,8 +248,32 @@ class _Reader:
                 return -constant if negative else constant
             if not negative:
                 return constant
-        raise self.error(f"{_word(node)} is not allowed as an argument; write a number, True/False, a string "
+        raise self.error(f"{_word(node)} is not allowed as an argument; write a number, a letter, True/False, a string "
                          "or a tuple of numbers", node)
+
+    def size(self, node: ast.expr, depth: int) -> Size:
+        """A letter (a --size number when one is given) or + - * // of whole numbers and letters."""
+        if depth > MAX_FORMULA:
+            raise LimitError(f"a size formula has more than {MAX_FORMULA} operators", )
+        if isinstance(node, ast.Name) and _NAME.fullmatch(node.id) and not node.id.startswith("_"):
+            return self.sizes.get(node.id, letter(node.id))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return normal(-self.size(node.operand, depth + 1))
+        if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+            return self.literal(node)
+        if isinstance(node, ast.BinOp) and type(node.op) in _ARITHMETIC:
+            left, right = self.size(node.left, depth + 1), self.size(node.right, depth + 1)
+            if isinstance(node.op, ast.FloorDiv) and right == 0:
+                raise self.error("division by zero", node)
+            value = normal(_ARITHMETIC[type(node.op)](left, right))
+            if isinstance(value, int) and abs(value) > MAX_SIZE:
+                raise self.error(f"numbers are limited to {MAX_SIZE:,}", node)
+            return value
+        if isinstance(node, ast.BinOp):
+            operator = _OPERATORS.get(type(node.op), type(node.op).__name__)
+            raise self.error(f"'{operator}' is not allowed in a size; sizes are whole numbers and letters with + - * "
+                             "and //", node)
+        raise self.error(f"{_word(node)} is not allowed in a size; write a whole number or a letter", node)
 
 
 _WORDS = {ast.Call: "a call", ast.Name: "a name", ast.BinOp: "arithmetic", ast.Constant: "a constant",
@@ -305,3 +282,20 @@ _WORDS = {ast.Call: "a call", ast.Name: "a name", ast.BinOp: "arithmetic", ast.C
 
 def _word(node: ast.AST) -> str:
     return _WORDS.get(type(node)) or describe_node(node)
+
+
+_OPERATORS = {ast.Pow: "**", ast.Div: "/", ast.Mod: "%", ast.MatMult: "@", ast.BitXor: "^", ast.BitAnd: "&",
+              ast.BitOr: "|", ast.LShift: "<<", ast.RShift: ">>"}
+_BLOCK_USE = {"Residual": "Residual takes the layers of its branch f in x + f(x), e.g. Residual(Linear(d, d), ReLU())",
+              "Concat": "Concat takes two or more branches side by side, e.g. Concat(Conv2d(C, 1, 1), "
+                        "Sequential(Conv2d(C, 1, 1), Conv2d(1, 1, 3, padding=1)))"}
+_ACTIVATIONS = {"relu": "ReLU()", "tanh": "Tanh()", "sigmoid": "Sigmoid()", "gelu": "GELU()", "softmax": "Softmax(dim=-1)",
+                "elu": "ELU()", "silu": "SiLU()", "swish": "SiLU()", "softplus": "Softplus()"}
+_OTHER_NAMES = {"Dense": "Keras's Dense(units) is PyTorch's Linear(in_features, out_features)",
+                "Conv2D": "PyTorch spells it Conv2d(in_channels, out_channels, kernel_size)",
+                "Conv1D": "PyTorch spells it Conv1d(in_channels, out_channels, kernel_size)",
+                "Concatenate": "write Concat(branch, branch, …)", "Add": "write Residual(layers…) for x + f(x)",
+                "BatchNormalization": "PyTorch's is BatchNorm2d(num_features) or BatchNorm1d",
+                "LayerNormalization": "PyTorch's is LayerNorm(normalized_shape)",
+                "MultiHeadAttention": "PyTorch spells it MultiheadAttention(embed_dim, num_heads)",
+                "Activation": "write the activation as a layer, e.g. ReLU()"}
