@@ -106,7 +106,7 @@ MALFORMED = [
     "y = x; y = x", "y = y + 1", "a = b; b = a", "a = b + 1; b = 2", "tanh()", "tanh(x, x)", "exp()", "log(x, 2)",
     "sqrt(x, y)", "relu()", "logsumexp()", "foo(x)", "Tanh(x)", "EXP(x)", "softmax(x)", "max(x, 0)", "min(x, y)",
     "pow(x, 2)", "2x", "x y", "x,", "x, y", "x ^ 2", "x // 2", "x % 2", "x @ y", "~x", "not x", "x and y",
-    "x or y", "x < y", "x == y", "x != y", "x is y", "x in y", "x << 1", "x & y", "x | y", "[x]", "{x}", "(x,)",
+    "x or y", "x < y < z", "x == y == z", "x != y", "x is y", "x in y", "x << 1", "x & y", "x | y", "[x]", "{x}", "(x,)",
     "{'a': x}", "x[0]", "x[1:2]", "*x", "**x", "'str'", "b'bytes'", "None", "True", "False", "1j", "x + 1j",
     "1e999", "...", "x...", "x.", ".x", "x.5", "1__0", "0b2", "0o9", "x\\", "\\x", "#", "# comment only",
     "'''doc'''", "y = x # ok?\nz = (", "exp + 1", "x + tanh", "pi = 3", "E = 2", "exp = x", "tanh = 1",

@@ -31,6 +31,11 @@ TABLE = {
     "abs": [(-3, 3)],
     "step": [(-3, 3)],
     "sign": [(-3, 3)],
+    "lt": [(-3, 3)],
+    "le": [(-3, 3)],
+    "gt": [(-3, 3)],
+    "ge": [(-3, 3)],
+    "eq": [(-3, 3)],
 }
 
 
@@ -70,7 +75,7 @@ def _custom_numpy():
     return {op.name: op.numpy for op in ops.OPS.values() if op.head is not None and op.head.__module__ == ops.__name__}
 
 
-@pytest.mark.parametrize("name", ["relu", "abs", "step", "sign"])
+@pytest.mark.parametrize("name", ["relu", "abs", "step", "sign", "lt", "le", "gt", "ge", "eq"])
 def test_kinks_are_declared_at_zero_with_the_convention(name):
     op = ops.get(name)
     assert op.kink == 0.0 and op.kink_note
