@@ -147,6 +147,7 @@ def test_generated_names_never_print_like_versions():
         ("for t in range(stop=3):\n    y = x", "range takes one to three integers", 10),
         ("for t, s in range(3):\n    y = x", "a loop variable is one name", 5),
         ("for _t in range(3):\n    y = x", "reserved", 5),
+        ("for E in range(3):\n    y = x", "'E' is a built-in name and cannot be a loop variable", 5),
         ("for t in range(3):\n    pass", "Pass is not allowed", 5),
         ("for t in range(3):\n    y = x\nelse:\n    y = 2", "'for … else' is not allowed", 1),
         ("for t in range(3):\n    x*t", "a loop body holds assignments only", 5),

@@ -16,8 +16,10 @@ import ast
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from symgraph import ops
 from symgraph.errors import LimitError, ParseError
 from symgraph.lang import limits
+from symgraph.lang.program import CONSTANTS
 from symgraph.notation import pretty_name
 
 __all__ = ["Plan", "plan", "OPERATIONS"]
@@ -107,6 +109,8 @@ class _Planner:
         variable = target.id
         if variable.startswith("_"):
             raise self.error("names starting with '_' are reserved", target)
+        if variable in ops.FUNCTIONS or variable in CONSTANTS:
+            raise self.error(f"'{variable}' is a built-in name and cannot be a loop variable", target, "use t, i or j")
         if variable in active:
             raise self.error(f"'{variable}' is already the variable of an enclosing loop", target, "use another name, e.g. i and j")
         call = loop.iter

@@ -189,8 +189,8 @@ class _Walker:
         term = self.term(stmt.value, 0)
         if name in self.inputs:
             use = self.used_at[name]
-            hint = f"give {name} its starting value before the loop, e.g. {name} = {name}0" if self.bound else None
-            raise self.error(f"'{name}' is used at column {self._column(use)} before it is assigned", target, hint)
+            start = f"give {name} its starting value before the loop, e.g. {name} = {name}0" if self.bound else None
+            raise self.error(f"'{name}' is used at column {self._column(use)} before it is assigned", target, start)
         self.defined.setdefault(name, target)
         version = next(self.versions[name]) if name in self.versions else name
         if version != name and isinstance(term, Ref) and term.name in self.inputs and pretty_name(term.name) == pretty_name(version):
