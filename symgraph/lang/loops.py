@@ -22,7 +22,7 @@ from symgraph.lang import limits
 from symgraph.lang.program import CONSTANTS
 from symgraph.notation import pretty_name
 
-__all__ = ["Plan", "plan", "OPERATIONS"]
+__all__ = ["Plan", "plan", "header", "iteration", "OPERATIONS"]
 
 #: The ast nodes counted as operations against `limits.LIMITS.max_nodes`.
 OPERATIONS = (ast.BinOp, ast.UnaryOp, ast.Call, ast.Compare)
@@ -47,6 +47,11 @@ class Plan:
 def header(loop: ast.For, text: str) -> str:
     """`for t in range(1, 4)`, as written."""
     return f"for {ast.get_source_segment(text, loop.target)} in {ast.get_source_segment(text, loop.iter)}"
+
+
+def iteration(bound: dict[str, int]) -> str:
+    """t = 2, or i = 0, j = 1 in nested loops: where an error was met while unrolling."""
+    return ", ".join(f"{variable} = {value}" for variable, value in bound.items())
 
 
 def plan(module: ast.Module, text: str, error: Error) -> Plan:

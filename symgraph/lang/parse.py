@@ -85,7 +85,7 @@ class _Walker:
         if self.multiline:
             message += f" on line {node.lineno}"
         if self.bound:
-            message += f" (at {_iteration(self.bound)})"
+            message += f" (at {loops.iteration(self.bound)})"
         return ParseError(message, self._token(node), self._column(node), hint)
 
     # --- statements ----------------------------------------------------------------------------
@@ -256,7 +256,7 @@ class _Walker:
         op = INDICATORS.get(type(node.ops[0]).__name__)
         if op is None:
             hint = "for 1(a ≠ b) write 1 - (a == b)" if isinstance(node.ops[0], ast.NotEq) else "compare with < <= > >= =="
-            raise self.error(f"comparison '{_COMPARISON_WORDS.get(type(node.ops[0]), '?')}' is not supported", node, hint)
+            raise self.error(f"comparison '{describe_node(node.ops[0])}' is not supported", node, hint)
         left, right = self.term(node.left, depth + 1), self.term(node.comparators[0], depth + 1)
         if isinstance(right, sp.Expr) and right.is_zero:
             return self.apply(op, (left,), node)
@@ -430,14 +430,6 @@ class _Walker:
         if np.isnan(approximate):
             raise self.error("this constant is undefined or not a real number", node)
         return value
-
-
-_COMPARISON_WORDS = {ast.NotEq: "!=", ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
-
-
-def _iteration(bound: dict[str, int]) -> str:
-    """t = 2, or i = 0, j = 1 in nested loops."""
-    return ", ".join(f"{variable} = {value}" for variable, value in bound.items())
 
 
 _HINTS: dict[type[ast.AST], str] = {
