@@ -205,10 +205,22 @@ def test_cli_derives_a_loop_in_json_and_text():
     written = derive(RNN_WRITTEN_OUT, at=at)
     np.testing.assert_allclose(data["gradient"]["W"]["value"], written.gradient_value("W"), rtol=1e-14)
     assert data["check"]["passed"] is True
-    text = runner.invoke(app, ["derive", RNN, *options, "--of", "h", "--wrt", "h0"], prog_name="symgraph")
-    assert text.exit_code == 2 and text.stderr.startswith("error: ")  # h is a vector: no gradient of it
     text = runner.invoke(app, ["derive", RNN, *options], prog_name="symgraph")
     assert "h₃ = tanh(z₃)" in text.stdout and "∂L/∂h₂ = Wᵀ ∂L/∂" in text.stdout
+
+
+def test_cli_of_a_name_after_the_loop_is_its_last_version():
+    program = "h = h0\nfor t in range(3):\n    h = tanh(w*h + x0*t)\nL = 2*h"
+    result = CliRunner().invoke(app, ["derive", program, "--of", "h", "--at", "h0=0.2", "--at", "w=0.5", "--at", "x0=1",
+                                      "--format", "json"], prog_name="symgraph")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    h = 0.2
+    for t in range(3):
+        h = np.tanh(0.5 * h + t)
+    value = next(node["value"] for node in data["nodes"] if node["name"] == "h_3")
+    assert data["output"] == "h_3" and value == pytest.approx(h, rel=1e-15)
+    assert data["check"]["passed"] is True  # the gradient of h₃ against finite differences
 
 
 def test_cli_refuses_a_loop_past_the_limit_in_one_line():
