@@ -235,3 +235,22 @@ def test_long_lines_wrap_at_100_columns_with_a_hanging_indent():
     jacobian = [line for line in text.splitlines() if "∂p/∂z = diag" in line][0]
     following = text.splitlines()[text.splitlines().index(jacobian) + 1]
     assert following.startswith(" " * (jacobian.index(" = ") + 3) + "[")
+
+
+def test_every_name_of_a_shared_node_survives_in_text_and_json():
+    d = derive("nq = din*dk; nk = din*dk; L = nq + nk", at={"din": 2, "dk": 3})
+    assert "nq, nk = din·dk = 6" in render_format(d, "text")
+    node = [n for n in d.to_dict()["nodes"] if n["name"] == "nq"][0]
+    assert node["aliases"] == ["nk"]
+
+
+@pytest.mark.parametrize(
+    "program, text, latex",
+    [
+        ("Q: 2x2; K: 2x2; L = sum(Q @ K.T / sqrt(2))", "b/√2", r"\frac{b}{\sqrt{2}}"),
+        ("d: 3; L = sqrt(dot(d, d))", "d/√(dᵀ d)", r"\sqrt{d^{\top} d}"),
+    ],
+)
+def test_precedence_is_unambiguous_and_the_attention_scale_reads_as_the_course_writes_it(program, text, latex):
+    d = derive(program, at={"Q": [[1, 0], [0, 1]], "K": [[1, 2], [3, 4]]} if "Q" in program else {"d": [1, 2, 2]})
+    assert text in render_format(d, "text", width=1000) and latex in render_format(d, "latex")

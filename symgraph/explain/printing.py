@@ -133,6 +133,7 @@ class _UnicodePrinter(StrPrinter):
                 denominator.append(base ** (-exponent))
             else:
                 numerator.append(factor)
+        _root_below(numerator, denominator)
         numerator.sort(key=lambda f: f.is_Add)  # σ(x)·(1 − σ(x)), not (1 − σ(x))·σ(x)
         top = self._join(numerator) if numerator else "1"
         if not denominator:
@@ -176,7 +177,7 @@ class _UnicodePrinter(StrPrinter):
     def _atomic(self, expr):
         text = self._print(expr)
         simple = expr.is_Symbol or expr.is_Integer or expr.is_Function or expr.is_NumberSymbol
-        return text if simple else f"({text})"
+        return text if simple and " " not in text else f"({text})"  # √(dᵀ d): a product in notation is not atomic
 
     def _print_Function(self, expr):
         op = ops.op_of_function(expr.func)
@@ -191,6 +192,15 @@ class _UnicodePrinter(StrPrinter):
     _print_exp = _print_Function
     _print_Abs = _print_Function
     _print_sign = _print_Function
+
+
+def _root_below(numerator: list, denominator: list) -> None:
+    """√n/n is written 1/√n, as the course writes the attention scale QKᵀ/√d (SymPy keeps √2/2)."""
+    for factor in list(numerator):
+        base, exponent = factor.as_base_exp()
+        if base.is_Integer and exponent == sp.Rational(1, 2) and base in denominator:
+            numerator.remove(factor)
+            denominator[denominator.index(base)] = factor
 
 
 def _reads_as_juxtaposed(factor: sp.Expr, piece: str) -> bool:
@@ -211,6 +221,12 @@ class _LatexPrinter(LatexPrinter):
         return latex_name(expr.name)
 
     def _print_Mul(self, expr):
+        coefficient, rest = expr.as_coeff_Mul()
+        roots = [f for f in sp.Mul.make_args(rest) if f.is_Pow and f.base.is_Integer and f.exp == sp.Rational(1, 2)]
+        if coefficient.is_Rational and len(roots) == 1 and coefficient.q == roots[0].base:  # QKᵀ/√d, not √2 QKᵀ/2
+            others = sp.Mul(*(f for f in sp.Mul.make_args(rest) if f is not roots[0]))
+            sign, top = ("- " if coefficient < 0 else ""), self._print(abs(coefficient.p) * others)
+            return rf"{sign}\frac{{{top}}}{{\sqrt{{{roots[0].base}}}}}"
         factors = [f for f in sp.Mul.make_args(expr) if not (f.is_Pow and f.exp.is_negative)]
         if sum(_is_tensor(self.shapes, f) for f in factors) < 2:
             return super()._print_Mul(expr)

@@ -208,6 +208,7 @@ def to_dict(d: DerivationView, include_check: bool = True) -> dict:
             {
                 "id": node,
                 "name": data["name"],
+                "aliases": list(data["aliases"]),  # the node's other names: nq = din*dk; nk = din*dk is one node
                 "op": data["op"] or "input",
                 "expr": source(graph.expr(node)),
                 "args": [graph.label(o) if isinstance(o, int) else source(o) for o in data["operands"]],
