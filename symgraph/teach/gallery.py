@@ -115,8 +115,11 @@ def _official(path: Path, table: Any) -> dict[str, Any]:
             official[key] = _typed(path, f"official.{key}", value, str)
         elif key in ("values", "forward"):
             official[key] = _numbers(path, f"official.{key}", value)
-        elif key == "tolerance":
-            official[key] = float(_typed(path, "official.tolerance", value, (int, float)))
+        elif key == "tolerance":  # one printed precision, or one per name ({ s = 0.05, "*" = 0.005 })
+            if isinstance(value, dict):
+                official[key] = {n: float(_typed(path, f"official.tolerance.{n}", v, (int, float))) for n, v in value.items()}
+            else:
+                official[key] = float(_typed(path, "official.tolerance", value, (int, float)))
         else:
             official[key] = _number_or_tensor(path, f"official.{key}", value)
     if not set(official) - {"text", "tolerance"}:
@@ -283,20 +286,27 @@ def _updated(example: Example, d: Derivation, name: str, official) -> Agreement:
     _gradient_value(example, d, name)  # name must be differentiated by
     (rate, decay), w, lhs = d.update, pretty_name(name), _lhs(d, name)
     rule = f"{w} − η·({lhs} + λ{w}) (η = {number(rate)}, λ = {number(decay)})" if decay else f"{w} − η·{lhs} (η = {number(rate)})"
-    return _numeric(f"updated {w} = {rule}", official, d.step[name], example.official.get("tolerance"))
+    return _numeric(f"updated {w} = {rule}", official, d.step[name], _tolerance(example, f"{_UPDATED}{name}"))
+
+
+def _tolerance(example: Example, key: str) -> float | None:
+    """The printed precision of one answer (its key in official: a name, or updated_<name>); None: exact."""
+    tolerance = example.official.get("tolerance")
+    if isinstance(tolerance, dict):
+        return tolerance.get(key, tolerance.get("*"))
+    return tolerance
 
 
 def agreements(example: Example, d: Derivation) -> list[Agreement]:
     """Every printed answer of the example, compared with symgraph's in the TOML's order."""
     found = []
     official = example.official
-    tolerance = official.get("tolerance")
     if "expr" in official:
         found.append(_expression(example, d))
     for name, value in official.get("forward", {}).items():
-        found.append(_numeric(pretty_name(name), value, _forward_value(example, d, name), tolerance))
+        found.append(_numeric(pretty_name(name), value, _forward_value(example, d, name), _tolerance(example, name)))
     for name, value in official.get("values", {}).items():
-        found.append(_numeric(_lhs(d, name), value, _gradient_value(example, d, name), tolerance))
+        found.append(_numeric(_lhs(d, name), value, _gradient_value(example, d, name), _tolerance(example, name)))
     for key, value in official.items():
         if key.startswith(_UPDATED):
             found.append(_updated(example, d, key.removeprefix(_UPDATED), value))
