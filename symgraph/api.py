@@ -75,7 +75,7 @@ def derive(
     """
     timings: dict[str, float] = {}
     with timed(timings, "parse"):
-        parsed = parse(program) if isinstance(program, str) else from_sympy(program)
+        parsed = parse(program, variables=at or ()) if isinstance(program, str) else from_sympy(program)
     if order not in (1, 2):
         raise InputError("use 1 (gradient) or 2 (second derivatives)", parameter="order", value=order)
     if float(relu_at_zero) not in RELU_CONVENTIONS:

@@ -93,7 +93,7 @@ class Derivation:
 
     # --- numbers ----------------------------------------------------------------------------------
     def _targets(self) -> list[Operand]:
-        targets = [*self.graph.nodes("forward"), *self.gradients.adjoint.values(), *self.gradients.local_node.values()]
+        targets = [*self.graph.nodes("input", "forward"), *self.gradients.adjoint.values(), *self.gradients.local_node.values()]
         for gradients in self.second.values():
             targets.extend(gradients.of(node) for node in self.wrt.values())
         return targets

@@ -24,8 +24,8 @@ _GREEK = {
 
 
 def pretty_name(name: str) -> str:
-    """h1 → h₁, theta → θ, W_hx stays: names read as in a textbook."""
-    match = re.fullmatch(r"([^\W\d_]+)(\d+)", name)  # letters, Latin or Greek, then digits
+    """h1 → h₁, h_2 → h₂ (a loop's versions), theta → θ, W_hx stays: names read as in a textbook."""
+    match = re.fullmatch(r"([^\W\d_]+)_?(\d+)", name)  # letters, Latin or Greek, then digits
     if match:
         return _GREEK.get(match[1], match[1]) + match[2].translate(SUBSCRIPTS)
     return _GREEK.get(name, name)

@@ -106,10 +106,10 @@ MALFORMED = [
     "y = x; y = x", "y = y + 1", "a = b; b = a", "a = b + 1; b = 2", "tanh()", "tanh(x, x)", "exp()", "log(x, 2, 3)",
     "sqrt(x, y)", "relu()", "logsumexp()", "foo(x)", "Tanh(x)", "EXP(x)", "softmax(x)", "max()", "clip(x, 0)",
     "pow(x, 2)", "2x", "x y", "x,", "x, y", "x ^ 2", "x // 2", "x % 2", "x @ y", "~x", "not x", "x and y",
-    "x or y", "x < y", "x == y", "x != y", "x is y", "x in y", "x << 1", "x & y", "x | y", "[x]", "{x}", "(x,)",
+    "x or y", "x < y < z", "x == y == z", "x != y", "x is y", "x in y", "x << 1", "x & y", "x | y", "[x]", "{x}", "(x,)",
     "{'a': x}", "x[0]", "x[1:2]", "*x", "**x", "'str'", "b'bytes'", "None", "True", "False", "1j", "x + 1j",
     "1e999", "...", "x...", "x.", ".x", "x.5", "1__0", "0b2", "0o9", "x\\", "\\x", "#", "# comment only",
-    "'''doc'''", "y = x # ok?\nz = (", "exp + 1", "x + tanh", "pi = 3", "E = 2", "exp = x", "tanh = 1",
+    "'''doc'''", "y = x # ok?\nz = (", "exp + 1", "x + tanh", "exp = x", "tanh = 1",
     "log", "step", "x = x", "a = x; a = a + 1", "a = x\n  b = a",
     "\x00", "x\x00", "x\x1b[31m", "x\r\ny = ", "\\n",
 ]
@@ -175,7 +175,7 @@ TENSORS = [
 LEGAL_ODDITIES = ["θ*x + λ", "(y) = x*2", "0**0 * x", "x**0", "x - x", "x/x", "abs(x)**0.5 * 0 + x", "(a) = x", "y = 3",
                   "y = pi", "a = 1; y = a", "W: 3x2; L = W", "x: 3; L = softmax(x)",
                   "x: 3; L = argmax(x)", "x: 3; L = argmax(x) * sum(x)", "max(x, 0)", "min(x, y)",
-                  "x: 3; L = sum(concat(x, W))"]
+                  "x: 3; L = sum(concat(x, W))", "pi = 3", "E = 2"]
 
 CATEGORIES = {
     "injection": INJECTION,

@@ -53,6 +53,11 @@ TABLE = {
     "where": [(0.5, 2), (-3, 3), (-3, 3)],
     "nonzero": [(-3, 3)],
     "dropout": [(-3, 3), (0, 1), (0, 0.9)],
+    "lt": [(-3, 3)],
+    "le": [(-3, 3)],
+    "gt": [(-3, 3)],
+    "ge": [(-3, 3)],
+    "eq": [(-3, 3)],
 }
 
 
@@ -96,7 +101,7 @@ def _custom_numpy():
     return {**own, "erf": ops.get("erf").numpy}
 
 
-@pytest.mark.parametrize("name", ["relu", "abs", "step", "sign"])
+@pytest.mark.parametrize("name", ["relu", "abs", "step", "sign", "lt", "le", "gt", "ge", "eq"])
 def test_kinks_are_declared_at_zero_with_the_convention(name):
     op = ops.get(name)
     assert op.kink == 0.0 and op.kink_note

@@ -203,3 +203,10 @@ def test_a_jacobian_without_a_matrix_form_is_said_in_words_or_shown_as_numbers()
     two_paths = derive("x: 2; h = x * tanh(x)", wrt="x", at={"x": [0.3, -0.7]})
     text = render_format(two_paths, "text")
     assert "∂h/∂x = [[" in text and "diag" not in text.split("∂h/∂x = ")[1].split("\n")[0]
+
+
+def test_json_nodes_made_in_a_loop_carry_their_iteration():
+    program = "h = h0\nfor t in range(2):\n    h = tanh(w*h + x)\nL = h"
+    nodes = derive(program, at={"h0": 0.1, "w": 0.5, "x": 0.2}).to_dict()["nodes"]
+    assert {n["name"]: n.get("loop") for n in nodes if n["name"] in ("h_1", "h_2", "x")} == {
+        "x": None, "h_1": {"t": 0}, "h_2": {"t": 1}}

@@ -24,7 +24,8 @@ SCALAR_OPS = sorted(name for name, op in ops.OPS.items() if not op.is_tensor)
 TENSOR_OPS = sorted(name for name, op in ops.OPS.items() if op.is_tensor)
 
 #: Scalar ops written as operators; every other scalar op is called by name on x (and y when n-ary).
-OPERATORS = {"add": "x + y", "sub": "x - y", "neg": "-x", "mul": "x*y", "div": "x/y", "pow": "x**y"}
+OPERATORS = {"add": "x + y", "sub": "x - y", "neg": "-x", "mul": "x*y", "div": "x/y", "pow": "x**y",
+             "lt": "(x < y)*x", "le": "(x <= y)*x", "gt": "(x > y)*y", "ge": "(x >= y)*y", "eq": "(x == y) + x"}
 #: Away from every kink (0) and inside every domain (log, sqrt and a real power need x > 0).
 POINT = {"x": 0.7, "y": 1.3}
 

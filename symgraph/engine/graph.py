@@ -20,6 +20,7 @@ from symgraph import ops
 from symgraph.engine.shapes import Shape, constant_shape, infer, resolve
 from symgraph.errors import InputError, ShapeError
 from symgraph.lang.program import Apply, Program, Ref, Term
+from symgraph.notation import pretty_name
 from symgraph.ops.tensor import HEADS
 
 __all__ = ["Graph", "Operand", "build", "is_node"]
@@ -115,6 +116,7 @@ class Graph:
     def name_generated(self, output: int | None) -> None:
         """Give unnamed forward nodes short letters that do not clash with the user's names."""
         taken = set(self.names) | {data["name"] for _, data in self.dag.nodes(data=True) if data["name"] is not None}
+        taken |= {pretty_name(name) for name in taken}  # a1 would print like a loop's version a_1, a₁
         letters = _letters(taken)
         if output is not None and self.dag.nodes[output]["name"] is None:
             free = [n for n in _OUTPUT_NAMES if n not in taken]
@@ -123,7 +125,7 @@ class Graph:
         for node in self.nodes("forward"):
             if self.dag.nodes[node]["name"] is None:
                 name = next(letters)
-                while name in taken:
+                while name in taken or pretty_name(name) in taken:
                     name = next(letters)
                 self.dag.nodes[node]["name"] = name
 
@@ -269,16 +271,21 @@ def build(program: Program, output: str | None = None, graph: Graph | None = Non
         graph.add_input(name)
     last: Operand | None = None
     for assignment in program.assignments:
+        first = len(graph)
         try:
             operand = graph.add_term(assignment.term)
         except ShapeError as error:
             raise ShapeError(f"in {assignment.name or 'the output'}: {error}") from None
+        for node in range(first, len(graph)):
+            graph[node]["loop"] = assignment.loop  # the iteration that made it, () outside loops
         if assignment.name is not None:
             if is_node(operand):
                 graph.name_node(operand, assignment.name)
             else:
                 graph.names[assignment.name] = operand
         last = operand
+    for name, version in program.latest.items():
+        graph.names[name] = graph.names[version]  # after a loop, h is its last version (and no generated name)
     if output is not None:
         if output not in graph.names or output in program.inputs:
             choices = ", ".join(program.names) or "none"

@@ -152,7 +152,9 @@ def path_steps(
             continue
         chains = [chain(graph, path) for path in found]
         steps.append(Step("path", lhs, " + ".join(c[1] for c in chains), lhs_tex, " + ".join(c[2] for c in chains)))
-        products = [sp.Mul(*(gradients.local[e] for e in edges)) for edges, _, _ in chains]
+        # Reverse mode records no local partials below a node whose adjoint is 0 (under 1(x < y), say):
+        # the paths through it sum to 0, and each is written 0.
+        products = [sp.Mul(*(gradients.local.get(e, sp.Integer(0)) for e in edges)) for edges, _, _ in chains]
         rhs = _signed_sum(products, lambda e: unicode(e, writer.relu_at_zero), "({})", " − ")
         rhs_tex = _signed_sum(products, lambda e: latex(e, writer.relu_at_zero), r"\left({}\right)", " - ")
         value = writer.value_of(gradients.of(node))

@@ -1,25 +1,29 @@
 """Program text → Program, by walking Python's `ast` with a whitelist; nothing is ever evaluated.
 
 The language: one expression, or named assignments separated by `;` or newlines, the last
-of which is the output. Operators `+ - * / **`, unary minus, parentheses, the functions of
-the op registry, the constants `pi` and `E`, integer and decimal numbers. Limits are
-checked while walking, before SymPy sees anything, so no input can hang the process.
+of which is the output. Operators `+ - * / **`, comparisons `< <= > >= ==` (0/1 indicators),
+unary minus, parentheses, the functions of the op registry, the constants `pi` and `E` (unless
+the program makes them its own), integer and decimal numbers, and `for t in range(…):` blocks,
+unrolled here into versioned names (symgraph.lang.loops). Limits are checked while walking,
+before SymPy sees anything, so no input can hang the process.
 """
 
 from __future__ import annotations
 
 import ast
 import math
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import sympy as sp
 
 from symgraph import ops
 from symgraph.errors import LimitError, ParseError, shorten
-from symgraph.lang import calls, limits
+from symgraph.lang import calls, limits, loops
 from symgraph.lang.program import CONSTANTS, Apply, Assignment, Program, Ref, Term
 from symgraph.lang.python_syntax import describe_node, parse_python
 from symgraph.notation import pretty_name
+from symgraph.ops.compare import FLIPPED, INDICATORS
 
 __all__ = ["parse"]
 
@@ -32,15 +36,23 @@ _OPERATOR_HINTS = {
 }
 
 
-def parse(text: str) -> Program:
-    """Parse program text; raises ParseError or LimitError with one clear line."""
-    return _Walker(text).program(parse_python(text, "program", "an expression such as exp(x**2 + tanh(x))"))
+#: What a constant's name means when the program does not make it its own.
+_CONSTANT_WORDS = {"pi": "the number π", "E": "Euler's number"}
+
+
+def parse(text: str, variables: Iterable[str] = ()) -> Program:
+    """Parse program text; raises ParseError or LimitError with one clear line.
+
+    `variables` are names the caller gives values to (derive's `at`): a constant's name among them
+    (E, pi) is an input, as is one the program assigns or declares; Program.notes says so.
+    """
+    return _Walker(text, variables).program(parse_python(text, "program", "an expression such as exp(x**2 + tanh(x))"))
 
 
 class _Walker:
     """Walks the ast; every construct not listed here is refused."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, variables: Iterable[str] = ()):
         self.lines = text.splitlines() or [text]
         self.ascii_lines = {number for number, line in enumerate(self.lines, 1) if line.isascii()}
         self.multiline = len(self.lines) > 1
@@ -52,6 +64,12 @@ class _Walker:
         self.declared_at: dict[str, ast.Name] = {}
         self.integer_names: set[str] = set()  # names of computed indices (k = argmax(o)), which may index
         self.text = text
+        self.variables = set(variables)  # names that are the user's even where a constant has the name
+        self.assignments: list[Assignment] = []
+        self.current: dict[str, str] = {}  # a name → its current version, for names a loop assigns
+        self.versions: dict[str, Iterator[str]] = {}
+        self.bound: dict[str, int] = {}  # the loop variables being unrolled and their values, outermost first
+        self.plan = loops.Plan()
 
     # --- reporting ---------------------------------------------------------------------------
     def _column(self, node: ast.expr | ast.stmt) -> int:
@@ -67,35 +85,55 @@ class _Walker:
     def error(self, message: str, node: ast.expr | ast.stmt, hint: str | None = None) -> ParseError:
         if self.multiline:
             message += f" on line {node.lineno}"
+        if self.bound:
+            message += f" (at {loops.iteration(self.bound)})"
         return ParseError(message, self._token(node), self._column(node), hint)
 
     # --- statements ----------------------------------------------------------------------------
     def program(self, module: ast.Module) -> Program:
-        operations = sum(isinstance(n, (ast.BinOp, ast.UnaryOp, ast.Call)) for n in ast.walk(module))
-        if operations > limits.LIMITS.max_nodes:
-            raise LimitError(f"program has {operations:,} operations; the limit is {limits.LIMITS.max_nodes:,}")
-        assignments = []
-        body = module.body
-        for i, stmt in enumerate(body):
-            last = i == len(body) - 1
-            if isinstance(stmt, ast.Assign):
-                assignments.append(self.assign(stmt))
-            elif isinstance(stmt, ast.Expr) and last:
-                assignments.append(Assignment(None, self.term(stmt.value, 0)))
-            elif isinstance(stmt, ast.Expr):
-                raise self.error("only the last line may be a bare expression", stmt, "name it with '='")
-            elif isinstance(stmt, ast.AnnAssign):
-                self.declare(stmt)
-            else:
-                raise self.error(f"{describe_node(stmt)} is not allowed in a program", stmt)
-        if not assignments:
+        self.plan = loops.plan(module, self.text, self.error)
+        self.variables |= self.plan.assigned | self.plan.declared
+        self.versions = {name: iter(names) for name, names in self.plan.versions.items()}
+        self.statements(module.body, top=True)
+        if not self.assignments:
             raise ParseError("empty program: write an expression such as exp(x**2 + tanh(x))")
         for name, target in self.declared_at.items():
             if name not in self.inputs:
                 what = "assigned" if name in self.defined else "never used"
                 raise self.error(f"'{name}' is declared but {what}; only inputs are declared", target)
         self.check_spellings()
-        return Program(tuple(assignments), tuple(self.inputs), self.text, dict(self.declarations))
+        notes = tuple(
+            f"{name} is your variable here, not {words}" for name, words in _CONSTANT_WORDS.items()
+            if name in self.variables and name in self.plan.mentioned
+        )
+        latest = {name: self.current[name] for name in self.plan.versions}
+        return Program(tuple(self.assignments), tuple(self.inputs), self.text, dict(self.declarations), notes, latest)
+
+    def statements(self, body: list[ast.stmt], top: bool) -> None:
+        for i, stmt in enumerate(body):
+            if isinstance(stmt, ast.Assign):
+                self.assign(stmt)
+            elif isinstance(stmt, ast.For):
+                self.loop(stmt)
+            elif isinstance(stmt, ast.Expr) and top and i == len(body) - 1:
+                self.assignments.append(Assignment(None, self.term(stmt.value, 0)))
+            elif isinstance(stmt, ast.Expr):
+                where = "only the last line may be a bare expression" if top else "a loop body holds assignments only"
+                raise self.error(where, stmt, "name it with '='")
+            elif isinstance(stmt, ast.AnnAssign) and top:
+                self.declare(stmt)
+            elif isinstance(stmt, ast.AnnAssign):
+                raise self.error("a declaration inside a loop is not allowed", stmt, "declare the inputs before the loop")
+            else:
+                raise self.error(f"{describe_node(stmt)} is not allowed in a program", stmt)
+
+    def loop(self, stmt: ast.For) -> None:
+        """The body once per value of the loop variable (the plan has checked the loop and its size)."""
+        variable = stmt.target.id  # type: ignore[attr-defined]
+        for value in self.plan.ranges[stmt]:
+            self.bound[variable] = value
+            self.statements(stmt.body, top=False)
+        del self.bound[variable]
 
     def check_spellings(self) -> None:
         """Two names that print alike (theta and θ, theta1 and θ1) would make every explanation ambiguous."""
@@ -134,7 +172,8 @@ class _Walker:
             raise LimitError(f"shape {'x'.join(map(str, sizes))} has {math.prod(sizes):,} entries; the limit is {limits.LIMITS.max_tensor_entries:,}")
         return tuple(sizes)
 
-    def assign(self, stmt: ast.Assign) -> Assignment:
+    def assign(self, stmt: ast.Assign) -> None:
+        """`h = …`; inside a loop a name may be assigned again: each assignment is a new version (h₁, h₂ …)."""
         if len(stmt.targets) != 1:
             raise self.error("chained assignment 'a = b = …' is not allowed", stmt, "assign one name at a time")
         target = stmt.targets[0]
@@ -142,21 +181,28 @@ class _Walker:
             raise self.error("only a plain name can be assigned", target)
         name = target.id
         self.check_name(name, target)
-        if name in CONSTANTS or name in ops.FUNCTIONS:
+        if name in ops.FUNCTIONS:
             raise self.error(f"'{name}' is a built-in name and cannot be assigned", target)
-        if name in self.defined:
+        if name in self.defined and not self.bound:
             first = self.defined[name]
-            raise self.error(f"'{name}' is assigned twice (first at column {self._column(first)})", target, "use a new name")
+            hint = "use a new name; only a loop body assigns a name again"
+            raise self.error(f"'{name}' is assigned twice (first at column {self._column(first)})", target, hint)
         term = self.term(stmt.value, 0)
         if name in self.inputs:
             use = self.used_at[name]
-            raise self.error(f"'{name}' is used at column {self._column(use)} before it is assigned", target)
-        self.defined[name] = target
+            start = f"give {name} its starting value before the loop, e.g. {name} = {name}0" if self.bound else None
+            raise self.error(f"'{name}' is used at column {self._column(use)} before it is assigned", target, start)
+        self.defined.setdefault(name, target)
+        version = next(self.versions[name]) if name in self.versions else name
+        if version != name and isinstance(term, Ref) and term.name in self.inputs and pretty_name(term.name) == pretty_name(version):
+            self.current[name] = term.name  # h = h0 before the loop: h's version h₀ is the input h0 itself
+            return
+        self.current[name] = version
         if self.integer_valued(term):
-            self.integer_names.add(name)
+            self.integer_names.add(version)
         if isinstance(term, sp.Expr):
-            self.constants[name] = term  # folded into every use, so c = 0; x/c is a division by zero
-        return Assignment(name, term)
+            self.constants[version] = term  # folded into every use, so c = 0; x/c is a division by zero
+        self.assignments.append(Assignment(version, term, tuple(self.bound.items())))
 
     def check_name(self, name: str, node: ast.expr) -> None:
         if name.startswith("_"):
@@ -180,6 +226,8 @@ class _Walker:
             return self.apply("transpose", (self.term(node.value, depth + 1),), node)
         if isinstance(node, ast.Subscript):
             return self.subscript(node, depth)
+        if isinstance(node, ast.Compare):
+            return self.compare(node, depth)
         raise self.error(f"{describe_node(node)} is not allowed", node, _HINTS.get(type(node)))
 
     def subscript(self, node: ast.Subscript, depth: int) -> Term:
@@ -191,15 +239,14 @@ class _Walker:
                 raise self.error("slices are x[start:stop] or X[start:stop, start:stop]", node.slice,
                                  "write X[1][0:2] for part of a row")
             return Apply("slice", (base, *(b for i in indices for b in self.bounds(i))))
-        computed = [i for i in indices if isinstance(i, (ast.Name, ast.Call, ast.Subscript, ast.BinOp))]
+        computed = [(i, t) for i, t in ((i, self.term(i, depth + 1)) for i in indices
+                                         if isinstance(i, (ast.Name, ast.Call, ast.Subscript, ast.BinOp)))
+                    if not isinstance(t, sp.Expr)]  # a loop variable's expression is a constant: an integer index
         if computed and len(indices) > 1:
-            raise self.error("a computed index selects along the first axis only", computed[0],
+            raise self.error("a computed index selects along the first axis only", computed[0][0],
                              "write X[k] and index the result, e.g. X[k][0]")
         if computed:
-            index = self.index(self.term(computed[0], depth + 1), computed[0])
-            if not isinstance(index, sp.Expr):
-                return Apply("take", (base, index))
-            indices = [ast.Constant(int(index))]
+            return Apply("take", (base, self.index(computed[0][1], computed[0][0])))
         return Apply("index", (base, *(self.integer(i) for i in indices)))
 
     def index(self, index: Term, node: ast.expr) -> Term:
@@ -230,10 +277,30 @@ class _Walker:
         return self.integer(node)
 
     def integer(self, node: ast.expr) -> sp.Integer:
+        """An integer constant, or an expression of loop variables and constants with such a value (xs[t - 1])."""
         if isinstance(node, ast.Constant) and type(node.value) is int:
             return sp.Integer(node.value)
-        hint = "indices count from 0; write x[0] for the first entry" if isinstance(node, ast.UnaryOp) else None
-        raise self.error("expected a non-negative integer", node, hint)
+        value = self.term(node, 0) if isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Name)) else None
+        if isinstance(value, sp.Integer) and value >= 0:
+            return value
+        hint = "indices count from 0; write x[0] for the first entry" if isinstance(value, sp.Integer) else None
+        found = f"; {self._token(node)} is {value}" if isinstance(value, sp.Integer) and self.bound else ""
+        raise self.error(f"expected a non-negative integer{found}", node, hint)
+
+    def compare(self, node: ast.Compare, depth: int) -> Term:
+        """a ⋈ b → the 0/1 indicator 1(a − b ⋈ 0) (symgraph.ops.compare); 1(z ≥ 0) when b is 0."""
+        if len(node.ops) > 1:
+            raise self.error("chained comparison 'a < b < c' is not allowed", node, "write (a < b) * (b < c)")
+        op = INDICATORS.get(type(node.ops[0]).__name__)
+        if op is None:
+            hint = "for 1(a ≠ b) write 1 - (a == b)" if isinstance(node.ops[0], ast.NotEq) else "compare with < <= > >= =="
+            raise self.error(f"comparison '{describe_node(node.ops[0])}' is not supported", node, hint)
+        left, right = self.term(node.left, depth + 1), self.term(node.comparators[0], depth + 1)
+        if isinstance(right, sp.Expr) and right.is_zero:
+            return self.apply(op, (left,), node)
+        if isinstance(left, sp.Expr) and left.is_zero:
+            return self.apply(FLIPPED[op], (right,), node)
+        return self.apply(op, (self.apply("sub", (left, right), node),), node)
 
     def binop(self, node: ast.BinOp, depth: int) -> Term:
         kind = _BINARY.get(type(node.op))
@@ -267,16 +334,22 @@ class _Walker:
     def name(self, node: ast.Name) -> Term:
         name = node.id
         self.check_name(name, node)
-        if name in CONSTANTS:
+        if name in self.bound:
+            return sp.Integer(self.bound[name])
+        if name in self.plan.loop_variables:
+            loop = self.plan.loop_variables[name]
+            raise self.error(f"'{name}' is the variable of the loop '{loop}'; it has no value outside it", node, "use another name")
+        if name in CONSTANTS and name not in self.variables:
             return CONSTANTS[name]
-        if name in self.constants:
-            return self.constants[name]
+        version = self.current.get(name, name)
+        if version in self.constants:
+            return self.constants[version]
         if name in ops.FUNCTIONS:
             raise self.error(f"'{name}' is a function", node, f"call it as {name}(...)")
         if name not in self.defined and name not in self.inputs:
             self.inputs[name] = None
             self.used_at[name] = node
-        return Ref(name, node.lineno, self._column(node))
+        return Ref(version, node.lineno, self._column(node))
 
     def constant(self, node: ast.Constant) -> sp.Expr:
         value = node.value

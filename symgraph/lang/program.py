@@ -39,11 +39,18 @@ Term: TypeAlias = Apply | Ref | sp.Expr
 class Assignment:
     name: str | None  # None: the unnamed output of a bare expression
     term: Term
+    #: the iteration it belongs to, when a loop made it: (loop variable, value) pairs, outermost first
+    loop: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
 class Program:
-    """Ordered named assignments; `inputs` in order of first use; declared shapes (`W: 3x2`) by name."""
+    """Ordered named assignments; `inputs` in order of first use; declared shapes (`W: 3x2`) by name.
+
+    A name a loop assigns is versioned (h_0, h_1 …, see symgraph.lang.loops); `latest` maps it to its
+    last version, which is what the name means after the loop. `notes` are plain sentences for the
+    reader about how the program was read (a constant's name that is the user's variable).
+    """
 
     assignments: tuple[Assignment, ...]
     inputs: tuple[str, ...]
@@ -51,6 +58,7 @@ class Program:
     declarations: dict[str, tuple[int, ...]] = field(default_factory=dict)
     #: Plain sentences for the reader about how the program was read (a constant's name taken as a variable).
     notes: tuple[str, ...] = ()
+    latest: dict[str, str] = field(default_factory=dict)
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -39,6 +39,11 @@ _NODE_WORDS = {
     ast.Tuple: "tuple",
     ast.Dict: "dict",
     ast.Set: "set",
+    ast.NotEq: "!=",
+    ast.Is: "is",
+    ast.IsNot: "is not",
+    ast.In: "in",
+    ast.NotIn: "not in",
 }
 
 

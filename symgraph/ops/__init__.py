@@ -3,6 +3,7 @@
 The registry (symgraph.ops.registry) knows nothing of the families; each family module registers
 its own entries, one block per op: scalar (arithmetic, elementary and deep-learning functions),
 elementary (tan … arccos, erf, log₂, log₁₀) and activations (gelu, silu, leaky_relu, elu …);
+compare (the 0/1 indicators of < <= > >= ==);
 on the tensor base (symgraph.ops.tensor: the SymPy citizen, notation pieces, the builder) linalg
 (matrix products, transpose), reductions (sum, mean, softmax, losses), indexing (indexing, slicing,
 reshaping, constant tensors), select (argmax, sort, topk, indexing by a computed index), conv
@@ -28,6 +29,7 @@ from symgraph.ops.registry import (
 # isort: split
 from symgraph.ops import (
     activations,
+    compare,
     conv,
     elementary,
     elementwise,
@@ -48,6 +50,6 @@ from symgraph.ops.scalar import logsigmoid, logsumexp, relu, sigmoid, softplus, 
 __all__ = [
     "Op", "OPS", "FUNCTIONS", "ALIASES", "REQUIRED", "register", "get", "decompose", "op_of_function", "approximate",
     "parameter", "sigmoid", "softplus", "logsigmoid", "logsumexp", "relu", "step",
-    "scalar", "elementary", "activations", "tensor", "linalg", "reductions", "indexing", "select", "window", "conv",
+    "scalar", "compare", "elementary", "activations", "tensor", "linalg", "reductions", "indexing", "select", "window", "conv",
     "pool", "elementwise", "extrema", "statistics", "normalization",
 ]

@@ -81,6 +81,10 @@ class TensorFunction(sp.Function):
         operands, params = self.args[:arity], [parameter(p) for p in self.args[arity:]]
         return _NOTATION[self.op_name](style, [_Piece(printer, a, style) for a in operands], params)
 
+    def _eval_evalf(self, prec):
+        """A tensor has no one number: SymPy must not ask mpmath (whose ones(3) is a matrix) for it."""
+        return None
+
     def _symgraph_unicode(self, printer):
         return self._write(printer, "unicode")
 

@@ -194,6 +194,8 @@ def to_dict(d: DerivationView, include_check: bool = True) -> dict:
         )
         if d.is_tensor:
             nodes[-1]["shape"] = list(graph.shape(node))
+        if data.get("loop"):
+            nodes[-1]["loop"] = dict(data["loop"])  # the iteration that made it: {"t": 2}
     gradient = {}
     for name, node in d.wrt.items():
         expr, mid = d.gradient[name], d.in_terms_of_intermediates[name]
