@@ -330,12 +330,22 @@ def pictures(d: Derivation) -> tuple[str, ...]:
     return "forward.svg", "combined.svg" if d.complete else "backward.svg"
 
 
+COLLAPSE_OVER = 20  #: a forward pass of more operations than this is drawn collapsed, one box per named value
+
+
+def collapsed(d: Derivation) -> bool:
+    """A long forward pass (an unrolled loop, a whole network) is drawn with only the names the program gives:
+    drawn out, it would be too wide to read at the width of a page."""
+    return d.mode == "forward" and sum(1 for _ in d.graph.nodes("forward")) > COLLAPSE_OVER
+
+
 def _check_status(d: Derivation) -> str:
     return d.check().status if d.checked else "forward pass (no derivative to check)"
 
 
 def page(example: Example, d: Derivation, found: list[Agreement]) -> str:
-    drawn = [f"![{alt}]({name})" for alt, name in zip(("forward graph", "backward pass"), pictures(d), strict=False)]
+    alts = ("forward graph, one box per named value" if collapsed(d) else "forward graph", "backward pass")
+    drawn = [f"![{alt}]({name})" for alt, name in zip(alts, pictures(d), strict=False)]
     printed = example.official.get("text")
     lines = [
         f"# {example.title}", "", example.narrative, "", f"*Source: {example.source}.*", "",
@@ -387,7 +397,7 @@ def build(directory: str | Path) -> list[Path]:
         folder = directory / example.name
         written.append(_write(folder / "index.md", page(example, d, found)))
         for name in pictures(d):
-            written.append(d.render(view=Path(name).stem).save(folder / name))
+            written.append(d.render(view=Path(name).stem, collapse=collapsed(d)).save(folder / name))
         rows.append((example, d, found))
     written.append(_write(directory / "README.md", index(rows)))
     return written
