@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import shutil
+import sys
 
 import click
 
 from symgraph import __version__
 from symgraph.api import derive as derive_program
 from symgraph.errors import CheckFailed, InputError
-from symgraph.output.formats import FORMATS, render_format
+from symgraph.explain.printing import every_entry
+from symgraph.notation import digits
+from symgraph.output.formats import FORMATS, TEXT_WIDTH, render_format
 from symgraph.output.render import DEFAULT_DPI, DEFAULT_FONT, DEFAULT_FONTSIZE, MAX_BOXES, RANKDIRS, STYLES, VIEWS, write_frames
 from symgraph.output.render import FORMATS as PICTURES
 from symgraph.output.stats import stats
@@ -95,6 +99,13 @@ def _derive(program, file, wrt, at, of, forward, upstream, relu_at_zero, order=1
     )
 
 
+def _text_width() -> int:
+    """The terminal's width on a terminal (at least 60), else the width of files."""
+    if sys.stdout.isatty():
+        return max(60, shutil.get_terminal_size((TEXT_WIDTH, 24)).columns)
+    return TEXT_WIDTH
+
+
 def _parse_upstream(pair: str | None) -> dict[str, str] | None:
     if pair is None:
         return None
@@ -124,10 +135,20 @@ Examples:
 @_relu_option
 @click.option("--render", "picture", metavar="FILE", help="Also draw the backward pass to FILE (.svg, .png, .pdf, .dot).")
 @click.option("--stats", "show_stats", is_flag=True, help="Also print graph and tree sizes and the time of each stage.")
+@click.option("--digits", "shown_digits", type=click.IntRange(1, 17), default=6, show_default=True,
+              help="Significant digits of the numbers shown (whole numbers are always written in full; JSON keeps all).")
+@click.option("--all-entries", "all_entries", is_flag=True, help="Write every entry of large tensors (default: elide the middle).")
 @click.option("--sgd", "sgd", metavar="LR", help="Also take one gradient-descent step w ← w − LR·∂L/∂w (needs --at).")
 @click.option("--weight-decay", "weight_decay", metavar="λ", default="0", help="L2 weight decay of the --sgd step: w ← w − LR·(∂L/∂w + λw).")
-def derive(program, file, wrt, at, of, forward, upstream, order, fmt, check, relu_at_zero, picture, show_stats, sgd,
-           weight_decay) -> None:
+def derive(program, file, wrt, at, of, forward, upstream, order, fmt, check, relu_at_zero, picture, show_stats,
+           shown_digits, all_entries, sgd, weight_decay) -> None:
+    with digits(shown_digits), every_entry(all_entries):
+        _derive_and_print(program, file, wrt, at, of, forward, upstream, order, fmt, check, relu_at_zero, picture,
+                          show_stats, sgd, weight_decay)
+
+
+def _derive_and_print(program, file, wrt, at, of, forward, upstream, order, fmt, check, relu_at_zero, picture,
+                      show_stats, sgd, weight_decay) -> None:
     derivation = _derive(program, file, wrt, at, of, forward, upstream, relu_at_zero, order=int(order), sgd=sgd,
                          weight_decay=weight_decay)
     check = check and derivation.checked
@@ -138,7 +159,7 @@ def derive(program, file, wrt, at, of, forward, upstream, order, fmt, check, rel
         data = derivation.to_dict(include_check=check) | ({"stats": meter.as_dict()} if meter else {})
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
-        click.echo(render_format(derivation, fmt, include_check=check), nl=False)
+        click.echo(render_format(derivation, fmt, include_check=check, width=_text_width()), nl=False)
         if meter:
             click.echo("\n" + meter.text())
     if picture:

@@ -2,12 +2,14 @@
 
 from symgraph.api import Derivation, derive
 from symgraph.errors import CheckFailed, EvaluationError, InputError, LimitError, ParseError, SymgraphError
+from symgraph.notation import digits
 from symgraph.ops import relu, sigmoid, softplus, step
 from symgraph.teach import layers
 
 __all__ = [
     "derive",
     "Derivation",
+    "digits",
     "SymgraphError",
     "InputError",
     "ParseError",

@@ -6,13 +6,16 @@ write names through here, so a name reads the same everywhere.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import re
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import sympy as sp
 
-__all__ = ["pretty_name", "latex_name", "partial_symbol", "partial_text", "number", "number_latex", "SUPERSCRIPTS", "SUBSCRIPTS"]
+__all__ = ["pretty_name", "latex_name", "partial_symbol", "partial_text", "number", "number_latex", "digits", "SUPERSCRIPTS", "SUBSCRIPTS"]
 
 SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -48,12 +51,40 @@ def _greek_latex(char: str) -> str:
     return "{" + command + "}" if command.startswith("\\") else char
 
 
-def number(value, digits: int = 6) -> str:
-    """A float for people: 6 significant digits, a real minus sign."""
+#: Significant digits of the numbers people read (`--digits N`); set it with `digits(n)` around the work.
+_DIGITS: contextvars.ContextVar[int] = contextvars.ContextVar("symgraph_digits", default=6)
+#: Whole numbers below this are written out in full: the course's 10234 stays 10234.
+_EXACT_INTEGERS = 1e15
+
+
+@contextmanager
+def digits(n: int) -> Iterator[None]:
+    """Numbers are written with `n` significant digits inside the block (whole numbers always in full)."""
+    if not 1 <= n <= 17:
+        raise ValueError(f"digits must be 1 to 17, not {n}")
+    token = _DIGITS.set(n)
+    try:
+        yield
+    finally:
+        _DIGITS.reset(token)
+
+
+def _significant(value: float, digits: int | None) -> str:
+    """Python's %g with the digits asked for (or the block's), or the whole number itself."""
+    if value.is_integer() and abs(value) < _EXACT_INTEGERS:
+        return str(int(value))
+    return f"{value:.{_DIGITS.get() if digits is None else digits}g}"
+
+
+def number(value, digits: int | None = None) -> str:
+    """A float for people: whole numbers in full, others to 6 significant digits (or `digits`), a real minus sign.
+
+    The course's integers and short decimals (10234, 5678.5, 0.125) survive exactly.
+    """
     value = float(value)
     if value == 0:
         return "0"
-    text = f"{value:.{digits}g}"
+    text = _significant(value, digits)
     if "e" in text:
         mantissa, exponent = text.split("e")
         text = f"{mantissa}·10{str(int(exponent)).translate(SUPERSCRIPTS)}"
@@ -65,7 +96,7 @@ def number_latex(value) -> str:
     value = float(value)
     if value == 0:
         return "0"
-    mantissa, _, exponent = f"{value:.6g}".partition("e")
+    mantissa, _, exponent = _significant(value, None).partition("e")
     return mantissa + (rf" \cdot 10^{{{int(exponent)}}}" if exponent else "")
 
 

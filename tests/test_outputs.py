@@ -30,8 +30,8 @@ def test_the_softmax_jacobian_is_diag_p_minus_p_p_transposed():
     assert d.mode == "jacobian"
     np.testing.assert_allclose(d.jacobian["z"], np.diag(p) - np.outer(p, p), rtol=1e-12)
     assert d.check().passed
-    text = render_format(d, "text")
-    assert "∂p/∂z = diag(p) − p pᵀ = [[0.08193, −0.02203, −0.05989]" in text and "(3×3: row i is ∂pᵢ/∂z)" in text
+    text = render_format(d, "text", width=1000)
+    assert "∂p/∂z = diag(p) − p pᵀ = [[0.0819251, −0.022033, −0.059892]" in text and "(3×3: row i is ∂pᵢ/∂z)" in text
     assert "one backward pass from L = ⟨δp, p⟩" in text
 
 
@@ -210,3 +210,28 @@ def test_json_nodes_made_in_a_loop_carry_their_iteration():
     nodes = derive(program, at={"h0": 0.1, "w": 0.5, "x": 0.2}).to_dict()["nodes"]
     assert {n["name"]: n.get("loop") for n in nodes if n["name"] in ("h_1", "h_2", "x")} == {
         "x": None, "h_1": {"t": 0}, "h_2": {"t": 1}}
+
+
+def test_numbers_keep_the_course_s_integers_and_short_decimals_and_digits_chooses_the_rest():
+    d = derive("z = W @ h; L = sum(z)", at={"W": [[10234, 0.125], [1, 2]], "h": [1, 0.5]})
+    text = render_format(d, "text")
+    assert "z = W h = [10234.1, 2]" in text and "[[10234, 0.125], [1, 2]]" in text
+    result = run("derive", "x/3", "--at", "x=1", "--digits", "3")
+    assert "y = x/3 = 0.333" in result.stdout
+    assert run("derive", "x/3", "--at", "x=1").stdout.count("0.333333") >= 1
+
+
+def test_large_tensors_are_elided_in_the_middle_unless_every_entry_is_asked():
+    at = ["--at", "x=[" + ", ".join(str(i) for i in range(50)) + "]"]
+    elided = run("derive", "L = sum(x * x)", *at).stdout
+    assert "[0, 1, 2, …, 47, 48, 49]" in elided
+    whole = run("derive", "L = sum(x * x)", *at, "--all-entries").stdout
+    assert "[0, 1, 2, 3, 4, 5, 6" in whole and "…" not in whole.split("\n")[0]
+
+
+def test_long_lines_wrap_at_100_columns_with_a_hanging_indent():
+    text = render_format(derive("z: 3; p = softmax(z)", wrt="z", at={"z": [1, 2, 3]}), "text", width=100)
+    assert max(len(line) for line in text.splitlines()) <= 100
+    jacobian = [line for line in text.splitlines() if "∂p/∂z = diag" in line][0]
+    following = text.splitlines()[text.splitlines().index(jacobian) + 1]
+    assert following.startswith(" " * (jacobian.index(" = ") + 3) + "[")

@@ -628,7 +628,7 @@ def test_issue_program_reads_like_the_textbook():
     assert re.fullmatch(r"Wᵀ\(v ⊙ 1\(z > 0\)/\(relu\(z\) \+ 1\)\)", h), h
     for piece in ("Wᵀ", "⊙", "1(z > 0)", "relu(z) + 1"):
         assert piece in h
-    assert "c + W h" in results["∂L/∂h"][1] and results["∂L/∂h"][1].endswith("= [1.762, −0.2381]")
+    assert "c + W h" in results["∂L/∂h"][1] and results["∂L/∂h"][1].endswith("= [1.7619, −0.238095]")
     w = results["∂L/∂W"][0]
     assert w.endswith(") hᵀ") and "v ⊙ 1(z > 0)" in w  # δ hᵀ
     assert results["∂L/∂c"][0] == "v ⊙ 1(z > 0)/(relu(z) + 1)"  # δ
@@ -637,7 +637,7 @@ def test_issue_program_reads_like_the_textbook():
     assert backprop["∂L/∂W"].startswith("∂L/∂a hᵀ")
     assert backprop["∂L/∂z"].startswith("∂L/∂b ⊙ 1(z > 0)") and "(relu rule)" in backprop["∂L/∂z"]
     text = str(d)
-    assert "∂L/∂W = ∂L/∂a hᵀ = [[0, 0], [1, 2], [−0.2381, −0.4762]]" in text
+    assert "∂L/∂W = ∂L/∂a hᵀ = [[0, 0], [1, 2], [−0.238095, −0.47619]]" in text
     assert "Check" not in text and d.check().status == "passed"
 
 
@@ -720,7 +720,7 @@ def test_cli_derive_tensor_program_text(run):
     result = run("derive", ISSUE_PROGRAM, *_at(ISSUE_VALUES))
     assert result.exit_code == 0, result.stderr
     assert "∂L/∂h = Wᵀ(v ⊙ 1(z > 0)/(relu(z) + 1))" in result.stdout
-    assert "[[0, 0], [1, 2], [−0.2381, −0.4762]]" in result.stdout
+    assert "[[0, 0], [1, 2], [−0.238095, −0.47619]]" in result.stdout
     assert "✓ passed" in result.stdout
 
 

@@ -7,7 +7,9 @@ from the op registry, so a new op prints correctly everywhere at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextvars
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import sympy as sp
@@ -18,29 +20,48 @@ from sympy.printing.str import StrPrinter
 from symgraph import ops
 from symgraph.notation import SUPERSCRIPTS, latex_name, number, number_latex, pretty_name
 
-__all__ = ["unicode", "latex", "latex_name", "number", "number_latex", "value_text", "value_latex", "pretty_name", "MAX_SHOWN_ENTRIES"]
+__all__ = ["unicode", "latex", "latex_name", "number", "number_latex", "value_text", "value_latex", "pretty_name", "MAX_SHOWN_ENTRIES",
+           "every_entry"]
 
-#: A tensor with more entries than this is summarised (shape and range) instead of written out.
+#: A tensor with more entries than this is elided in the middle of its long axes instead of written out.
 MAX_SHOWN_ENTRIES = 36
 
 _STEP_TEXT = {0.0: "1({} > 0)", 1.0: "1({} ≥ 0)"}
 
 
+#: Whether large tensors are written whole (`--all-entries`) instead of elided in the middle.
+_EVERY_ENTRY: contextvars.ContextVar[bool] = contextvars.ContextVar("symgraph_every_entry", default=False)
+#: An elided axis keeps this many entries at each end, as NumPy's printing does.
+EDGE_ENTRIES = 3
+
+
+@contextmanager
+def every_entry(whole: bool = True) -> Iterator[None]:
+    """Inside the block, tensors of any size are written with every entry."""
+    token = _EVERY_ENTRY.set(whole)
+    try:
+        yield
+    finally:
+        _EVERY_ENTRY.reset(token)
+
+
 def value_text(value) -> str:
-    """A number, or a small tensor as nested brackets [[0, −1], [2, 0]]; a large one as its shape and range."""
+    """A number, or a tensor as nested brackets [[0, −1], [2, 0]]; past MAX_SHOWN_ENTRIES entries the middle of each
+    long axis is elided as NumPy prints it, [1, 2, 3, …, 98, 99, 100], unless every entry is asked for."""
     array = np.asarray(value, dtype=float)
     if array.ndim == 0:
         return number(array)
-    if array.size > MAX_SHOWN_ENTRIES:
-        shape = "×".join(map(str, array.shape))
-        return f"({shape} tensor, entries {number(array.min(), 4)} to {number(array.max(), 4)})"
-    return _nested(array, lambda x: number(x, 4))
+    elide = array.size > MAX_SHOWN_ENTRIES and not _EVERY_ENTRY.get()
+    return _nested(array, number, elide)
 
 
-def _nested(array: np.ndarray, write) -> str:
+def _nested(array: np.ndarray, write, elide: bool = False) -> str:
     if array.ndim == 0:
         return write(array)
-    return "[" + ", ".join(_nested(a, write) for a in array) + "]"
+    if elide and len(array) > 2 * EDGE_ENTRIES + 1:
+        ends = [_nested(a, write, elide) for a in (*array[:EDGE_ENTRIES], *array[-EDGE_ENTRIES:])]
+        return "[" + ", ".join([*ends[:EDGE_ENTRIES], "…", *ends[EDGE_ENTRIES:]]) + "]"
+    return "[" + ", ".join(_nested(a, write, elide) for a in array) + "]"
 
 
 def value_latex(value) -> str:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
+import textwrap
 
 import numpy as np
 
@@ -100,14 +102,34 @@ def _sections(d: DerivationView):
     return [(title, steps) for title, steps in sections if steps]
 
 
-def to_text(d: DerivationView, include_check: bool = True) -> str:
+#: Text lines wrap at this width in files (the CLI uses the terminal's width on a terminal).
+TEXT_WIDTH = 100
+
+
+def _wrapped(line: str, width: int) -> list[str]:
+    """A long line broken at spaces, its continuation lines hanging under the right-hand side of its first '='."""
+    if len(line) <= width:
+        return [line]
+    indent = len(line) - len(line.lstrip())
+    equals, label = line.find(" = "), re.match(r"\s*\S+  (?=\S)", line)  # "Note  …", "Check  …"
+    if indent <= equals < width // 2 and not (label and label.end() <= equals):
+        hang = equals + 3
+    else:
+        hang = label.end() if label else indent + 4
+    kept = line.replace("  ✓ ", "  ✓\xa0").replace("  ✗ ", "  ✗\xa0").replace("  ? ", "  ?\xa0")  # a verdict stays whole
+    pieces = textwrap.wrap(kept, width, subsequent_indent=" " * hang, break_long_words=False, break_on_hyphens=False)
+    return [piece.replace("\xa0", " ") for piece in pieces]
+
+
+def to_text(d: DerivationView, include_check: bool = True, width: int = TEXT_WIDTH) -> str:
     lines = [f"Graph  ({_header(d)})"]
     rows = []
     for names, expr, _, word, value in _forward_rows(d):
         shown = f"{_pretty(names)} = {expr}" + (f" = {value_text(value)}" if value is not None else "")
         rows.append((shown, word))
-    width = max((len(shown) for shown, _ in rows), default=0)
-    lines += [f"  {shown:<{width}}    {word}" for shown, word in rows]
+    # the op words line up in a column, unless a row too long for the width would push them all out
+    column = max((len(shown) for shown, _ in rows if len(shown) + 20 <= width), default=0)
+    lines += [f"  {shown:<{column}}    {word}" for shown, word in rows]
     lines += [f"  {note}" for note in _more_nodes(d)]
     lines += [f"\nNote  {note}" for note in d.notes]
     for title, steps in _sections(d):
@@ -122,7 +144,7 @@ def to_text(d: DerivationView, include_check: bool = True) -> str:
     if include_check and d.checked:
         lines += ["", f"Check  {d.check().summary()}"]
         lines += [f"  {reason}" for reason in _check_reasons(d)]
-    return "\n".join(lines) + "\n"
+    return "\n".join(wrapped for line in "\n".join(lines).split("\n") for wrapped in _wrapped(line, width)) + "\n"
 
 
 def to_markdown(d: DerivationView, include_check: bool = True) -> str:
@@ -279,5 +301,6 @@ WRITERS = {"text": to_text, "markdown": to_markdown, "latex": to_latex, "json": 
 FORMATS = tuple(WRITERS)
 
 
-def render_format(d: DerivationView, fmt: str, include_check: bool = True) -> str:
-    return WRITERS[fmt](d, include_check)
+def render_format(d: DerivationView, fmt: str, include_check: bool = True, width: int = TEXT_WIDTH) -> str:
+    """The derivation in one format; `width` is where text lines wrap (the other formats do not wrap)."""
+    return to_text(d, include_check, width) if fmt == "text" else WRITERS[fmt](d, include_check)
