@@ -31,9 +31,9 @@ __all__ = ["Example", "Agreement", "load", "examples", "derivation", "agreements
 RTOL = 1e-9  #: printed numbers are compared within this relative tolerance …
 ATOL = 1e-12  #: … or this absolute one, for answers that are 0
 _REQUIRED = ("title", "program", "narrative", "official", "source")
-_OPTIONAL = ("values", "wrt", "relu_at_zero", "step_size")
+_OPTIONAL = ("values", "wrt", "relu_at_zero", "forward", "sgd", "weight_decay")
 _OFFICIAL = ("expr", "values", "forward", "text", "tolerance")
-_UPDATED = "updated_"  # official.updated_<input>: the input after one gradient step of size step_size
+_UPDATED = "updated_"  # official.updated_<input>: the input after the gradient-descent step asked by sgd
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,9 @@ class Example:
     values: dict[str, float | list]
     wrt: list[str] | None
     relu_at_zero: float
-    step_size: float | None
+    forward: bool  #: the forward pass only (a tensor output without wrt is one anyway)
+    sgd: float | None  #: the learning rate η of one gradient-descent step (Derivation.step)
+    weight_decay: float  #: λ of that step, w ← w − η(∂L/∂w + λw)
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ class Agreement:
 # --- reading ------------------------------------------------------------------------------------------
 def _typed(path: Path, key: str, value: Any, kind: type | tuple[type, ...]) -> Any:
     """TOML gives ints, floats, strings, lists and tables; refuse the wrong one by key and file."""
-    if isinstance(value, bool) or not isinstance(value, kind):
+    if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
         names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
         raise InputError(f"{path.name}: {key} must be a {names}, not {value!r}")
     return value
@@ -113,8 +115,11 @@ def _official(path: Path, table: Any) -> dict[str, Any]:
             official[key] = _typed(path, f"official.{key}", value, str)
         elif key in ("values", "forward"):
             official[key] = _numbers(path, f"official.{key}", value)
-        elif key == "tolerance":
-            official[key] = float(_typed(path, "official.tolerance", value, (int, float)))
+        elif key == "tolerance":  # one printed precision, or one per name ({ s = 0.05, "*" = 0.005 })
+            if isinstance(value, dict):
+                official[key] = {n: float(_typed(path, f"official.tolerance.{n}", v, (int, float))) for n, v in value.items()}
+            else:
+                official[key] = float(_typed(path, "official.tolerance", value, (int, float)))
         else:
             official[key] = _number_or_tensor(path, f"official.{key}", value)
     if not set(official) - {"text", "tolerance"}:
@@ -136,7 +141,7 @@ def load(path: str | Path) -> Example:
     wrt = data.get("wrt")
     if wrt is not None:
         wrt = [_typed(path, "wrt", name, str) for name in _typed(path, "wrt", wrt, list)]
-    step = data.get("step_size")
+    sgd = data.get("sgd")
     return Example(
         name=path.stem,
         title=_typed(path, "title", data["title"], str),
@@ -147,7 +152,9 @@ def load(path: str | Path) -> Example:
         values=_numbers(path, "values", data.get("values", {})),
         wrt=wrt,
         relu_at_zero=float(_typed(path, "relu_at_zero", data.get("relu_at_zero", 0), (int, float))),
-        step_size=None if step is None else float(_typed(path, "step_size", step, (int, float))),
+        forward=_typed(path, "forward", data.get("forward", False), bool),
+        sgd=None if sgd is None else float(_typed(path, "sgd", sgd, (int, float))),
+        weight_decay=float(_typed(path, "weight_decay", data.get("weight_decay", 0), (int, float))),
     )
 
 
@@ -163,7 +170,8 @@ def examples(directory: str | Path) -> list[Example]:
 def derivation(example: Example) -> Derivation:
     """The example's derivation; an error in its program names the file."""
     try:
-        return derive(example.program, wrt=example.wrt, at=example.values, relu_at_zero=example.relu_at_zero)
+        return derive(example.program, wrt=example.wrt, at=example.values, relu_at_zero=example.relu_at_zero,
+                      forward=example.forward, sgd=example.sgd, weight_decay=example.weight_decay)
     except InputError as e:
         raise InputError(f"{example.name}.toml: {e}") from None
 
@@ -206,12 +214,13 @@ def _expression(example: Example, d: Derivation) -> Agreement:
     form = d.in_terms_of_intermediates[name] or d.gradient[name]  # the shorter form, as a teacher writes it
     shown = "(too large to write out; see the graph)" if form is None else unicode(form, example.relu_at_zero)
     how = f"{'symbolically' if verdict.method == 'symbolic' else 'numerically'}, {verdict.reason}"
-    return Agreement(partial_text(d.output_name, name, d.total), verdict.shown, shown, verdict.equal, how)
+    return Agreement(_lhs(d, name), verdict.shown, shown, verdict.equal, how)
 
 
 def _tensor_expression(example: Example, d: Derivation, name: str) -> Agreement:
     """A printed formula in matrix notation, written in the language over the program's names, against
-    the gradient: numerically at the example's values and at a seeded random point."""
+    the gradient (or the Jacobian of a tensor output): numerically at the example's values and at a
+    seeded random point."""
     text = example.official["expr"]
     tensor_graph = d.graph
     assert tensor_graph.is_tensor  # d.is_tensor
@@ -221,19 +230,38 @@ def _tensor_expression(example: Example, d: Derivation, name: str) -> Agreement:
     except InputError as e:
         raise InputError(f"{example.name}.toml: official.expr: {e}") from None
     gradient = d.gradients.of(d.wrt[name])
+    inputs = {n: d.inputs[n] for n in d.program.inputs}
+    targets = [d.seed.of] if d.mode == "jacobian" and d.seed is not None else [d.output, gradient]
     points = [{n: np.asarray(v, dtype=float) for n, v in example.values.items()}]
-    points.append(random_point(tensor_graph, d.inputs, {}, [d.output, gradient]))
+    points.append(random_point(tensor_graph, inputs, {}, targets))
     agrees = True
     for point in points:
-        expected = evaluate(tensor_graph, {d.inputs[n]: v for n, v in point.items()}, [gradient])
         found = evaluate(graph, {graph.names[n]: point[n] for n in program.inputs}, [answer])
-        want = np.broadcast_to(value_of(expected, gradient), tensor_graph.shape(d.wrt[name]))
-        got = np.asarray(value_of(found, answer))
+        want, got = _derivative_at(example, d, name, point), np.asarray(value_of(found, answer))
         agrees &= got.shape == want.shape and bool(np.allclose(got, want, rtol=RTOL, atol=ATOL))
-    form = d.in_terms_of_intermediates[name] or d.gradient[name]
-    shown = "(too large to write out; see the graph)" if form is None else d.writer.text(form)
+    if d.mode == "jacobian":
+        shown = value_text(d.gradient_value(name))
+    else:
+        form = d.in_terms_of_intermediates[name] or d.gradient[name]
+        shown = "(too large to write out; see the graph)" if form is None else d.writer.text(form)
     how = f"numerically at the example's values and a seeded random point, tolerance {RTOL:g} relative"
-    return Agreement(partial_text(d.output_name, name, d.total), text, shown, agrees, how)
+    return Agreement(_lhs(d, name), text, shown, agrees, how)
+
+
+def _derivative_at(example: Example, d: Derivation, name: str, point: dict[str, np.ndarray]) -> np.ndarray:
+    """∂output/∂name at POINT: the gradient evaluated there, or the Jacobian derived there."""
+    if d.mode == "jacobian":
+        again = derive(example.program, wrt=[name], at=point, relu_at_zero=example.relu_at_zero)
+        return np.asarray(again.gradient_value(name))
+    gradient = d.gradients.of(d.wrt[name])
+    expected = evaluate(d.graph, {d.inputs[n]: v for n, v in point.items()}, [gradient], d.conventions)
+    return np.broadcast_to(value_of(expected, gradient), d.graph.shape(d.wrt[name]))
+
+
+def _lhs(d: Derivation, name: str) -> str:
+    """∂y/∂name as the course writes it: y is the tensor output itself for a Jacobian."""
+    of = d.graph.label(d.seed.of) if d.mode == "jacobian" and d.seed is not None else d.output_name
+    return partial_text(of, name, d.total)
 
 
 _ANSWER = "official_answer"
@@ -252,28 +280,33 @@ def _forward_value(example: Example, d: Derivation, name: str) -> float | np.nda
 
 
 def _updated(example: Example, d: Derivation, name: str, official) -> Agreement:
-    """One plain gradient step, name − η·∂/∂name, against the printed updated value."""
-    if example.step_size is None:
-        raise InputError(f"{example.name}.toml: official.{_UPDATED}{name} needs step_size")
-    gradient = _gradient_value(example, d, name)
-    computed = None if gradient is None else np.asarray(example.values[name]) - example.step_size * gradient
-    lhs = partial_text(d.output_name, name, d.total)
-    what = f"updated {pretty_name(name)} = {pretty_name(name)} − η·{lhs} (η = {number(example.step_size)})"
-    return _numeric(what, official, computed, example.official.get("tolerance"))
+    """The gradient-descent step symgraph takes (Derivation.step) against the printed updated value."""
+    if d.step is None or d.update is None:
+        raise InputError(f"{example.name}.toml: official.{_UPDATED}{name} needs sgd (the learning rate)")
+    _gradient_value(example, d, name)  # name must be differentiated by
+    (rate, decay), w, lhs = d.update, pretty_name(name), _lhs(d, name)
+    rule = f"{w} − η·({lhs} + λ{w}) (η = {number(rate)}, λ = {number(decay)})" if decay else f"{w} − η·{lhs} (η = {number(rate)})"
+    return _numeric(f"updated {w} = {rule}", official, d.step[name], _tolerance(example, f"{_UPDATED}{name}"))
+
+
+def _tolerance(example: Example, key: str) -> float | None:
+    """The printed precision of one answer (its key in official: a name, or updated_<name>); None: exact."""
+    tolerance = example.official.get("tolerance")
+    if isinstance(tolerance, dict):
+        return tolerance.get(key, tolerance.get("*"))
+    return tolerance
 
 
 def agreements(example: Example, d: Derivation) -> list[Agreement]:
     """Every printed answer of the example, compared with symgraph's in the TOML's order."""
     found = []
     official = example.official
-    tolerance = official.get("tolerance")
     if "expr" in official:
         found.append(_expression(example, d))
     for name, value in official.get("forward", {}).items():
-        found.append(_numeric(pretty_name(name), value, _forward_value(example, d, name), tolerance))
+        found.append(_numeric(pretty_name(name), value, _forward_value(example, d, name), _tolerance(example, name)))
     for name, value in official.get("values", {}).items():
-        lhs = partial_text(d.output_name, name, d.total)
-        found.append(_numeric(lhs, value, _gradient_value(example, d, name), tolerance))
+        found.append(_numeric(_lhs(d, name), value, _gradient_value(example, d, name), _tolerance(example, name)))
     for key, value in official.items():
         if key.startswith(_UPDATED):
             found.append(_updated(example, d, key.removeprefix(_UPDATED), value))
@@ -289,19 +322,35 @@ def overall(found: list[Agreement]) -> str:
 
 
 # --- writing ------------------------------------------------------------------------------------------
-def pictures(d: Derivation) -> tuple[str, str]:
-    """The forward graph and the backward pass (combined with the values when every input has one);
-    each file is named after its view."""
+def pictures(d: Derivation) -> tuple[str, ...]:
+    """The forward graph and the backward pass (combined with the values when every input has one),
+    or the forward graph alone for a forward pass; each file is named after its view."""
+    if d.mode == "forward":
+        return ("forward.svg",)
     return "forward.svg", "combined.svg" if d.complete else "backward.svg"
 
 
+COLLAPSE_OVER = 20  #: a forward pass of more operations than this is drawn collapsed, one box per named value
+
+
+def collapsed(d: Derivation) -> bool:
+    """A long forward pass (an unrolled loop, a whole network) is drawn with only the names the program gives:
+    drawn out, it would be too wide to read at the width of a page."""
+    return d.mode == "forward" and sum(1 for _ in d.graph.nodes("forward")) > COLLAPSE_OVER
+
+
+def _check_status(d: Derivation) -> str:
+    return d.check().status if d.checked else "forward pass (no derivative to check)"
+
+
 def page(example: Example, d: Derivation, found: list[Agreement]) -> str:
-    forward, backward = pictures(d)
+    alts = ("forward graph, one box per named value" if collapsed(d) else "forward graph", "backward pass")
+    drawn = [f"![{alt}]({name})" for alt, name in zip(alts, pictures(d), strict=False)]
     printed = example.official.get("text")
     lines = [
         f"# {example.title}", "", example.narrative, "", f"*Source: {example.source}.*", "",
         "```", example.program, "```", "",
-        f"![forward graph]({forward})", "", f"![backward pass]({backward})", "",
+        *(line for picture in drawn for line in (picture, "")),
         "## Derivation", "", render_format(d, "markdown").rstrip(), "",
         "## Comparison with the official answer", "",
     ]
@@ -323,11 +372,11 @@ def index(rows: list[tuple[Example, Derivation, list[Agreement]]]) -> str:
         "|---|---|---|---|---|",
     ]
     for example, d, found in rows:
-        thumb = f"{example.name}/{pictures(d)[1]}"
+        thumb = f"{example.name}/{pictures(d)[-1]}"
         link = f'<a href="{example.name}/index.md"><img src="{thumb}" alt="{example.title}" width="200"></a>'
         lines.append(
             f"| {link} | [{example.title}]({example.name}/index.md) | {example.source} | {overall(found)} "
-            f"| {d.check().status} |"
+            f"| {_check_status(d)} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -348,7 +397,7 @@ def build(directory: str | Path) -> list[Path]:
         folder = directory / example.name
         written.append(_write(folder / "index.md", page(example, d, found)))
         for name in pictures(d):
-            written.append(d.render(view=Path(name).stem).save(folder / name))
+            written.append(d.render(view=Path(name).stem, collapse=collapsed(d)).save(folder / name))
         rows.append((example, d, found))
     written.append(_write(directory / "README.md", index(rows)))
     return written
