@@ -17,7 +17,8 @@ import sympy as sp
 from symgraph.derivation import Derivation, timed
 from symgraph.engine.backward import add_upstream
 from symgraph.engine.evaluate import Conventions
-from symgraph.engine.graph import Graph, build
+from symgraph import ops
+from symgraph.engine.graph import Graph, build, is_node
 from symgraph.errors import InputError, ShapeError
 from symgraph.lang.from_sympy import from_sympy
 from symgraph.lang.parse import parse
@@ -100,7 +101,8 @@ def derive(
             hint = "it is an intermediate; " if name in graph.names else ""
             raise InputError(f"{hint}not an input of the program; inputs: {', '.join(parsed.inputs)}", parameter="wrt", value=name)
     shape = graph.shape(output)
-    mode = _mode(forward, given is not None, shape, bool(wrt_names))
+    index = is_node(output) and graph[output]["op"] is not None and ops.get(graph[output]["op"]).integer
+    mode = _mode(forward or (index and not wrt_names), given is not None, shape, bool(wrt_names))
     if mode in ("gradient", "upstream") and not wrt_names:
         wrt_names = list(parsed.inputs)
     if order == 2 and (graph.is_tensor or mode != "gradient"):

@@ -182,6 +182,9 @@ class Derivation:
                 name = pretty_name(self.output_name)
                 notes.append(f"{name} has shape {shape_text(graph.shape(self.output))}: this is its forward pass. For its Jacobian name "
                              f"the inputs (--wrt NAME); for a backward pass from a given gradient, --upstream {name}=VALUE.")
+            elif is_node(self.output) and graph[self.output]["op"] and ops.get(graph[self.output]["op"]).integer:
+                notes.append(f"{pretty_name(self.output_name)} is an index (piecewise constant): this is its forward pass; "
+                             "its derivative would be 0 wherever it is defined.")
             else:
                 notes.append("The forward pass only: no derivative was asked.")
         elif not is_node(self.output):

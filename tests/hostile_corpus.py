@@ -158,7 +158,7 @@ TENSORS = [
     "x: 3; L = x[::2]", "x: 3; L = x[1:]", "x: 3; L = x[2:1]", "x: 3; L = x[0, 0]", "L = x[0]", "L = x[1:2]",
     "x: 3; L = x.real", "x: 3; L = x.T.T.shape", "x: 3; L = sum(x, axis=1)", "x: 3; L = sum(x, axis=-1)",
     "x: 3; L = sum(x, axes=0)", "x: 3; L = sum(x, 0, 1)", "x: 3; L = sum(x, axis=x)", "x: 3; L = cross_entropy(x)",
-    "x: 3; L = cross_entropy(x, 3)", "x: 3; L = cross_entropy(x, target=1.5)", "L = onehot(3, 7)[0] * x",
+    "x: 3; L = cross_entropy(x, 3)", "x: 3; L = cross_entropy(x, target=1.5)", "L = onehot(7, 3)[0] * x",
     "L = ones(0) * x", "L = sum(ones(10**7)) * x", "L = sum(ones(100000, 100000)) * x", "x: 3; L = reshape(x, 5)",
     "L = concat()", "x: 3; L = sum(stack(x, W))", "a: 2; b: 2x2; L = sum(concat(a, b))", "a: 2; b: 3; L = mse(a, b)",
     "x: 3x3x3x3x3; L = sum(x)", "x: 0; L = sum(x)",

@@ -254,3 +254,20 @@ def test_every_name_of_a_shared_node_survives_in_text_and_json():
 def test_precedence_is_unambiguous_and_the_attention_scale_reads_as_the_course_writes_it(program, text, latex):
     d = derive(program, at={"Q": [[1, 0], [0, 1]], "K": [[1, 2], [3, 4]]} if "Q" in program else {"d": [1, 2, 2]})
     assert text in render_format(d, "text", width=1000) and latex in render_format(d, "latex")
+
+
+def test_an_index_as_the_output_is_its_forward_pass():
+    d = derive("k = argmax(z)", at={"z": [1, 3, 2]})
+    assert d.mode == "forward" and d.value(d.output) == 1.0 and "is an index" in d.notes[-1]
+
+
+def test_generated_names_avoid_a_loop_variable():
+    d = derive("s = x\nfor t in range(2):\n    s = concat(s, c)\nL = sum(s)", at={"x": [1.0], "c": [2.0]})
+    assert "t" not in {d.graph[n]["name"] for n in d.graph.nodes("forward")}
+
+
+def test_onehot_takes_k_then_n_as_pytorch_s_one_hot():
+    d = derive("z: 3; L = dot(z, onehot(1, 3))", at={"z": [4, 5, 6]})
+    assert d.value(d.output) == 5.0
+    with pytest.raises(ShapeError, match=r"onehot\(3, 1\): the index k must be 0 to 0"):
+        derive("z: 3; L = dot(z, onehot(3, 1))")

@@ -60,7 +60,7 @@ TENSOR_PROGRAMS = {
     "reshape": "X: 2x3; R: 3x2; L = sum(R * tanh(reshape(X, 3, 2)))",
     "ones": "x: 3; v: 3; L = dot(v, tanh(x + ones(3)))",
     "zeros": "x: 3; L = sum(tanh(x * x + zeros(3)))",
-    "onehot": "x: 3; w: 3; L = dot(w, x * onehot(3, 1) + x**2)",
+    "onehot": "x: 3; w: 3; L = dot(w, x * onehot(1, 3) + x**2)",
     "conv1d": "x: 2x7; w: 3x2x3; R: 3x4; L = sum(conv1d(x, w, stride=2, padding=1) * R)",
     "conv1d_kernel_grad": "x: 5; d: 3; L = sum(conv1d_kernel_grad(x, d, k=3))",
     "conv1d_input_grad": "d: 3; w: 3; L = sum(conv1d_input_grad(d, w, length=5))",

@@ -145,7 +145,7 @@ class RandomProgram:
     def _constant(self):
         x, s = self._pick(self._rank(0.5))
         if len(s) == 1 and self.rng.random() < 0.5:
-            self._emit(f"{x} * onehot({s[0]}, {int(self.rng.integers(s[0]))}) + {x}**2", s)
+            self._emit(f"{x} * onehot({int(self.rng.integers(s[0]))}, {s[0]}) + {x}**2", s)
         else:
             self._emit(f"{x} + ones({', '.join(map(str, s))})", s)
 
@@ -296,7 +296,7 @@ OP_PROGRAMS = [
     ("L = dot(w, tanh(flatten(X)))", {"X": (2, 3), "w": (6,)}),
     ("L = sum(R * tanh(reshape(X, 3, 2)))", {"X": (2, 3), "R": (3, 2)}),
     ("L = dot(w, tanh(reshape(X, 6)))", {"X": (3, 2), "w": (6,)}),
-    ("L = dot(w, x * onehot(3, 1) + x**2) + dot(v, tanh(x + ones(3)))", {"x": (3,), "w": (3,), "v": (3,)}),
+    ("L = dot(w, x * onehot(1, 3) + x**2) + dot(v, tanh(x + ones(3)))", {"x": (3,), "w": (3,), "v": (3,)}),
     ("L = sum(R * (s * X + X / (1 + s**2)))", {"X": (2, 2), "R": (2, 2), "s": ()}),
     ("L = sum(R * (X ** 2 + 2 ** X + sqrt(1 + X**2)))", {"X": (2, 2), "R": (2, 2)}),
     ("L = dot(w, sigmoid(x) * softplus(x) - logsigmoid(x) * exp(x/2) + cos(x))", {"x": (3,), "w": (3,)}),

@@ -116,6 +116,7 @@ class Graph:
     def name_generated(self, output: int | None) -> None:
         """Give unnamed forward nodes short letters that do not clash with the user's names."""
         taken = set(self.names) | {data["name"] for _, data in self.dag.nodes(data=True) if data["name"] is not None}
+        taken |= {variable for _, data in self.dag.nodes(data=True) for variable, _ in data.get("loop", ())}  # t of a loop
         taken |= {pretty_name(name) for name in taken}  # a1 would print like a loop's version a_1, a₁
         letters = _letters(taken)
         if output is not None and self.dag.nodes[output]["name"] is None:

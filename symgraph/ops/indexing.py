@@ -155,11 +155,11 @@ def _index_vjp(shapes, args, params, y, g, position):
     (shape,) = shapes
     onehot, outer = HEADS["onehot"], HEADS["outer"]
     if len(params) == 1 and len(shape) == 1:
-        return g * onehot(shape[0], params[0])
+        return g * onehot(params[0], shape[0])
     if len(params) == 1 and len(shape) == 2:
-        return outer(onehot(shape[0], params[0]), g)
+        return outer(onehot(params[0], shape[0]), g)
     if len(params) == 2:
-        return g * outer(onehot(shape[0], params[0]), onehot(shape[1], params[1]))
+        return g * outer(onehot(params[0], shape[0]), onehot(params[1], shape[1]))
     raise ShapeError(f"differentiating through indexing of a {len(shape)}-axis tensor is not supported")
 
 
@@ -197,7 +197,7 @@ tensor_op("reshape", 1, rule="reshape rule", shape=_reshape_shape, numpy=lambda 
           notation=call_notation("reshape", keywords=("*",)), keywords=(("*", None),))
 
 
-# --- constants: ones(3, 2) is 𝟙, zeros(3) is 𝟎, onehot(n, k) is e[k] ---------------------------------------
+# --- constants: ones(3, 2) is 𝟙, zeros(3) is 𝟎, onehot(k, n) is e[k] ---------------------------------------
 
 
 def _filled_shape(shapes, params):
@@ -221,20 +221,21 @@ _filled("zeros", 0, np.zeros, "𝟎", r"\mathbf{0}")
 
 
 def _onehot_shape(shapes, params):
-    n, k = params
-    need(0 <= k < n, f"onehot({n}, {k}): the index must be 0 to {n - 1}")
+    k, n = params
+    need(0 <= k < n, f"onehot({k}, {n}): the index k must be 0 to {n - 1} (onehot(k, n) is 1 at index k of n entries,"
+                     " as PyTorch's one_hot(k, n))")
     return (n,)
 
 
-def _onehot(n, k):
+def _onehot(k, n):
     e = np.zeros(n)
     e[k] = 1.0
     return e
 
 
 def _onehot_notation(style, pieces, params):
-    n, k = params
-    return {"unicode": f"e[{k}]", "latex": rf"e_{{[{k}]}}", "source": f"onehot({n}, {k})"}[style]
+    k, n = params
+    return {"unicode": f"e[{k}]", "latex": rf"e_{{[{k}]}}", "source": f"onehot({k}, {n})"}[style]
 
 
 def _eye_notation(style, pieces, params):
@@ -257,5 +258,5 @@ tensor_op("eye", 0, rule="identity matrix", shape=_eye_shape,
 
 
 tensor_op("onehot", 0, rule="one-hot vector", shape=_onehot_shape, numpy=_onehot,
-          components=lambda term, arrays, params: np.array([sp.Integer(int(i == params[1])) for i in range(params[0])], dtype=object),
-          notation=_onehot_notation, keywords=(("n", REQUIRED), ("k", REQUIRED)))
+          components=lambda term, arrays, params: np.array([sp.Integer(int(i == params[0])) for i in range(params[1])], dtype=object),
+          notation=_onehot_notation, keywords=(("k", REQUIRED), ("n", REQUIRED)))

@@ -238,7 +238,7 @@ def _cross_entropy_shape(shapes, params):
 
 def _cross_entropy_vjp(shapes, args, params, y, g, position):
     (shape,) = shapes
-    return g * (HEADS["softmax"](args[0]) - HEADS["onehot"](shape[0], params[0]))  # p − e_y
+    return g * (HEADS["softmax"](args[0]) - HEADS["onehot"](params[0], shape[0]))  # p − e_y
 
 
 def _cross_entropy_components(term, arrays, params):

@@ -249,7 +249,7 @@ def approximate(constant: sp.Expr, at: Mapping[sp.Symbol, float | np.ndarray] | 
     with np.errstate(all="ignore"):
         values = [approximate(a, at) for a in args]
         result = op.numpy(*values, at_zero=0.0) if op.takes_relu_convention else op.numpy(*values)
-    return float(result) if np.ndim(result) == 0 else result  # a tensor constant, e.g. onehot(3, 1)
+    return float(result) if np.ndim(result) == 0 else result  # a tensor constant, e.g. onehot(1, 3)
 
 
 def decompose(expr: sp.Expr) -> tuple[Op, tuple[sp.Expr, ...]]:
