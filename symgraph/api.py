@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from symgraph import ops
 from symgraph.derivation import Derivation, timed
 from symgraph.engine.backward import add_upstream
 from symgraph.engine.evaluate import Conventions
-from symgraph import ops
 from symgraph.engine.graph import Graph, build, is_node
 from symgraph.errors import InputError, ShapeError
 from symgraph.lang.from_sympy import from_sympy
