@@ -58,7 +58,7 @@ def derivation_bundle(d: DerivationView, draw: Callable[[], Drawn]) -> dict[str,
         picture = _failure(f"No picture: {_reason(error)}")
     try:
         steps = to_text(d, include_check=True)
-        shown = f'<pre class="symgraph-steps">{escape(steps)}</pre>'
+        shown = f'<pre class="symgraph-steps">{escape(steps, quote=False)}</pre>'
     except Exception as error:  # as above; the picture still shows
         steps = f"No steps: {_reason(error)}"
         shown = _failure(steps)
@@ -100,17 +100,17 @@ def _figure(svg: str, note: str | None = None) -> str:
     least = f"min-width:{float(width.group(1)) * MIN_SCALE:.0f}pt;" if width else ""
     svg = svg.replace("<svg", f'<svg style="max-width:100%;height:auto;{least}"', 1)
     shown = f'<div class="symgraph-picture" style="max-width:100%;max-height:{MAX_HEIGHT};overflow:auto">{svg}</div>'
-    return shown + (f'<p class="symgraph-note"><em>{escape(note)}</em></p>' if note else "")
+    return shown + (f'<p class="symgraph-note"><em>{escape(note, quote=False)}</em></p>' if note else "")
 
 
 def _failure(message: str, source: str | None = None) -> str:
     """A readable message, with the start of the DOT source when there is one."""
-    shown = f'<p class="symgraph-error"><strong>{escape(message)}</strong></p>'
+    shown = f'<p class="symgraph-error"><strong>{escape(message, quote=False)}</strong></p>'
     if source is None:
         return shown
     if len(source) > MAX_SOURCE_SHOWN:
         source = source[:MAX_SOURCE_SHOWN] + f"\n… ({len(source) - MAX_SOURCE_SHOWN:,} more characters in .source)"
-    return shown + f'<details><summary>DOT source</summary><pre class="symgraph-dot">{escape(source)}</pre></details>'
+    return shown + f'<details><summary>DOT source</summary><pre class="symgraph-dot">{escape(source, quote=False)}</pre></details>'
 
 
 def _reason(error: Exception) -> str:
