@@ -7,7 +7,6 @@ DerivationView protocol; this module sits above them and hands them itself.
 
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -31,8 +30,9 @@ from symgraph.explain.tensor_steps import backprop_steps
 from symgraph.lang.program import Program
 from symgraph.notation import latex_name, partial_symbol, partial_text, pretty_name
 from symgraph.ops.tensor import shape_text
-from symgraph.output.formats import to_dict, to_json, to_latex, to_markdown, to_text
-from symgraph.output.render import Picture, inline_svg, render
+from symgraph.output.formats import to_dict, to_json, to_text
+from symgraph.output.notebook import derivation_bundle
+from symgraph.output.render import Picture, render
 from symgraph.verify.check import CheckReport, check, merge, sample_points
 from symgraph.verify.tensor_check import check_jacobian, check_tensor, random_point
 
@@ -392,12 +392,6 @@ class Derivation:
     def to_json(self, include_check: bool = True) -> str:
         return to_json(self, include_check)
 
-    def _repr_markdown_(self) -> str:
-        return to_markdown(self, include_check=True)
-
-    def _repr_latex_(self) -> str:
-        return to_latex(self, include_check=False)
-
     def __str__(self) -> str:
         return to_text(self, include_check=False)
 
@@ -406,18 +400,9 @@ class Derivation:
         """A picture of one view, with `.save(path)` and `.source` (DOT); options as in symgraph.output.render.render."""
         return render(self, view, **options)
 
-    def _repr_svg_(self) -> str | None:
-        return inline_svg(self)
-
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
-        """The backward picture and the Markdown steps. A notebook shows one type of a bundle, so the Markdown
-        carries the picture too; without Graphviz the steps still show."""
-        markdown = self._repr_markdown_()
-        svg = self._repr_svg_()
-        if svg is None:
-            return {"text/markdown": markdown}
-        picture = base64.b64encode(svg.encode("utf-8")).decode("ascii")
-        return {"image/svg+xml": svg, "text/markdown": f"![backward pass](data:image/svg+xml;base64,{picture})\n\n{markdown}"}
+        """One display in a notebook: the backward picture inline once and the steps, or what went wrong."""
+        return derivation_bundle(self, lambda: self.render("backward"))
 
 
 @contextmanager

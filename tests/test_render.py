@@ -274,20 +274,7 @@ def test_missing_dot_is_one_clear_error_and_the_dot_source_is_still_written(prod
     assert all(hint in message for hint in ("apt-get install graphviz", "brew install graphviz", "conda install"))
     assert (tmp_path / "g.dot").read_text().startswith("digraph symgraph")
     assert render(product).save(tmp_path / "only.dot").exists()  # DOT alone never needs dot
-    assert product._repr_svg_() is None and set(product._repr_mimebundle_()) == {"text/markdown"}
-
-
-# --- notebooks -------------------------------------------------------------------------------------
-
-
-@needs_dot
-def test_notebook_bundle_has_the_svg_and_the_steps(product):
-    bundle = product._repr_mimebundle_()
-    assert bundle["image/svg+xml"].lstrip().startswith("<?xml") and "<svg" in bundle["image/svg+xml"]
-    assert bundle["text/markdown"].startswith("![backward pass](data:image/svg+xml;base64,")
-    assert "**Chain rule" in bundle["text/markdown"]
-    picture = product.render(view="combined", theme="dark")
-    assert picture.source.startswith("digraph") and "<svg" in picture._repr_svg_()
+    assert "No picture: Graphviz's dot program is not installed" in product._repr_mimebundle_()["text/html"]  # tests/test_notebook.py
 
 
 # --- the command line ------------------------------------------------------------------------------
@@ -512,22 +499,12 @@ def test_a_picture_over_the_limit_is_refused_with_the_ways_to_a_smaller_one(prod
     assert not (tmp_path / "g.svg").exists()
     assert (tmp_path / "g.dot").read_text() == picture.source  # nothing is lost
     assert picture.save(tmp_path / "h.dot").read_text() == picture.source
-    assert picture._repr_svg_() is None
     monkeypatch.setattr(symgraph.output.render, "MAX_BOXES", 3)
     with pytest.raises(LimitError, match="4 boxes, one per name the program assigns, still too many"):
         render(product, "forward").pipe("png")
     with pytest.raises(LimitError) as refused:
         render(product, "forward", collapse=True).pipe("svg")
     assert "--collapse" not in str(refused.value) and "--format dot" in str(refused.value)
-
-
-@needs_dot
-def test_the_notebook_picture_falls_back_to_the_collapsed_view(product, monkeypatch):
-    monkeypatch.setattr(symgraph.output.render, "MAX_BOXES", 6)
-    svg = product._repr_svg_()
-    assert svg is not None and svg.count('class="node"') == 4
-    monkeypatch.setattr(symgraph.output.render, "MAX_BOXES", 3)
-    assert product._repr_svg_() is None and "**Chain rule" in product._repr_mimebundle_()["text/markdown"]
 
 
 @needs_dot

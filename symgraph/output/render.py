@@ -1,4 +1,4 @@
-"""Pictures of a Derivation: files, step frames and notebook SVG, and the one function that runs `dot`.
+"""Pictures of a Derivation: files and step frames (notebook.py shows them in a cell), and the one function that runs `dot`.
 
 scene.py decides what a view shows and drawing.py writes it as DOT, which always works;
 only SVG, PNG and PDF need Graphviz's `dot`, and its absence is one error saying how to
@@ -7,7 +7,8 @@ install it, with the DOT source written all the same.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 
 import graphviz
@@ -15,12 +16,13 @@ import graphviz
 from symgraph.errors import DrawingFailed, GraphvizMissing, InputError, LimitError
 from symgraph.output.drawing import DEFAULT_FONT, DEFAULT_FONTSIZE, RANKDIRS, STYLES, Drawing
 from symgraph.output.forward_scene import kept_when_collapsed
+from symgraph.output.notebook import picture_bundle
 from symgraph.output.scene import VIEWS, scene
 from symgraph.output.scene_types import Box, Scene
 from symgraph.output.view import DerivationView
 
 __all__ = [
-    "Picture", "render", "write_frames", "run_dot", "format_of", "inline_svg",
+    "Picture", "render", "write_frames", "run_dot", "format_of",
     "FORMATS", "STYLES", "RANKDIRS", "VIEWS", "DEFAULT_FONT", "DEFAULT_FONTSIZE", "DEFAULT_DPI", "MAX_BOXES",
 ]
 
@@ -62,11 +64,13 @@ def format_of(path: str | Path, fmt: str | None = None) -> str:
 class Picture:
     """One drawn view: `.source` is its DOT; `.save(path)` writes DOT, SVG, PNG or PDF.
 
-    `too_large` says why `dot` is not run on it (it has more than MAX_BOXES boxes); `save` writes its DOT instead."""
+    `too_large` says why `dot` is not run on it (it has more than MAX_BOXES boxes); `save` writes its DOT instead,
+    and a notebook shows `collapsed()`, the same picture collapsed, when that fits."""
 
     def __init__(self, graph: graphviz.Digraph, too_large: str | None = None):
         self.graph = graph
         self.too_large = too_large
+        self.collapsed: Callable[[], Picture] | None = None
 
     @property
     def source(self) -> str:
@@ -97,11 +101,9 @@ class Picture:
             raise GraphvizMissing(f"{MISSING}, so {path} was not drawn (its DOT source is in {source}); {INSTALL}") from None
         return _write(path, data)
 
-    def _repr_svg_(self) -> str | None:
-        try:
-            return self.pipe("svg").decode("utf-8")
-        except (GraphvizMissing, LimitError):
-            return None
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
+        """One display in a notebook: the SVG inline in HTML, or a message saying why there is none."""
+        return picture_bundle(self)
 
 
 def render(
@@ -123,7 +125,11 @@ def render(
     labelled frame; by default those symgraph.teach.network left on the derivation (`d.clusters`).
     `collapse` draws only the inputs, the names the program assigns and the output (large graphs)."""
     drawing = Drawing(theme, style, rankdir, font, fontsize)
-    return _picture(d, drawing, scene(d, view, highlight, clusters=_clusters_of(d, clusters), collapse=collapse), collapse)
+    picture = _picture(d, drawing, scene(d, view, highlight, clusters=_clusters_of(d, clusters), collapse=collapse), collapse)
+    if picture.too_large and not collapse:
+        picture.collapsed = partial(render, d, view, theme=theme, style=style, highlight=highlight, rankdir=rankdir, font=font,
+                                    fontsize=fontsize, clusters=clusters, collapse=True)
+    return picture
 
 
 def _picture(d: DerivationView, drawing: Drawing, built: Scene, collapsed: bool) -> Picture:
@@ -183,15 +189,6 @@ def write_frames(
     _write(directory / "index.md", _markdown_index(saved, captions).encode("utf-8"))
     _write(directory / "frames.tex", _beamer_snippet(saved, directory).encode("utf-8"))
     return saved
-
-
-def inline_svg(d: DerivationView) -> str | None:
-    """The notebook picture: the backward view, collapsed when the whole one is too large; None when `dot` is
-    missing or even the collapsed view is too large (the steps still show)."""
-    picture = render(d, "backward")
-    if picture.too_large:
-        picture = render(d, "backward", collapse=True)
-    return picture._repr_svg_()
 
 
 def _clusters_of(d: DerivationView, clusters: Mapping[str, Sequence[str]] | None) -> Mapping[str, Sequence[str]] | None:
