@@ -115,6 +115,7 @@ class Mistakes:
         yield _Variant("sign", "with its sign flipped", self.graph.add_expr(-d))
         yield from self._activations()
         yield from self._left_out_factors()
+        yield from self._exponents()
         yield from self._signs()
         yield from self._swapped_products()
         yield from self._missing_paths(d)
@@ -165,6 +166,15 @@ class Mistakes:
             said = " and ".join(f"{self._partial(*e)} = {self.writer.text(local)}" for e, local in locals_.items())
             text = f"with the factor{'s' if len(locals_) > 1 else ''} {said} left out"
             yield _Variant("factor", text, self.sweep({e: sp.Integer(1) for e in locals_}))
+
+    def _exponents(self) -> Iterator[_Variant]:
+        """The power rule's factor k of ∂(uᵏ)/∂u = k·uᵏ⁻¹ left out: d(x²)/dx taken as x."""
+        for (v, u), local in self.gradients.local.items():
+            operands = self.graph.operands(v)
+            if self.graph[v]["op"] == "pow" and operands[0] == u and not is_node(operands[1]) and operands[1] not in (0, 1):
+                k = operands[1]
+                text = f"with the power rule's factor {self.writer.text(k)} of {self._partial(v, u)} = {self.writer.text(local)} left out"
+                yield _Variant("factor", text, self.sweep({(v, u): local / k}))
 
     def _signs(self) -> Iterator[_Variant]:
         """A local partial's minus sign dropped: ∂c/∂x = −1 taken as 1, cos′ = −sin taken as sin."""
