@@ -13,6 +13,7 @@ from symgraph.cli.app import App
 from symgraph.cli.compare import compare as compare_command
 from symgraph.engine.evaluate import evaluate
 from symgraph.errors import InputError
+from symgraph.notation import pretty_name
 from symgraph.teach.compare import MAX_OPS, POINTS, compare
 
 P1 = "a = x**2; b = tanh(x); y = exp(a + b)"
@@ -292,13 +293,22 @@ def same(text):
     return f"{text} (at the same {POINTS} points)"
 
 
+def operand_name(program, name, position=0):
+    """The printed name of an operand of `name`'s node: generated names are the graph's to choose."""
+    graph = compare(program, None, ["0"]).derivation.graph
+    return pretty_name(graph.label(graph.operands(graph.names[name])[position]))
+
+
+C = operand_name(P1, "y")  # y = exp(c), c = a + b
+
+
 def test_p1_distractors_are_diagnosed():
     assert diagnoses(
         P1, "x", "(2*x + 1 - tanh(x)**2)*y", "(2*x + tanh(x)*(1 - tanh(x)))*exp(a + b)", "2*x + 1 - tanh(x)**2", "cos(pi) + 1",
     ) == [
         None,
         ("activation", same("matches the derivative with σ′ where tanh′ belongs: ∂b/∂x taken as b·(1 − b)")),
-        ("factor", same("matches the derivative with the factor ∂y/∂c = y left out")),
+        ("factor", same(f"matches the derivative with the factor ∂y/∂{C} = y left out")),
         (None, "no common mistake explains it"),
     ]
 
@@ -330,10 +340,10 @@ def test_p3_and_p4_distractors_are_diagnosed():
 
 
 def test_a_missing_chain_rule_path_is_named():
-    # y = exp(x² + tanh x): the two paths are x → a → c → y (2x·y) and x → b → c → y ((1 − b²)·y).
+    # y = exp(x² + tanh x): the two paths are x → a → c → y (2x·y) and x → b → c → y ((1 − b²)·y), c = a + b.
     assert diagnoses(P1, "x", "2*x*y", "(1 - b**2)*y") == [
-        ("missing path", same("matches the derivative with the path x → b → c → y left out")),
-        ("missing path", same("matches the derivative with the path x → a → c → y left out")),
+        ("missing path", same(f"matches the derivative with the path x → b → {C} → y left out")),
+        ("missing path", same(f"matches the derivative with the path x → a → {C} → y left out")),
     ]
 
 
@@ -424,7 +434,7 @@ def test_cli_diagnoses_an_exam_slip_in_text_and_json(run):
     lines = result.stdout.splitlines()
     assert lines[0].startswith("✓ ") and lines[1].startswith("✗ exp(a + b)·(2x + tanh(x)·(1 − tanh(x)))  not equal")
     assert lines[2] == "  ↳ " + same("matches the derivative with σ′ where tanh′ belongs: ∂b/∂x taken as b·(1 − b)")
-    assert lines[4] == "  ↳ " + same("matches the derivative with the factor ∂y/∂c = y left out")
+    assert lines[4] == "  ↳ " + same(f"matches the derivative with the factor ∂y/∂{C} = y left out")
     data = json.loads(run(*args, "--format", "json").stdout)
     assert [c["diagnosis"] for c in data["candidates"]] == [
         None,
