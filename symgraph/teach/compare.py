@@ -180,12 +180,12 @@ class _Judge:
         equal, reason, points, largest, witness, batches = self._numeric(candidate)
         if decided is None and equal is not False:
             decided = _symbolic(difference, (_simplify,))
+        diagnosis = None
+        if (equal if decided is None else decided[0]) is False:
+            diagnosis = self.mistakes.explain(candidate, batches, self._where(batches))
         if decided is not None:
-            equal, reason, method, points, largest, witness = decided[0], decided[1], "symbolic", None, None, None
-        else:
-            method = "numeric"
-        diagnosis = self.mistakes.explain(candidate, batches, self._where(batches)) if equal is False else None
-        return Verdict(text, shown, equal, reason, method, points, largest, witness, diagnosis)
+            return Verdict(text, shown, *decided, "symbolic", diagnosis=diagnosis)
+        return Verdict(text, shown, equal, reason, "numeric", points, largest, witness, diagnosis)
 
     def _parse(self, text: str) -> Program:
         program = parse(text)

@@ -160,8 +160,10 @@ class Mistakes:
     def _left_out_factors(self) -> Iterator[_Variant]:
         """A node's local partials left out (taken as 1): the upstream gradient or a derivative forgotten."""
         for v, operands in self._edges().items():
-            locals_ = {(v, u): self.gradients.local.get((v, u)) for u in operands}
-            if any(e is None for e in locals_.values()) or all(e.is_number for e in locals_.values()):
+            if not all((v, u) in self.gradients.local for u in operands):
+                continue  # a tensor op: its rule is not a factor
+            locals_ = {(v, u): self.gradients.local[(v, u)] for u in operands}
+            if all(e.is_number for e in locals_.values()):
                 continue
             said = " and ".join(f"{self._partial(*e)} = {self.writer.text(local)}" for e, local in locals_.items())
             text = f"with the factor{'s' if len(locals_) > 1 else ''} {said} left out"
