@@ -8,6 +8,8 @@ from symgraph.errors import InputError
 from symgraph.teach.compare import FORMATS, POINTS
 from symgraph.teach.compare import compare as compare_candidates
 
+from .options import parse_at
+
 __all__ = ["compare"]
 
 HELP = f"""Which CANDIDATES equal the derivative of PROGRAM: symbolically where SymPy can
@@ -43,9 +45,7 @@ Examples:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.pass_context
 def compare(ctx, program, candidates, wrt, at, relu_at_zero, fmt) -> None:
-    from .commands import _parse_at  # commands imports this module: read --at as derive does
-
-    comparison = compare_candidates(program, wrt, _candidates(candidates), at=_parse_at(at), relu_at_zero=float(relu_at_zero))
+    comparison = compare_candidates(program, wrt, _candidates(candidates), at=parse_at(at), relu_at_zero=float(relu_at_zero))
     click.echo(comparison.render(fmt), nl=False)
     for line in comparison.errors():
         click.echo(f"error: {line}", err=True)
