@@ -14,7 +14,7 @@ from symgraph.cli.compare import compare as compare_command
 from symgraph.engine.evaluate import evaluate
 from symgraph.errors import InputError
 from symgraph.notation import pretty_name
-from symgraph.teach.compare import MAX_OPS, POINTS, compare
+from symgraph.teach.compare import MAX_OPS, POINTS, _Judge, compare
 
 P1 = "a = x**2; b = tanh(x); y = exp(a + b)"
 P2 = "a = 3*x + sigmoid(x); b = x**2 - exp(-x); y = a*b"
@@ -391,22 +391,20 @@ def test_relu_at_zero_the_other_convention():
 
 
 def test_the_sweep_unchanged_is_the_derivative():
-    """The variants are built on the recorded sweep: with nothing changed it gives the true gradient."""
-    for program, wrt, reference in [(P1, "x", lambda x: (2 * x + 1 - np.tanh(x) ** 2) * np.exp(x**2 + np.tanh(x))),
-                                    (P2, "x", None)]:
-        comparison = compare(program, wrt, ["0"])
-        judge_graph = comparison.derivation.graph
-        from symgraph.teach.compare import _Judge
-
-        judge = _Judge(comparison.derivation, wrt)
+    """The variants are built on the recorded sweep: with nothing changed it gives the true gradient (hand-written
+    for P1), and the variants go into the judge's copy of the graph, never the derivation's."""
+    p1 = lambda x: (2 * x + 1 - np.tanh(x) ** 2) * np.exp(x**2 + np.tanh(x))  # noqa: E731
+    for program, reference in [(P1, p1), (P2, None)]:
+        derivation = compare(program, "x", ["0"]).derivation
+        size = len(derivation.graph)
+        judge = _Judge(derivation, "x")
         unchanged = judge.mistakes.sweep({})
-        node = comparison.derivation.inputs["x"]
+        assert judge.mistakes.variants() and len(derivation.graph) == size
         xs = np.linspace(-1.5, 1.5, 7)
-        values = evaluate(judge.graph, {node: xs}, [unchanged, judge.gradient])
+        values = evaluate(judge.graph, {derivation.inputs["x"]: xs}, [unchanged, judge.gradient])
         assert np.allclose(values[unchanged], values[judge.gradient], rtol=1e-12)
         if reference is not None:
             assert np.allclose(values[unchanged], reference(xs), rtol=1e-12)
-        assert len(judge_graph) == len(comparison.derivation.graph)
 
 
 def test_witness_points_reproduce_by_hand():
