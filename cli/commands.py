@@ -22,6 +22,7 @@ from symgraph.output.themes import THEMES
 from .app import App
 from .compare import compare
 from .gallery import gallery
+from .options import parse_at as _parse_at
 from .params import params
 
 __all__ = ["app", "main"]
@@ -53,19 +54,6 @@ def _read_program(program: str | None, file: str | None) -> str:
     if program is None:
         raise InputError("no program given: write one, e.g. symgraph derive \"exp(x**2 + tanh(x))\", or use -f FILE")
     return program
-
-
-def _parse_at(pairs: tuple[str, ...]) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        name = name.strip()
-        if not sep or not name or not value.strip():
-            raise InputError(f"--at {pair}: write NAME=VALUE, e.g. --at x=0.5")
-        if name in values:
-            raise InputError(f"--at {name} is given twice")
-        values[name] = value.strip()
-    return values
 
 
 def _program_options(command):

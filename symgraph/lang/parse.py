@@ -329,6 +329,11 @@ class _Walker:
         raise self.error(f"{describe_node(node.op)} is not allowed", node)
 
     def call(self, node: ast.Call, depth: int) -> Term:
+        """f(…), and the course's indicator 1(z > 0): the comparison it holds (already a 0/1 indicator)."""
+        func, args = node.func, node.args
+        if (isinstance(func, ast.Constant) and type(func.value) is int and func.value == 1 and len(args) == 1
+                and isinstance(args[0], ast.Compare) and not node.keywords):
+            return self.compare(args[0], depth + 1)
         return calls.call(self, node, depth)
 
     def name(self, node: ast.Name) -> Term:

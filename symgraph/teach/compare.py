@@ -23,23 +23,22 @@ from symgraph.api import Derivation, derive
 from symgraph.engine import expand
 from symgraph.engine.evaluate import evaluate, value_of
 from symgraph.engine.graph import Graph, Operand, build
-from symgraph.errors import EvaluationError, InputError
-from symgraph.explain.printing import unicode
+from symgraph.errors import InputError
+from symgraph.explain.printing import unicode, value_text
 from symgraph.lang.parse import parse
 from symgraph.lang.program import Program
 from symgraph.lang.source import source
 from symgraph.notation import number, partial_text, pretty_name
 from symgraph.ops.tensor import shape_text
+from symgraph.teach.mistakes import ATOL, RTOL, Diagnosis, Mistakes, close
 from symgraph.verify.check import sample_points
 from symgraph.verify.tensor_check import random_point
 
 __all__ = ["compare", "Comparison", "Verdict", "FORMATS", "POINTS", "RTOL", "ATOL"]
 
 FORMATS = ("text", "json")
-POINTS = 200  #: random points of the numerical comparison
-TENSOR_POINTS = 20  #: random points for a tensor program (each evaluated on its own)
-RTOL = 1e-8  #: relative agreement the numbers need
-ATOL = 1e-12  #: absolute floor, for derivatives that vanish at a point
+POINTS = 200  #: random points of the numerical comparison (a tensor program's are evaluated one by one)
+MAX_WITNESS_NUMBERS = 12  #: a witness point with more numbers than this is given in JSON only
 MAX_OPS = 200  #: a larger difference is left to the numbers
 MAX_SIMPLIFY_OPS = 40  #: simplify only what cancel left this small: simplify's cost grows fast
 MAX_ALIGN = 40  #: candidates up to this wide line their verdicts up
@@ -54,19 +53,26 @@ _ADVERBS = {"symbolic": "symbolically", "numeric": "numerically"}
 
 @dataclass(frozen=True)
 class Verdict:
-    """One candidate's answer; `equal` is None when neither SymPy nor the numbers could decide."""
+    """One candidate's answer; `equal` is None when neither SymPy nor the numbers could decide, or when the
+    candidate could not be read (`error` says why). A wrong candidate carries its `diagnosis`."""
 
     expr: str  # as the user wrote it
     shown: str  # in Unicode math
     equal: bool | None
     reason: str
-    method: str  # symbolic | numeric
+    method: str | None  # symbolic | numeric; None for a candidate that could not be read
     points: int | None = None
     max_difference: float | None = None
+    witness: dict[str, Any] | None = None  # where a numeric comparison found them different
+    diagnosis: Diagnosis | None = None
+    error: str | None = None
 
-    def line(self, width: int) -> str:
+    def lines(self, width: int) -> list[str]:
+        if self.method is None:
+            return []  # its error line is on stderr
         how = _ADVERBS[self.method]
-        return f"{_MARKS[self.equal]} {self.shown.ljust(width)}  {_LABELS[self.equal]} ({how}, {self.reason})"
+        line = f"{_MARKS[self.equal]} {self.shown.ljust(width)}  {_LABELS[self.equal]} ({how}, {self.reason})"
+        return [line] if self.diagnosis is None else [line, f"  ↳ {self.diagnosis.text}"]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -76,6 +82,9 @@ class Verdict:
             "reason": self.reason,
             "points": self.points,
             "max_difference": self.max_difference,
+            "witness": self.witness,
+            "diagnosis": None if self.diagnosis is None else self.diagnosis.to_dict(),
+            "error": self.error,
         }
 
 
@@ -87,6 +96,17 @@ class Comparison:
     wrt: str
     verdicts: tuple[Verdict, ...]
 
+    @property
+    def status(self) -> int:
+        """The exit status: 2 when a candidate could not be read, else 1 when one is wrong, else 0."""
+        if any(v.error is not None for v in self.verdicts):
+            return 2
+        return 1 if any(v.equal is False for v in self.verdicts) else 0
+
+    def errors(self) -> list[str]:
+        """One line per candidate that could not be read: `candidate 2: unknown name 'z' …`."""
+        return [f"candidate {k}: {v.error}" for k, v in enumerate(self.verdicts, 1) if v.error is not None]
+
     def derivative_line(self) -> str:
         d = self.derivation
         lhs = partial_text(d.output_name, self.wrt, d.total)
@@ -96,8 +116,9 @@ class Comparison:
         return f"{lhs} = {d.writer.text(expr)}"
 
     def to_text(self) -> str:
-        width = min(max(len(v.shown) for v in self.verdicts), MAX_ALIGN)
-        return "\n".join([*(v.line(width) for v in self.verdicts), self.derivative_line()]) + "\n"
+        read = [v for v in self.verdicts if v.error is None]
+        width = min(max((len(v.shown) for v in read), default=0), MAX_ALIGN)
+        return "\n".join([*(line for v in read for line in v.lines(width)), self.derivative_line()]) + "\n"
 
     def to_dict(self) -> dict[str, Any]:
         d = self.derivation
@@ -108,6 +129,7 @@ class Comparison:
             "wrt": self.wrt,
             "derivative": None if expr is None else source(expr),
             "candidates": [v.to_dict() for v in self.verdicts],
+            "exit_status": self.status,
         }
 
     def to_json(self) -> str:
@@ -119,11 +141,16 @@ class Comparison:
         return self.to_json() if fmt == "json" else self.to_text()
 
 
+#: A numeric comparison: (equal, reason, points, largest difference, witness, the batches of points it used).
+_Numbers = tuple[bool | None, str, int, float | None, dict[str, Any] | None, list[dict[int, Any]]]
+
+
 class _Judge:
     """Compares candidates with one derivative on a private copy of the derivation's graph.
 
     Candidates become nodes of the copy, so their names resolve to the program's nodes and
-    one straight-line sweep evaluates the derivative and the candidate together.
+    one straight-line sweep evaluates the derivative and the candidate together. The random
+    points are drawn once and shared by every candidate and every mistake tried.
     """
 
     def __init__(self, derivation: Derivation, wrt: str):
@@ -132,6 +159,9 @@ class _Judge:
         self.graph = copy.deepcopy(derivation.graph)
         self.gradient = derivation.gradients.of(derivation.wrt[wrt])
         self.derivative = derivation.gradient[wrt]
+        self.mistakes = Mistakes(self.graph, derivation.gradients, derivation.wrt[wrt], self.gradient,
+                                 derivation.writer, derivation.conventions)
+        self._sampled: dict[str, np.ndarray] | list[Mapping[str, Any]] | None = None
 
     def _shapes(self, program: Program) -> dict[str, tuple[int, ...]] | None:
         """The shapes of the names a candidate reads, in a tensor derivation (None in a scalar one)."""
@@ -139,37 +169,31 @@ class _Judge:
             return None
         return {name: self.graph.shape(self.graph.names[name]) for name in program.inputs if name in self.graph.names}
 
-    def __call__(self, index: int, text: str) -> Verdict:
-        program = self._parse(index, text)
-        try:
-            candidate = self.graph.add_term(program.assignments[0].term)
-        except InputError as error:  # a shape mismatch inside the candidate
-            raise InputError(f"candidate {index}: {error}") from None
+    def __call__(self, text: str) -> Verdict:
+        program = self._parse(text)
+        candidate = self.graph.add_term(program.assignments[0].term)  # a shape error inside is an InputError
         shown = _shown(program, self._shapes(program), text, self.d.writer.text)
         difference = self._difference(candidate)
         decided = _symbolic(difference, _CHEAP_STEPS)
-        if decided is not None:
+        if decided is not None and decided[0]:
             return Verdict(text, shown, *decided, "symbolic")
-        try:
-            equal, reason, points, largest = self._numeric(candidate)
-        except EvaluationError as error:  # a constant beyond floating point, such as exp(1000)
-            raise EvaluationError(f"candidate {index}: {error}") from None
-        if equal is not False:
+        equal, reason, points, largest, witness, batches = self._numeric(candidate)
+        if decided is None and equal is not False:
             decided = _symbolic(difference, (_simplify,))
-            if decided is not None:
-                return Verdict(text, shown, *decided, "symbolic")
-        return Verdict(text, shown, equal, reason, "numeric", points, largest)
+        diagnosis = None
+        if (equal if decided is None else decided[0]) is False:
+            diagnosis = self.mistakes.explain(candidate, batches, self._where(batches))
+        if decided is not None:
+            return Verdict(text, shown, *decided, "symbolic", diagnosis=diagnosis)
+        return Verdict(text, shown, equal, reason, "numeric", points, largest, witness, diagnosis)
 
-    def _parse(self, index: int, text: str) -> Program:
-        try:
-            program = parse(text)
-        except InputError as error:
-            raise InputError(f"candidate {index}: {error}") from None
+    def _parse(self, text: str) -> Program:
+        program = parse(text)
         if len(program.assignments) != 1 or program.assignments[0].name is not None:
-            raise InputError(f"candidate {index}: write one expression, not assignments")
+            raise InputError("write one expression, not assignments")
         for name in program.inputs:
             if name not in self.graph.names:
-                raise InputError(f"candidate {index}: unknown name '{name}'; {self._allowed()}")
+                raise InputError(f"unknown name '{name}'; {self._allowed()}")
         return program
 
     def _allowed(self) -> str:
@@ -192,69 +216,104 @@ class _Judge:
         """--at gives every input: the numbers are compared there only."""
         return self.d.complete
 
-    def _numeric(self, candidate: Operand) -> tuple[bool | None, str, int, float | None]:
+    def _where(self, batches: list[dict[int, Any]]) -> str:
+        if self._at_one_point():
+            return "at the given point"
+        count = len(next(iter(batches[0].values()))) if batches and not self.d.is_tensor else len(batches)
+        return f"at the same {count} point{'s' if count != 1 else ''}"
+
+    def _numeric(self, candidate: Operand) -> _Numbers:
         if self.d.is_tensor:
             return self._numeric_tensor(candidate)
-        inputs, conventions = self.d.inputs, self.d.conventions
+        inputs = self.d.inputs
         targets = [self.gradient, candidate]
-        points = self._points(targets)
-        values = evaluate(self.graph, {inputs[n]: points[n] for n in inputs}, targets, conventions)
+        points = self._points()
+        values = evaluate(self.graph, {inputs[n]: points[n] for n in inputs}, targets, self.d.conventions)
         count = len(points[next(iter(inputs))])
         derivative, other = (np.broadcast_to(value_of(values, t), (count,)) for t in targets)
         defined = np.isfinite(derivative) & np.isfinite(other)
         if not defined.any():
-            return None, "no point was found where both are defined", 0, None
-        return self._agreement({n: p[defined] for n, p in points.items()}, derivative[defined], other[defined])
+            return None, "no point was found where both are defined", 0, None, None, []
+        kept = {n: p[defined] for n, p in points.items()}
+        batches = [{inputs[n]: kept[n] for n in inputs}]
+        return (*self._agreement(kept, derivative[defined], other[defined]), batches)
 
-    def _numeric_tensor(self, candidate: Operand) -> tuple[bool | None, str, int, float | None]:
+    def _numeric_tensor(self, candidate: Operand) -> _Numbers:
         """Tensors: the whole gradient against the candidate, entry by entry, at each point in turn."""
-        graph = self.graph
-        assert graph.is_tensor  # a copy of a tensor derivation's graph
+        graph, inputs = self.graph, self.d.inputs
         shape, found = graph.shape(self.d.wrt[self.wrt]), graph.shape(candidate)
+        points = self._tensor_points()
+        every = [{inputs[n]: v for n, v in point.items()} for point in points]
         if found != shape:
-            return False, f"it has shape {shape_text(found)}, the gradient {shape_text(shape)}", 0, None
-        targets = [self.d.output, self.gradient, candidate]
-        points: list[Mapping[str, float | np.ndarray]]
-        if self._at_one_point():
-            points = [self.d.at]
-        else:
-            points = [random_point(graph, self.d.inputs, self.d.at, targets, seed) for seed in range(TENSOR_POINTS)]
-        largest = 0.0
-        for point in points:
-            values = evaluate(graph, {self.d.inputs[n]: v for n, v in point.items()}, targets, self.d.conventions)
-            derivative, other = (np.broadcast_to(value_of(values, t), shape) for t in targets[1:])
+            return False, f"it has shape {shape_text(found)}, the gradient {shape_text(shape)}", 0, None, None, every
+        largest, used, batches = 0.0, 0, []
+        for k, (point, batch) in enumerate(zip(points, every)):
+            values = evaluate(graph, batch, [self.gradient, candidate], self.d.conventions)
+            derivative, other = (np.broadcast_to(value_of(values, t), shape) for t in (self.gradient, candidate))
+            if not (np.all(np.isfinite(derivative)) and np.all(np.isfinite(other))):
+                continue
+            used += 1
+            batches.append(batch)
             difference = np.abs(derivative - other)
             largest = max(largest, float(difference.max(initial=0.0)))
-            if np.any(difference > RTOL * np.maximum(np.abs(derivative), np.abs(other)) + ATOL):
-                k = tuple(int(i) for i in np.unravel_index(int(np.argmax(difference)), shape)) if shape else ()
-                return False, f"entry {list(k)}: the derivative is {number(derivative[k])} but this is {number(other[k])}", len(points), largest
-        where = "at the given point" if self._at_one_point() else f"at {len(points)} random points"
-        return True, where, len(points), largest
+            if not np.all(close(derivative, other)):
+                entry = tuple(int(i) for i in np.unravel_index(int(np.argmax(difference)), shape)) if shape else ()
+                reason = (f"{self._point_text(point, k, len(points))}, entry {list(entry)}: the derivative is "
+                          f"{number(derivative[entry])} but this is {number(other[entry])}")
+                witness = {"at": {n: np.asarray(v).tolist() for n, v in point.items()}, "entry": list(entry),
+                           "derivative": float(derivative[entry]), "candidate": float(other[entry])}
+                # The mistakes are tried at every point, not only at those before the first difference.
+                return False, reason, used, largest, witness, every
+        if not used:
+            return None, "no point was found where both are defined", 0, None, None, []
+        where = "at the given point" if self._at_one_point() else f"at {used} random points"
+        return True, where, used, largest, None, batches
 
-    def _points(self, targets: list[Operand]) -> dict[str, np.ndarray]:
+    def _point_text(self, point: Mapping[str, Any], k: int, count: int) -> str:
+        """The inputs of a witness point when they are few numbers; else which random point it is."""
+        if self._at_one_point():
+            return "at the given point"
+        if sum(np.size(v) for v in point.values()) <= MAX_WITNESS_NUMBERS:
+            return "at " + ", ".join(f"{pretty_name(n)} = {value_text(v)}" for n, v in point.items())
+        return f"at random point {k + 1} of {count} (the witness in --format json)"
+
+    def _points(self) -> dict[str, np.ndarray]:
         """The --at point when it gives every input, else seeded random points away from kinks.
 
         The program itself must be defined there too: log(x)'s derivative 1/x is not, at x < 0.
         """
-        if self._at_one_point():
-            return {name: np.array([value]) for name, value in self.d.at.items()}
-        targets = [self.d.output, *targets]
-        return sample_points(self.graph, targets, self.d.inputs, self.d.at, self.d.conventions, POINTS)
+        if self._sampled is None:
+            if self._at_one_point():
+                self._sampled = {name: np.array([value]) for name, value in self.d.at.items()}
+            else:
+                targets = [self.d.output, self.gradient]
+                self._sampled = sample_points(self.graph, targets, self.d.inputs, self.d.at, self.d.conventions, POINTS)
+        assert isinstance(self._sampled, dict)
+        return self._sampled
 
-    def _agreement(self, points, derivative, other) -> tuple[bool, str, int, float]:
+    def _tensor_points(self) -> list[Mapping[str, Any]]:
+        if self._sampled is None:
+            targets = [self.d.output, self.gradient]
+            self._sampled = [self.d.at] if self._at_one_point() else [
+                random_point(self.graph, self.d.inputs, self.d.at, targets, seed) for seed in range(POINTS)]
+        assert isinstance(self._sampled, list)
+        return self._sampled
+
+    def _agreement(self, points, derivative, other) -> tuple[bool, str, int, float, dict[str, Any] | None]:
         """Equal when every point agrees within the tolerance; else the first point that does not."""
         difference = np.abs(derivative - other)
-        tolerance = RTOL * np.maximum(np.abs(derivative), np.abs(other)) + ATOL
         count, largest = len(difference), float(difference.max())
-        off = np.flatnonzero(difference > tolerance)
+        off = np.flatnonzero(~close(derivative, other))
         if off.size:
             k = off[0]
             where = ", ".join(f"{pretty_name(name)} = {number(p[k])}" for name, p in points.items())
             values = f"the derivative is {number(derivative[k])} but this is {number(other[k])}"
-            return False, f"at {where} {values}", count, largest
+            witness = {"at": {n: float(p[k]) for n, p in points.items()}, "derivative": float(derivative[k]),
+                       "candidate": float(other[k])}
+            return False, f"at {where} {values}", count, largest, witness
         if self._at_one_point():
-            return True, "at the given point", count, largest
-        return True, f"at {count} random point{'s' if count != 1 else ''}", count, largest
+            return True, "at the given point", count, largest, None
+        return True, f"at {count} random point{'s' if count != 1 else ''}", count, largest, None
 
 
 def _shown(program: Program, shapes: Mapping[str, tuple[int, ...]] | None, text: str,
@@ -308,6 +367,9 @@ def compare(
 ) -> Comparison:
     """Which candidates equal d(program)/d(wrt): symbolically where SymPy decides, else numerically.
 
+    Each candidate is judged on its own: one that cannot be read gets its `error`, and the others are
+    still judged; a wrong one gets the common mistake it equals, if any (symgraph.teach.mistakes).
+
     >>> [v.equal for v in compare("softplus(t)", "t", ["sigmoid(t)", "sigmoid(-t)"]).verdicts]
     [True, False]
     """
@@ -318,4 +380,12 @@ def compare(
         raise InputError(f"say which input: the program has inputs {', '.join(derivation.wrt)}", parameter="wrt")
     name = next(iter(derivation.wrt))
     judge = _Judge(derivation, name)
-    return Comparison(derivation, name, tuple(judge(i, text) for i, text in enumerate(candidates, 1)))
+    return Comparison(derivation, name, tuple(_judged(judge, text) for text in candidates))
+
+
+def _judged(judge: _Judge, text: str) -> Verdict:
+    """The candidate's verdict, or its error (a parse or shape error, a constant beyond floating point)."""
+    try:
+        return judge(text)
+    except InputError as error:
+        return Verdict(text, text.strip(), None, "", None, error=str(error))

@@ -209,6 +209,8 @@ def _expression(example: Example, d: Derivation) -> Agreement:
     try:
         comparison = compare(example.program, name, [example.official["expr"]], relu_at_zero=example.relu_at_zero)
         verdict = comparison.verdicts[0]
+        if verdict.error is not None:
+            raise InputError(verdict.error)
     except InputError as e:
         raise InputError(f"{example.name}.toml: official.expr: {e}") from None
     form = d.in_terms_of_intermediates[name] or d.gradient[name]  # the shorter form, as a teacher writes it
