@@ -10,6 +10,7 @@ import sympy as sp
 
 from symgraph import ops
 from symgraph.errors import InputError, ParseError
+from symgraph.lang import hints
 from symgraph.lang.program import Apply, Term
 from symgraph.lang.python_syntax import describe_node
 
@@ -31,15 +32,16 @@ class Reader(Protocol):
 
     def parameter(self, node: ast.expr, number: bool) -> sp.Rational: ...
 
+    def is_variable(self, name: str) -> bool: ...
+
 
 def call(reader: Reader, node: ast.Call, depth: int) -> Term:
     """A call of a registered function: a scalar function (aliases, defaults, keyword variants, log's base) or a tensor op."""
     if not isinstance(node.func, ast.Name):
-        raise reader.error(f"{describe_node(node.func)} is not allowed", node.func, "call a known function by name")
+        raise reader.error(f"{describe_node(node.func)} is not allowed", node.func, _prefixed(node.func))
     name = node.func.id
     if name not in ops.FUNCTIONS:
-        known = ", ".join(sorted(ops.FUNCTIONS))
-        raise reader.error(f"unknown function '{name}'", node.func, f"known functions: {known}")
+        raise reader.error(f"unknown function '{name}'", node.func, hints.unknown_function(name, reader.is_variable(name)))
     for arg in node.args:
         if isinstance(arg, ast.Starred):
             raise reader.error("star arguments are not allowed", arg)
@@ -73,6 +75,14 @@ def call(reader: Reader, node: ast.Call, depth: int) -> Term:
         except InputError as error:
             raise reader.error(str(error), node) from None
     return reader.apply(op.name, (*given, *op.defaults[len(given) - fewest :]), node)
+
+def _prefixed(func: ast.expr) -> str:
+    """torch.tanh(x), np.exp(x), F.relu(x): the function without its module, when it is one of the language's."""
+    if isinstance(func, ast.Attribute) and func.attr in ops.user_functions():
+        module = ast.unparse(func.value)
+        return f"write {func.attr}(…) without '{module}.'"
+    return "call a known function by name"
+
 
 def variant(op: ops.Op, node: ast.Call) -> tuple[ops.Op, ast.Call]:
     """The op a call means by its form: max(X) is a reduction, conv2d(x, K, bias=b) has a bias operand.

@@ -19,6 +19,8 @@ _DECLARATION = re.compile(r"^(\s*[^\W\d]\w*\s*:\s*)(\d+(?:\s*x\s*\d+)*)(\s*)$")
 
 _NODE_WORDS = {
     ast.Attribute: "attribute access",
+    ast.FunctionDef: "a function definition (def)",
+    ast.If: "an if statement",
     ast.Subscript: "indexing",
     ast.Slice: "slicing",
     ast.Lambda: "lambda",

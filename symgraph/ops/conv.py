@@ -315,7 +315,8 @@ def _kernel_grad_notation(d: int):
 for _d in (1, 2):
     tensor_op(f"conv{_d}d_kernel_grad", 2, rule="kernel gradient x ⋆ δ", shape=_kernel_grad_shape(_d),
               numpy=_kernel_grad(_d), components=_kernel_grad_components(_d), notation=_kernel_grad_notation(_d),
-              text="⋆", keywords=(*_CONV, *((s, REQUIRED) for s in _KERNEL_SIZES[_d])), juxtaposed=True, precedence=_PRODUCT)
+              text="⋆", keywords=(*_CONV, *((s, REQUIRED) for s in _KERNEL_SIZES[_d])), juxtaposed=True, precedence=_PRODUCT,
+              internal=True)
 
 
 # --- conv{d}d_input_grad(δ, K): ∂L/∂x = δ ∗ rot180(K) (δ ∗ flip(w) in 1-D) --------------------------------------
@@ -389,4 +390,5 @@ for _d in (1, 2):
     tensor_op(f"conv{_d}d_input_grad", 2, rule="input gradient δ ∗ " + ("flip(w)" if _d == 1 else "rot180(K)"),
               shape=_input_grad_shape(_d), numpy=_input_grad(_d), components=_input_grad_components(_d),
               notation=_input_grad_notation(_d), text="∗",
-              keywords=(*_CONV, *((s, REQUIRED) for s in _INPUT_SIZES[_d])), juxtaposed=True, precedence=_PRODUCT)
+              keywords=(*_CONV, *((s, REQUIRED) for s in _INPUT_SIZES[_d])), juxtaposed=True, precedence=_PRODUCT,
+              internal=True)
