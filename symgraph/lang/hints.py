@@ -83,20 +83,24 @@ def unknown_function(name: str, is_variable: bool) -> str:
     return did_you_mean(name, ops.user_functions()) or f"known functions: {', '.join(ops.user_functions())}"
 
 
-#: `f(x) = …`, `f(x, y) = …` at the start of a line: a function definition in the mathematician's notation.
+#: `f(x) = …`, `f(x, y) = …` as a statement: a function definition in the mathematician's notation.
 _DEFINITION = re.compile(r"^\s*([^\W\d]\w*)\s*\(\s*([^()]*?)\s*\)\s*=(?!=)\s*(.*?)\s*$")
 
 
-def definition(line: str) -> tuple[str, str] | None:
-    """(message, hint) for a line `f(x) = x**2`, which Python reads as an assignment to a call; else None."""
-    match = _DEFINITION.match(line)
+def definition(line: str, column: int) -> tuple[str, str, str] | None:
+    """(message, hint, token) for a statement `f(x) = x**2` around `column` of `line` (statements are separated
+    by ';'), which Python reads as an assignment to a call; else None."""
+    start = line.rfind(";", 0, max(column - 1, 0)) + 1
+    end = line.find(";", start)
+    match = _DEFINITION.match(line[start : end if end >= 0 else len(line)])
     if match is None:
         return None
     name, parameters, body = match.groups()
-    body = body.split(";")[0].strip() or "…"
-    inputs = f" ({parameters} stays an input)" if parameters else ""
-    return (f"'{name}({parameters}) = …' defines a function, which a program does not do",
-            f"name the expression instead: {name} = {body}{inputs}, or write {body} alone")
+    body = body or "…"
+    named = [p.strip() for p in parameters.split(",") if p.strip()]
+    inputs = f" ({' and '.join(named)} {'stays an input' if len(named) == 1 else 'stay inputs'})" if named else ""
+    return (f"'{name}({parameters}) = …' defines a function; a program names expressions instead",
+            f"write {name} = {body}{inputs}, or {body} alone", f"{name}({parameters})")
 
 
 def not_a_number(name: str) -> tuple[str, str] | None:
