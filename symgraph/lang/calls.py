@@ -34,6 +34,9 @@ class Reader(Protocol):
 
     def is_variable(self, name: str) -> bool: ...
 
+    @property
+    def text(self) -> str: ...
+
 
 def call(reader: Reader, node: ast.Call, depth: int) -> Term:
     """A call of a registered function: a scalar function (aliases, defaults, keyword variants, log's base) or a tensor op."""
@@ -50,6 +53,8 @@ def call(reader: Reader, node: ast.Call, depth: int) -> Term:
         assert isinstance(applied, Apply)
         reader.index(applied.args[0], node.args[0])
         return applied
+    if name == "onehot":
+        return onehot(reader, node, depth)
     op, node = variant(ops.get(name), node)  # ln is log, atan is arctan; max(X) is a reduction …
     if op.is_tensor:
         return tensor_call(reader, op, node, depth)
@@ -82,6 +87,22 @@ def _prefixed(func: ast.expr) -> str:
         module = ast.unparse(func.value)
         return f"write {func.attr}(…) without '{module}.'"
     return "call a known function by name"
+
+
+def onehot(reader: Reader, node: ast.Call, depth: int) -> Term:
+    """onehot(n, k) of integers: n entries, 1 at index k; k ≥ n is read as the arguments swapped (PyTorch's order,
+    and that of a computed index, is onehot(k, n)), and a computed index second is moved first."""
+    if len(node.args) == 2 and isinstance(node.args[1], (ast.Name, ast.Call, ast.Subscript)):
+        index, n = (ast.get_source_segment(reader.text, a) or "…" for a in node.args)
+        raise reader.error("a computed index comes first in onehot", node.args[1], f"write onehot({n}, {index})")
+    applied = tensor_call(reader, ops.get("onehot"), node, depth)
+    assert isinstance(applied, Apply)
+    n, k = applied.args
+    if k >= n:
+        swap = f"for {k} entries with the 1 at index {n} write onehot({k}, {n})" if k > n else "indices count from 0"
+        raise reader.error(f"onehot({n}, {k}) has {n} entries and no index {k}", node,
+                           f"onehot(n, k) of integers is n entries with the 1 at index k; {swap}")
+    return applied
 
 
 def variant(op: ops.Op, node: ast.Call) -> tuple[ops.Op, ast.Call]:

@@ -16,7 +16,7 @@ from symgraph import ops
 from symgraph.lang.program import Apply, Ref, Term
 
 __all__ = [
-    "closest", "did_you_mean", "unknown_function", "definition", "not_a_number", "missing_declaration", "referenced",
+    "closest", "did_you_mean", "unknown_function", "definition", "not_a_number", "missing_declaration", "unshaped",
     "expression", "statement",
 ]
 
@@ -113,9 +113,10 @@ def not_a_number(name: str) -> tuple[str, str] | None:
             f"{large}give a variable named {name} a value (--at {name}=…)")
 
 
-def referenced(term: Term) -> list[str]:
-    """The names a term reads, in order of first use."""
+def unshaped(term: Term, inputs: Iterable[str]) -> list[str]:
+    """The inputs among `inputs` a tensor op of the term reads directly (W and x of W @ x + b), else all it reads."""
     names: dict[str, None] = {}
+    operands: dict[str, None] = {}
     stack = [term]
     while stack:
         item = stack.pop()
@@ -123,15 +124,21 @@ def referenced(term: Term) -> list[str]:
             names.setdefault(item.name, None)
         elif isinstance(item, Apply):
             stack.extend(reversed(item.args))
-    return list(names)
+            if ops.get(item.op).is_tensor:
+                operands.update((a.name, None) for a in item.args if isinstance(a, Ref))
+    chosen = set(inputs)
+    return [n for n in operands if n in chosen] or [n for n in names if n in chosen]
 
 
 def missing_declaration(names: list[str]) -> str:
-    """The hint for a tensor op applied to names that are scalars only because nothing gave them a shape."""
-    first = names[0]
-    them = f"{', '.join(names[:-1])} and {names[-1]} are" if len(names) > 1 else f"{first} is"
-    return (f"{them} scalar because nothing gives a shape: declare it in the program (e.g. {first}: 3x2) "
-            f"or give it a tensor value (--at {first}='[[…]]')")
+    """The hint for a tensor op applied to names that are scalars only because nothing gave them a shape; the example
+    is a matrix for a capital (W: 3x2) and a vector otherwise (x: 3), as the course names them."""
+    first, many = names[0], len(names) > 1
+    shape, value = ("3x2", "[[…]]") if first[:1].isupper() else ("3", "[…]")
+    them = f"{', '.join(names[:-1])} and {names[-1]} are" if many else f"{first} is"
+    return (f"{them} scalar because nothing gives {'them' if many else 'it'} a shape: declare "
+            f"{'each' if many else 'it'} in the program (e.g. {first}: {shape}) or give {'each' if many else 'it'} "
+            f"a tensor value (--at {first}='{value}')")
 
 
 #: Constructs the language spells otherwise (a lambda is a named expression, a conditional is where).
