@@ -20,6 +20,7 @@ from symgraph.engine.evaluate import Conventions
 from symgraph.engine.graph import Graph, build
 from symgraph.errors import InputError, ShapeError
 from symgraph.lang.from_sympy import from_sympy
+from symgraph.lang.hints import did_you_mean
 from symgraph.lang.parse import parse
 from symgraph.lang.program import Program
 from symgraph.lang.values import parse_value
@@ -83,7 +84,8 @@ def derive(
     values = {}
     for name, text in (at or {}).items():
         if name not in parsed.inputs:
-            raise InputError(f"not an input of the program; inputs: {', '.join(parsed.inputs)}", parameter="at", key=name)
+            raise InputError(f"not an input of the program; inputs: {', '.join(parsed.inputs)}{_guess(name, parsed.inputs)}",
+                             parameter="at", key=name)
         values[name] = parse_value(name, text)
     given = _upstream(upstream, of, forward)
     if given is not None and given[0] in parsed.names:
@@ -98,7 +100,8 @@ def derive(
     for name in wrt_names:
         if name not in parsed.inputs:
             hint = "it is an intermediate; " if name in graph.names else ""
-            raise InputError(f"{hint}not an input of the program; inputs: {', '.join(parsed.inputs)}", parameter="wrt", value=name)
+            inputs = f"{', '.join(parsed.inputs)}{_guess(name, parsed.inputs)}"
+            raise InputError(f"{hint}not an input of the program; inputs: {inputs}", parameter="wrt", value=name)
     shape = graph.shape(output)
     mode = _mode(forward, given is not None, shape, bool(wrt_names))
     if mode in ("gradient", "upstream") and not wrt_names:
@@ -183,6 +186,12 @@ def _mode(forward: bool, upstream: bool, shape: tuple[int, ...], wrt_given: bool
     if shape:
         return "jacobian" if wrt_given else "forward"
     return "gradient"
+
+
+def _guess(name: str, names: Sequence[str]) -> str:
+    """'; did you mean x?' for a name spelt like one of `names`."""
+    guess = did_you_mean(name, names)
+    return f"; {guess}" if guess else ""
 
 
 def _shapes(program: Program, values: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:

@@ -292,7 +292,9 @@ def build(program: Program, output: str | None = None, graph: Graph | None = Non
     if output is not None:
         if output not in graph.names or output in program.inputs:
             choices = ", ".join(program.names) or "none"
-            raise InputError(f"not an assigned name; assigned names: {choices}", parameter="of", value=output)
+            guess = hints.did_you_mean(output, program.names)
+            raise InputError(f"not an assigned name; assigned names: {choices}" + (f"; {guess}" if guess else ""),
+                             parameter="of", value=output)
         last = graph.names[output]
     assert last is not None
     graph.name_generated(last if is_node(last) else None)

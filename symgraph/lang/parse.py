@@ -364,7 +364,7 @@ class _Walker:
             raise self.error(f"{type(value).__name__} constant is not allowed; only numbers", node)
         if isinstance(value, float):
             if value != value or value in (float("inf"), float("-inf")):
-                raise self.error("number is too large", node)
+                raise self.error("number is too large for a floating-point number (at most about 1.8e308)", node)
             return sp.Rational(repr(value))
         if len(str(abs(value))) > limits.LIMITS.max_literal_digits:
             raise LimitError(f"integer literal has more than {limits.LIMITS.max_literal_digits} digits")
