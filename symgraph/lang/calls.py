@@ -92,12 +92,14 @@ def _prefixed(func: ast.expr) -> str:
 def onehot(reader: Reader, node: ast.Call, depth: int) -> Term:
     """onehot(n, k) of integers: n entries, 1 at index k; k ≥ n is read as the arguments swapped (PyTorch's order,
     and that of a computed index, is onehot(k, n)), and a computed index second is moved first."""
-    if len(node.args) == 2 and isinstance(node.args[1], (ast.Name, ast.Call, ast.Subscript)):
-        index, n = (ast.get_source_segment(reader.text, a) or "…" for a in node.args)
-        raise reader.error("a computed index comes first in onehot", node.args[1], f"write onehot({n}, {index})")
+    second = node.args[1] if len(node.args) == 2 else None
+    if isinstance(second, (ast.Name, ast.Call, ast.Subscript)) and not isinstance(reader.term(second, depth + 1), sp.Expr):
+        size, index = (ast.get_source_segment(reader.text, a) or "…" for a in node.args)
+        raise reader.error("a computed index comes first in onehot", second, f"write onehot({index}, {size})")
     applied = tensor_call(reader, ops.get("onehot"), node, depth)
     assert isinstance(applied, Apply)
     n, k = applied.args
+    assert isinstance(n, sp.Integer) and isinstance(k, sp.Integer)
     if k >= n:
         swap = f"for {k} entries with the 1 at index {n} write onehot({k}, {n})" if k > n else "indices count from 0"
         raise reader.error(f"onehot({n}, {k}) has {n} entries and no index {k}", node,
