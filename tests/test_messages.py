@@ -342,3 +342,8 @@ def test_every_refusal_here_is_one_line_without_internal_names():
         line = refused(program)
         offered = set(re.findall(r"\w+", line.split(";", 1)[1]))
         assert not offered & {n for n in ops.FUNCTIONS if ops.get(n).internal}
+
+
+def test_onehot_of_a_loop_variable_is_an_integer_onehot():
+    d = derive("x: 4\nL = 0\nfor t in range(2):\n    L = L + sum(onehot(4, t) * x)", at={"x": [5.0, 6.0, 7.0, 8.0]})
+    assert d.value(d.output) == 11.0 and np.allclose(d.gradient_value("x"), [1, 1, 0, 0])
