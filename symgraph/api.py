@@ -21,6 +21,7 @@ from symgraph.engine.evaluate import Conventions
 from symgraph.engine.graph import Graph, build, is_node
 from symgraph.errors import InputError, ShapeError
 from symgraph.lang.from_sympy import from_sympy
+from symgraph.lang.hints import did_you_mean
 from symgraph.lang.parse import parse
 from symgraph.lang.program import Program
 from symgraph.lang.values import parse_value
@@ -84,7 +85,8 @@ def derive(
     values = {}
     for name, text in (at or {}).items():
         if name not in parsed.inputs:
-            raise InputError(f"not an input of the program; inputs: {', '.join(parsed.inputs)}", parameter="at", key=name)
+            raise InputError(f"not an input of the program; inputs: {', '.join(parsed.inputs)}{_guess(name, parsed.inputs)}",
+                             parameter="at", key=name)
         values[name] = parse_value(name, text)
     given = _upstream(upstream, of, forward)
     if given is not None and given[0] in parsed.names:
@@ -99,7 +101,8 @@ def derive(
     for name in wrt_names:
         if name not in parsed.inputs:
             hint = "it is an intermediate; " if name in graph.names else ""
-            raise InputError(f"{hint}not an input of the program; inputs: {', '.join(parsed.inputs)}", parameter="wrt", value=name)
+            inputs = f"{', '.join(parsed.inputs)}{_guess(name, parsed.inputs)}"
+            raise InputError(f"{hint}not an input of the program; inputs: {inputs}", parameter="wrt", value=name)
     shape = graph.shape(output)
     index = is_node(output) and graph[output]["op"] is not None and ops.get(graph[output]["op"]).integer
     mode = _mode(forward or (index and not wrt_names), given is not None, shape, bool(wrt_names))
@@ -185,6 +188,12 @@ def _mode(forward: bool, upstream: bool, shape: tuple[int, ...], wrt_given: bool
     if shape:
         return "jacobian" if wrt_given else "forward"
     return "gradient"
+
+
+def _guess(name: str, names: Sequence[str]) -> str:
+    """'; did you mean x?' for a name spelt like one of `names`."""
+    guess = did_you_mean(name, names)
+    return f"; {guess}" if guess else ""
 
 
 def _shapes(program: Program, values: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:

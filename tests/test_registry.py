@@ -286,3 +286,19 @@ def test_readme_tensor_table_names_registered_functions_and_every_differentiable
     callable_rules = {n for n in TENSOR_OPS if ops.OPS[n].is_function and ops.OPS[n].vjp is not None}
     documented = called | {name for name, spelling in NOTATION.items() if spelling in spans}
     assert callable_rules <= documented
+
+
+def test_the_functions_offered_to_users_are_documented_and_exclude_the_gradient_ops():
+    """ops.user_functions(), what error messages list and suggest, is every callable name but the gradients' own ops
+    (Op.internal: callable so that a derivative's source form parses back); README documents each offered one."""
+    section = README.split("## Tensor programs", 1)[1].split("\n## ", 1)[0]
+    (row,) = re.findall(r"^\| functions \|(.*)\|$", README, flags=re.MULTILINE)
+    table = "\n".join(line for line in section.splitlines() if line.startswith("| "))
+    documented = _names(re.findall(r"`([^`]+)`", row)) | {
+        name for span in re.findall(r"`([^`]+)`", table) for name in re.findall(r"(\w+)\(", span)} | set(NOTATION)
+    offered = set(ops.user_functions())
+    internal = {name for name in ops.FUNCTIONS if ops.get(name).internal}
+    assert offered <= documented
+    assert offered | internal == set(ops.FUNCTIONS) and not offered & internal
+    assert internal == {"sum_to", "unslice", "max_mask", "min_mask", "maxunpool2d", "upsample2d",
+                        "conv1d_input_grad", "conv1d_kernel_grad", "conv2d_input_grad", "conv2d_kernel_grad"}

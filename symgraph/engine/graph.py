@@ -19,6 +19,7 @@ import sympy as sp
 from symgraph import ops
 from symgraph.engine.shapes import Shape, constant_shape, infer, resolve
 from symgraph.errors import InputError, ShapeError
+from symgraph.lang import hints
 from symgraph.lang.program import Apply, Program, Ref, Term
 from symgraph.notation import pretty_name
 from symgraph.ops.tensor import HEADS
@@ -276,7 +277,9 @@ def build(program: Program, output: str | None = None, graph: Graph | None = Non
         try:
             operand = graph.add_term(assignment.term)
         except ShapeError as error:
-            raise ShapeError(f"in {assignment.name or 'the output'}: {error}") from None
+            unshaped = hints.unshaped(assignment.term, (n for n in program.inputs if n not in graph.declared))
+            hint = f"; {hints.missing_declaration(unshaped)}" if unshaped and "scalar" in str(error) else ""
+            raise ShapeError(f"in {assignment.name or 'the output'}: {error}{hint}") from None
         for node in range(first, len(graph)):
             graph[node]["loop"] = assignment.loop  # the iteration that made it, () outside loops
         if assignment.name is not None:
@@ -290,7 +293,9 @@ def build(program: Program, output: str | None = None, graph: Graph | None = Non
     if output is not None:
         if output not in graph.names or output in program.inputs:
             choices = ", ".join(program.names) or "none"
-            raise InputError(f"not an assigned name; assigned names: {choices}", parameter="of", value=output)
+            guess = hints.did_you_mean(output, program.names)
+            raise InputError(f"not an assigned name; assigned names: {choices}" + (f"; {guess}" if guess else ""),
+                             parameter="of", value=output)
         last = graph.names[output]
     assert last is not None
     graph.name_generated(last if is_node(last) else None)

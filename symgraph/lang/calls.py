@@ -10,6 +10,7 @@ import sympy as sp
 
 from symgraph import ops
 from symgraph.errors import InputError, ParseError
+from symgraph.lang import hints
 from symgraph.lang.program import Apply, Term
 from symgraph.lang.python_syntax import describe_node
 
@@ -31,15 +32,19 @@ class Reader(Protocol):
 
     def parameter(self, node: ast.expr, number: bool) -> sp.Rational: ...
 
+    def is_variable(self, name: str) -> bool: ...
+
+    @property
+    def text(self) -> str: ...
+
 
 def call(reader: Reader, node: ast.Call, depth: int) -> Term:
     """A call of a registered function: a scalar function (aliases, defaults, keyword variants, log's base) or a tensor op."""
     if not isinstance(node.func, ast.Name):
-        raise reader.error(f"{describe_node(node.func)} is not allowed", node.func, "call a known function by name")
+        raise reader.error(f"{describe_node(node.func)} is not allowed", node.func, _prefixed(node.func))
     name = node.func.id
     if name not in ops.FUNCTIONS:
-        known = ", ".join(sorted(ops.FUNCTIONS))
-        raise reader.error(f"unknown function '{name}'", node.func, f"known functions: {known}")
+        raise reader.error(f"unknown function '{name}'", node.func, hints.unknown_function(name, reader.is_variable(name)))
     for arg in node.args:
         if isinstance(arg, ast.Starred):
             raise reader.error("star arguments are not allowed", arg)
@@ -48,6 +53,8 @@ def call(reader: Reader, node: ast.Call, depth: int) -> Term:
         assert isinstance(applied, Apply)
         reader.index(applied.args[0], node.args[0])
         return applied
+    if name == "onehot":
+        return onehot(reader, node, depth)
     op, node = variant(ops.get(name), node)  # ln is log, atan is arctan; max(X) is a reduction …
     if op.is_tensor:
         return tensor_call(reader, op, node, depth)
@@ -73,6 +80,32 @@ def call(reader: Reader, node: ast.Call, depth: int) -> Term:
         except InputError as error:
             raise reader.error(str(error), node) from None
     return reader.apply(op.name, (*given, *op.defaults[len(given) - fewest :]), node)
+
+def _prefixed(func: ast.expr) -> str:
+    """torch.tanh(x), np.exp(x), F.relu(x): the function without its module, when it is one of the language's."""
+    if isinstance(func, ast.Attribute) and func.attr in ops.user_functions():
+        module = ast.unparse(func.value)
+        return f"write {func.attr}(…) without '{module}.'"
+    return "call a known function by name"
+
+
+def onehot(reader: Reader, node: ast.Call, depth: int) -> Term:
+    """onehot(n, k) of integers: n entries, 1 at index k; k ≥ n is read as the arguments swapped (PyTorch's order,
+    and that of a computed index, is onehot(k, n)), and a computed index second is moved first."""
+    second = node.args[1] if len(node.args) == 2 else None
+    if isinstance(second, (ast.Name, ast.Call, ast.Subscript)) and not isinstance(reader.term(second, depth + 1), sp.Expr):
+        size, index = (ast.get_source_segment(reader.text, a) or "…" for a in node.args)
+        raise reader.error("a computed index comes first in onehot", second, f"write onehot({index}, {size})")
+    applied = tensor_call(reader, ops.get("onehot"), node, depth)
+    assert isinstance(applied, Apply)
+    n, k = applied.args
+    assert isinstance(n, sp.Integer) and isinstance(k, sp.Integer)
+    if k >= n:
+        swap = f"for {k} entries with the 1 at index {n} write onehot({k}, {n})" if k > n else "indices count from 0"
+        raise reader.error(f"onehot({n}, {k}) has {n} entries and no index {k}", node,
+                           f"onehot(n, k) of integers is n entries with the 1 at index k; {swap}")
+    return applied
+
 
 def variant(op: ops.Op, node: ast.Call) -> tuple[ops.Op, ast.Call]:
     """The op a call means by its form: max(X) is a reduction, conv2d(x, K, bias=b) has a bias operand.

@@ -19,7 +19,7 @@ import sympy as sp
 
 from symgraph import ops
 from symgraph.errors import LimitError, ParseError, shorten
-from symgraph.lang import calls, limits, loops
+from symgraph.lang import calls, hints, limits, loops
 from symgraph.lang.program import CONSTANTS, Apply, Assignment, Program, Ref, Term
 from symgraph.lang.python_syntax import describe_node, parse_python
 from symgraph.notation import pretty_name
@@ -125,7 +125,7 @@ class _Walker:
             elif isinstance(stmt, ast.AnnAssign):
                 raise self.error("a declaration inside a loop is not allowed", stmt, "declare the inputs before the loop")
             else:
-                raise self.error(f"{describe_node(stmt)} is not allowed in a program", stmt)
+                raise self.error(f"{describe_node(stmt)} is not allowed in a program", stmt, hints.statement(stmt, self.text))
 
     def loop(self, stmt: ast.For) -> None:
         """The body once per value of the loop variable (the plan has checked the loop and its size)."""
@@ -228,7 +228,7 @@ class _Walker:
             return self.subscript(node, depth)
         if isinstance(node, ast.Compare):
             return self.compare(node, depth)
-        raise self.error(f"{describe_node(node)} is not allowed", node, _HINTS.get(type(node)))
+        raise self.error(f"{describe_node(node)} is not allowed", node, hints.expression(node))
 
     def subscript(self, node: ast.Subscript, depth: int) -> Term:
         """p[1], X[0, 2] (0-based) and x[2:5]: integers; X[k] by a computed index (k = argmax(o))."""
@@ -336,6 +336,10 @@ class _Walker:
             return self.compare(args[0], depth + 1)
         return calls.call(self, node, depth)
 
+    def is_variable(self, name: str) -> bool:
+        """A name the program uses as a variable, or a single letter (x(y + 1) is a product that lost its *)."""
+        return len(name) == 1 or name in self.variables or name in self.inputs or name in self.defined
+
     def name(self, node: ast.Name) -> Term:
         name = node.id
         self.check_name(name, node)
@@ -346,6 +350,9 @@ class _Walker:
             raise self.error(f"'{name}' is the variable of the loop '{loop}'; it has no value outside it", node, "use another name")
         if name in CONSTANTS and name not in self.variables:
             return CONSTANTS[name]
+        refused = None if name in self.variables else hints.not_a_number(name)
+        if refused is not None:
+            raise self.error(refused[0], node, refused[1])
         version = self.current.get(name, name)
         if version in self.constants:
             return self.constants[version]
@@ -362,7 +369,7 @@ class _Walker:
             raise self.error(f"{type(value).__name__} constant is not allowed; only numbers", node)
         if isinstance(value, float):
             if value != value or value in (float("inf"), float("-inf")):
-                raise self.error("number is too large", node)
+                raise self.error("number is too large for a floating-point number (at most about 1.8e308)", node)
             return sp.Rational(repr(value))
         if len(str(abs(value))) > limits.LIMITS.max_literal_digits:
             raise LimitError(f"integer literal has more than {limits.LIMITS.max_literal_digits} digits")
@@ -402,7 +409,7 @@ class _Walker:
                 f"exponent {_number_text(exponent)} in '{shorten(self._token(node))}' is larger than {limits.LIMITS.max_exponent}"
             )
         if isinstance(base, sp.Expr) and float(ops.approximate(exponent)) > 0 and base.is_number:
-            digits = magnitude * math.log10(abs(float(ops.approximate(base))) + 1)
+            digits = magnitude * _log10_size(base)  # 2**630 has 190 digits, an exact integer
             if digits > limits.LIMITS.max_constant_digits:
                 raise LimitError(
                     f"constant '{shorten(self._token(node))}' would have about {digits:.3g} digits; "
@@ -423,9 +430,11 @@ class _Walker:
         return value
 
 
-_HINTS: dict[type[ast.AST], str] = {
-    ast.Attribute: "the only attribute is .T (transpose)",
-}
+def _log10_size(number: sp.Expr) -> float:
+    """log10 of how large a number's exact form is: of its larger part p or q for a rational p/q, else of itself."""
+    if number.is_Rational:
+        return math.log10(max(abs(number.p), number.q, 1))
+    return math.log10(max(abs(float(ops.approximate(number))), 1.0))
 
 
 def _number_text(value: sp.Expr) -> str:

@@ -10,7 +10,7 @@ import re
 import unicodedata
 
 from symgraph.errors import InputError, LimitError, ParseError
-from symgraph.lang import limits
+from symgraph.lang import hints, limits
 
 __all__ = ["parse_python", "describe_node"]
 
@@ -19,6 +19,8 @@ _DECLARATION = re.compile(r"^(\s*[^\W\d]\w*\s*:\s*)(\d+(?:\s*x\s*\d+)*)(\s*)$")
 
 _NODE_WORDS = {
     ast.Attribute: "attribute access",
+    ast.FunctionDef: "a function definition (def)",
+    ast.If: "an if statement",
     ast.Subscript: "indexing",
     ast.Slice: "slicing",
     ast.Lambda: "lambda",
@@ -122,6 +124,10 @@ def _syntax_error(e: SyntaxError, text: str) -> ParseError:
     if 1 <= line <= len(lines):
         rest = lines[line - 1][column - 1 :]
         token = rest.split()[0] if rest.split() else None
+        defined = hints.definition(lines[line - 1], column)
+        if defined is not None:
+            where = f" on line {line}" if len(lines) > 1 else ""
+            return ParseError(defined[0] + where, defined[2], column, defined[1])
     return ParseError(f"syntax error: {message}" + (f" on line {line}" if len(lines) > 1 else ""), token, column)
 
 

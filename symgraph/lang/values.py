@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -33,7 +34,7 @@ def parse_value(name: str, text: Any) -> float | np.ndarray:
         try:
             value = json.loads(str(text))
         except (ValueError, RecursionError):
-            raise _bad(name, f"{shorten(str(text))} is not a number or JSON list (write e.g. 0.5 or [1, 2])") from None
+            raise _bad(name, _unreadable(str(text))) from None
         if isinstance(value, list):
             return _tensor_value(name, value, text)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -66,6 +67,22 @@ def _tensor_value(name: str, value: Any, text: Any) -> np.ndarray:
     if not np.all(np.isfinite(array)):
         raise _bad(name, "every entry must be finite")
     return array
+
+
+def _unreadable(text: str) -> str:
+    """What is wrong with a value JSON does not read, and how to write it: (1, 2) and 1, 2 are [1, 2], 1/2 is 0.5."""
+    bare = text.strip()
+    if bare.lower().lstrip("+-") in ("inf", "infinity", "nan"):
+        return f"{shorten(text)}: the value must be finite"
+    if re.fullmatch(r"-?\d+\s*/\s*\d+", bare):
+        spelling = "write a fraction as a decimal, e.g. 0.5"
+    elif "," in bare and "[" not in bare:
+        spelling = f"write a vector in brackets: [{shorten(bare.strip('()'))}]"
+    elif re.search(r"\d\s+[-+.\d]", bare):
+        spelling = "separate the entries with commas, e.g. [1, 2]"
+    else:
+        spelling = "write e.g. 0.5 or [1, 2]"
+    return f"{shorten(text)} is not a number or JSON list ({spelling})"
 
 
 def _rectangular(value: Any, depth: int = 0) -> bool:

@@ -24,6 +24,7 @@ from symgraph.ops.registry import (
     op_of_function,
     parameter,
     register,
+    user_functions,
 )
 
 # isort: split
@@ -49,7 +50,7 @@ from symgraph.ops.scalar import logsigmoid, logsumexp, relu, sigmoid, softplus, 
 
 __all__ = [
     "Op", "OPS", "FUNCTIONS", "ALIASES", "REQUIRED", "register", "get", "decompose", "op_of_function", "approximate",
-    "parameter", "sigmoid", "softplus", "logsigmoid", "logsumexp", "relu", "step",
+    "parameter", "user_functions", "sigmoid", "softplus", "logsigmoid", "logsumexp", "relu", "step",
     "scalar", "compare", "elementary", "activations", "tensor", "linalg", "reductions", "indexing", "select", "window", "conv",
     "pool", "elementwise", "extrema", "statistics", "normalization",
 ]

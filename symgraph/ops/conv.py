@@ -74,13 +74,24 @@ def _conv_layout(name: str, d: int, x: Shape, k: Shape) -> tuple[bool, int, Shap
     channels = len(x) == d + 1
     if channels:
         need(len(k) == d + 2, f"{name}: x is C×{_dims(axes)} ({shape_text(x)}), so {kname} must be O×C×{_dims(kaxes)}, "
-                              f"not {shape_text(k)}")
+                              f"not {shape_text(k)}{_channels_last(d, x, k)}")
         need(x[0] == k[1], f"{name}: x has {x[0]} channel{'s' if x[0] != 1 else ''} but {kname} expects {k[1]} "
-                           f"(x is {shape_text(x)}, {kname} is {shape_text(k)})")
+                           f"(x is {shape_text(x)}, {kname} is {shape_text(k)}){_channels_last(d, x, k)}")
         return True, x[0], x[1:], k[0], k[2:]
     need(len(k) == d, f"{name}: x is {_dims(axes)} ({shape_text(x)}) with no channel axis, so {kname} must be "
                       f"{_dims(kaxes)}, not {shape_text(k)}; write x as 1×{shape_text(x)} for a multi-channel kernel")
     return False, 1, x, 1, k
+
+
+def _channels_last(d: int, x: Shape, k: Shape) -> str:
+    """The hint for x given channels last (H×W×C, as images are stored) where PyTorch's C×H×W is meant: its last
+    size is the kernel's channel count, or a picture's (1, 3, 4) when the kernel has no channel axis."""
+    c = x[-1]
+    if len(k) == d + 2 and (k[1] != c or k[1] == x[0]) or len(k) == d and not (c in (1, 3, 4) and x[0] > c):
+        return ""
+    kernel = f" and {_KERNEL[d]} as O×C×{_dims(_KERNEL_SIZES[d])}, e.g. 1×{c}×{shape_text(k)}" if len(k) == d else ""
+    return (f"; x looks like {_dims(_AXES[d])}×C (channels last); symgraph uses PyTorch's C×{_dims(_AXES[d])}: "
+            f"give x as {shape_text((c, *x[:-1]))}{kernel} (np.moveaxis(x, -1, 0) moves a value's channels first)")
 
 
 def _conv_shape(d: int):
@@ -315,7 +326,8 @@ def _kernel_grad_notation(d: int):
 for _d in (1, 2):
     tensor_op(f"conv{_d}d_kernel_grad", 2, rule="kernel gradient x ⋆ δ", shape=_kernel_grad_shape(_d),
               numpy=_kernel_grad(_d), components=_kernel_grad_components(_d), notation=_kernel_grad_notation(_d),
-              text="⋆", keywords=(*_CONV, *((s, REQUIRED) for s in _KERNEL_SIZES[_d])), juxtaposed=True, precedence=_PRODUCT)
+              text="⋆", keywords=(*_CONV, *((s, REQUIRED) for s in _KERNEL_SIZES[_d])), juxtaposed=True, precedence=_PRODUCT,
+              internal=True)
 
 
 # --- conv{d}d_input_grad(δ, K): ∂L/∂x = δ ∗ rot180(K) (δ ∗ flip(w) in 1-D) --------------------------------------
@@ -389,4 +401,5 @@ for _d in (1, 2):
     tensor_op(f"conv{_d}d_input_grad", 2, rule="input gradient δ ∗ " + ("flip(w)" if _d == 1 else "rot180(K)"),
               shape=_input_grad_shape(_d), numpy=_input_grad(_d), components=_input_grad_components(_d),
               notation=_input_grad_notation(_d), text="∗",
-              keywords=(*_CONV, *((s, REQUIRED) for s in _INPUT_SIZES[_d])), juxtaposed=True, precedence=_PRODUCT)
+              keywords=(*_CONV, *((s, REQUIRED) for s in _INPUT_SIZES[_d])), juxtaposed=True, precedence=_PRODUCT,
+              internal=True)

@@ -70,7 +70,7 @@ def _extreme(kind: str, reduce, choose) -> None:
         return shapes[0]
 
     tensor_op(mask_name, 1, rule=f"arg-{kind} mask", shape=mask_shape, numpy=_mask(choose),
-              notation=call_notation(mask_name, keywords=("axis",)), keywords=_AXIS)
+              notation=call_notation(mask_name, keywords=("axis",)), keywords=_AXIS, internal=True)
 
 _extreme("max", np.max, np.argmax)
 _extreme("min", np.min, np.argmin)

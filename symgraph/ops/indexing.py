@@ -137,7 +137,7 @@ def _unslice_notation(style, pieces, params):
 tensor_op("unslice", 1, rule="slice's gradient (δ in zeros)", shape=_unslice_shape,
           numpy=lambda delta, *params: _unsliced(delta, params, np.zeros),
           components=lambda term, arrays, params: _unsliced(arrays[0], params, lambda s: object_array(s, lambda i: sp.Integer(0))),
-          notation=_unslice_notation, keywords=(("*", None),))
+          notation=_unslice_notation, keywords=(("*", None),), internal=True)
 
 
 # --- index: x[i], A[i, j] (0-based) -----------------------------------------------------------------------

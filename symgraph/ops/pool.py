@@ -155,7 +155,7 @@ def _maxunpool(delta, x, size, stride):
 
 tensor_op("maxunpool2d", 2, rule="max unpooling (δ to each window's first maximum)", shape=_maxunpool_shape,
           numpy=_maxunpool, notation=_pool_grad_notation("maxunpool2d", ("size", "stride")),
-          keywords=(("size", REQUIRED), ("stride", REQUIRED)))
+          keywords=(("size", REQUIRED), ("stride", REQUIRED)), internal=True)
 
 
 # --- upsample2d(δ): δ to every entry of its window ------------------------------------------------------------
@@ -196,4 +196,4 @@ def _upsample_components(term, arrays, params):
 tensor_op("upsample2d", 1, rule="upsampling (δ to every entry of its window)", shape=_upsample_shape, numpy=_upsample,
           components=_upsample_components,
           notation=_pool_grad_notation("upsample2d", ("size", "stride", "height", "width")),
-          keywords=(("size", REQUIRED), ("stride", REQUIRED), ("height", REQUIRED), ("width", REQUIRED)))
+          keywords=(("size", REQUIRED), ("stride", REQUIRED), ("height", REQUIRED), ("width", REQUIRED)), internal=True)

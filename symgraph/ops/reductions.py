@@ -136,7 +136,7 @@ def _sum_to_notation(style, pieces, params):
 tensor_op("sum_to", 1, rule="broadcast-sum rule", shape=_sum_to_shape,
           numpy=lambda x, *target: np.reshape(np.sum(x, axis=_sum_to_axes(np.shape(x), target)), target),
           vjp=lambda shapes, args, params, y, g, position: g * _ones(shapes[0]), components=_sum_to_components,
-          notation=_sum_to_notation, keywords=(("*", None),))
+          notation=_sum_to_notation, keywords=(("*", None),), internal=True)
 
 
 # --- over the last axis of a vector or of each row of a matrix ---------------------------------------------

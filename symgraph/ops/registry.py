@@ -21,7 +21,7 @@ from symgraph.notation import number
 
 __all__ = [
     "Op", "OPS", "FUNCTIONS", "ALIASES", "REQUIRED", "UnregisteredHead", "register", "get", "decompose", "unregistered_head",
-    "op_of_function", "approximate", "parameter",
+    "op_of_function", "approximate", "parameter", "user_functions",
 ]
 
 #: The default of a tensor op's parameter that must be given (cross_entropy's target class).
@@ -60,6 +60,9 @@ class Op:
     takes_relu_convention: bool = False
     is_function: bool = False  # called by name in programs, e.g. tanh(x)
     aliases: tuple[str, ...] = ()  # other names a program may call it by (ln for log)
+    #: A gradient's op (sum_to, unslice, max_mask, conv2d_input_grad …): callable, so that a derivative's source
+    #: form parses back, but not a function users are offered (in suggestions and lists of known functions).
+    internal: bool = False
     #: Scalar functions: the values of the trailing operands a call may leave out (leaky_relu's slope 1/100).
     defaults: tuple[sp.Expr, ...] = ()
     #: operands → the position whose value 0 is a pole or a domain edge (1/v, log u, √u), or None
@@ -216,6 +219,11 @@ def unregistered_head(expr: sp.Expr) -> type | None:
         if head is not None:
             return head
     return None
+
+
+def user_functions() -> list[str]:
+    """The functions a program is offered, by name and alias, sorted: every callable op but the gradients' own."""
+    return sorted(name for name in FUNCTIONS if not get(name).internal)
 
 
 def get(name: str) -> Op:

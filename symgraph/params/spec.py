@@ -225,6 +225,10 @@ class _Reader:
         kept = [ast.get_source_segment(self.text, a) or "…" for a in [*node.args, *(k for k in node.keywords if k is not keyword)]]
         plain = f"{layer.name}({', '.join(kept)})"
         value = keyword.value.value if isinstance(keyword.value, ast.Constant) else None
+        if any(p.name == "nonlinearity" for p in layer.params):  # RNN: tanh or relu, never none
+            chosen = f"{layer.name}({', '.join([*kept, 'nonlinearity=' + repr(value)])})" if value == "relu" else plain
+            return (f"PyTorch's {layer.name} has no activation argument; its nonlinearity is nonlinearity='tanh' "
+                    f"(the default) or 'relu', and it always has one: write {chosen}")
         if value is None:
             return f"PyTorch's {layer.name} has no activation argument; for no activation write {plain}"
         after = _ACTIVATIONS.get(str(value).lower(), "ReLU()")

@@ -42,6 +42,7 @@ import numpy as np
 
 from symgraph import ops
 from symgraph.errors import InputError, ShapeError
+from symgraph.lang.hints import did_you_mean
 from symgraph.teach.network import NetworkProgram, Shape, Var, layer_tag, shape_text
 
 __all__ = ["Network", "Var", "MASK_VALUE"]
@@ -83,11 +84,12 @@ class Network(NetworkProgram):
         z = self._assign(n.get("z", f"z{t}"), expression, shape, name)
         return self._assign(n.get("out", f"h{t}"), f"{_activation(activation)}({z})", shape, name)
 
-    def rnn(self, name: str, xs: Sequence[Var | str] | Var | str, hidden: int, activation: str = "tanh",
+    def rnn(self, name: str, xs: Sequence[Var | str] | Var | str, hidden: int, activation: str | None = "tanh",
             h0: Var | str | None = None, *, names: Mapping[str, str] | None = None) -> list[Var]:
         """Unrolled over T steps: a_t = W_hh h_{t−1} + W_hx x_t + b_h, h_t = activation(a_t), one cluster per step
         ('rnn t=1' …). The weights are shared: one node each, outside the steps, read by every step. Without h0
-        the first step has no W_hh term (h₀ = 0). `xs` is a list of vectors or a T×d matrix (x_t is its row)."""
+        the first step has no W_hh term (h₀ = 0). `xs` is a list of vectors or a T×d matrix (x_t is its row).
+        activation=None is the linear RNN h_t = W_hh h_{t−1} + W_hx x_t + b_h, as dense's None."""
         n, t0 = _names(names), layer_tag(name)
         steps = self._steps(xs)
         d = steps[0][1][0]
@@ -105,8 +107,11 @@ class Network(NetworkProgram):
             if self.kinds.get(x_text) == "input" and not any(x_text in names for names in self.clusters.values()):
                 self.clusters.setdefault(cluster, []).append(x_text)  # x_t is drawn inside its step
             recurrent = f"{W_hh} @ {h} + " if h is not None else ""
-            a = self._assign(f"{n.get('a', 'a')}{t}", f"{recurrent}{W_hx} @ {x_text} + {b}", (hidden,), cluster)
-            h = self._assign(f"{n.get('h', 'h')}{t}", f"{_activation(activation)}({a})", (hidden,), cluster)
+            affine = f"{recurrent}{W_hx} @ {x_text} + {b}"
+            if activation is not None:
+                a = self._assign(f"{n.get('a', 'a')}{t}", affine, (hidden,), cluster)
+                affine = f"{_activation(activation)}({a})"
+            h = self._assign(f"{n.get('h', 'h')}{t}", affine, (hidden,), cluster)
             states.append(h)
         return states
 
@@ -365,8 +370,9 @@ def _activation(name: str) -> str:
     if name in ("softmax", "log_softmax"):
         return name
     if name not in ops.FUNCTIONS or not _elementwise(ops.get(name)):
-        known = sorted(f for f in ops.FUNCTIONS if _elementwise(ops.get(f)))
-        raise InputError(f"activation {name!r}: use one of {', '.join(known)}, softmax, log_softmax or None")
+        known = [f for f in ops.user_functions() if _elementwise(ops.get(f))] + ["softmax", "log_softmax"]
+        guess = did_you_mean(str(name), known)
+        raise InputError(f"activation {name!r}: {guess or 'use one of ' + ', '.join(known) + ', or None for none'}")
     return name
 
 
