@@ -233,12 +233,12 @@ def test_channels_last_advice_gives_the_right_convolution():
 @pytest.mark.parametrize(
     "program, expected",
     [
-        ("onehot(3, 7)",
-         "error: onehot(3, 7) has 3 entries and no index 7 at column 1 ('onehot(3, 7)'); onehot(n, k) of integers is n "
-         "entries with the 1 at index k; for 7 entries with the 1 at index 3 write onehot(7, 3)"),
+        ("onehot(7, 3)",
+         "error: onehot(7, 3) has 3 entries and no index 7 at column 1 ('onehot(7, 3)'); onehot(k, n) is n entries "
+         "with the 1 at index k, as PyTorch's one_hot; for 7 entries with the 1 at index 3 write onehot(3, 7)"),
         ("onehot(3, 3)",
-         "error: onehot(3, 3) has 3 entries and no index 3 at column 1 ('onehot(3, 3)'); onehot(n, k) of integers is n "
-         "entries with the 1 at index k; indices count from 0"),
+         "error: onehot(3, 3) has 3 entries and no index 3 at column 1 ('onehot(3, 3)'); onehot(k, n) is n entries "
+         "with the 1 at index k, as PyTorch's one_hot; indices count from 0"),
         ("z: 3; e = onehot(3, argmax(z))",
          "error: a computed index comes first in onehot at column 21 ('argmax(z)'); write onehot(argmax(z), 3)"),
     ],
@@ -248,7 +248,7 @@ def test_onehot_arguments_swapped(program, expected):
 
 
 def test_the_suggested_onehot_is_e3_of_seven():
-    d = derive("e = onehot(7, 3); L = sum(e * x)", at={"x": np.arange(7.0)})
+    d = derive("e = onehot(3, 7); L = sum(e * x)", at={"x": np.arange(7.0)})
     assert d.value(d.output) == 3.0
 
 
@@ -345,5 +345,5 @@ def test_every_refusal_here_is_one_line_without_internal_names():
 
 
 def test_onehot_of_a_loop_variable_is_an_integer_onehot():
-    d = derive("x: 4\nL = 0\nfor t in range(2):\n    L = L + sum(onehot(4, t) * x)", at={"x": [5.0, 6.0, 7.0, 8.0]})
+    d = derive("x: 4\nL = 0\nfor t in range(2):\n    L = L + sum(onehot(t, 4) * x)", at={"x": [5.0, 6.0, 7.0, 8.0]})
     assert d.value(d.output) == 11.0 and np.allclose(d.gradient_value("x"), [1, 1, 0, 0])

@@ -90,20 +90,20 @@ def _prefixed(func: ast.expr) -> str:
 
 
 def onehot(reader: Reader, node: ast.Call, depth: int) -> Term:
-    """onehot(n, k) of integers: n entries, 1 at index k; k ≥ n is read as the arguments swapped (PyTorch's order,
-    and that of a computed index, is onehot(k, n)), and a computed index second is moved first."""
+    """onehot(k, n) of integers: n entries, 1 at index k (PyTorch's one_hot order, as for a computed index); a
+    computed index given second, or k ≥ n, reads as the arguments swapped and says so."""
     second = node.args[1] if len(node.args) == 2 else None
     if isinstance(second, (ast.Name, ast.Call, ast.Subscript)) and not isinstance(reader.term(second, depth + 1), sp.Expr):
         size, index = (ast.get_source_segment(reader.text, a) or "…" for a in node.args)
         raise reader.error("a computed index comes first in onehot", second, f"write onehot({index}, {size})")
     applied = tensor_call(reader, ops.get("onehot"), node, depth)
     assert isinstance(applied, Apply)
-    n, k = applied.args
-    assert isinstance(n, sp.Integer) and isinstance(k, sp.Integer)
+    k, n = applied.args
+    assert isinstance(k, sp.Integer) and isinstance(n, sp.Integer)
     if k >= n:
-        swap = f"for {k} entries with the 1 at index {n} write onehot({k}, {n})" if k > n else "indices count from 0"
-        raise reader.error(f"onehot({n}, {k}) has {n} entries and no index {k}", node,
-                           f"onehot(n, k) of integers is n entries with the 1 at index k; {swap}")
+        swap = f"for {k} entries with the 1 at index {n} write onehot({n}, {k})" if n < k else "indices count from 0"
+        raise reader.error(f"onehot({k}, {n}) has {n} entries and no index {k}", node,
+                           f"onehot(k, n) is n entries with the 1 at index k, as PyTorch's one_hot; {swap}")
     return applied
 
 
