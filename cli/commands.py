@@ -191,7 +191,7 @@ def render(program, file, wrt, at, of, forward, upstream, relu_at_zero, output, 
     to_stdout = output == "-"  # then standard output carries the picture's bytes, and the notes go to stderr
     if to_stdout:
         picture = derivation.render(view or "forward", **look).pipe(fmt or "svg", dpi)
-        click.get_binary_stream("stdout").write(picture)
+        click.echo(picture, nl=False)
     elif output is not None:
         derivation.render(view or "forward", **look).save(output, fmt, dpi)
         click.echo(f"wrote {output}")

@@ -49,7 +49,7 @@ Each example is compared with its printed answer; a disagreement is reported, no
 Example:
   symgraph gallery build my-gallery
 """)
-@click.argument("directory", required=not CHECKOUT, type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", required=not CHECKOUT, metavar="[DIR]" if CHECKOUT else "DIR", type=click.Path(file_okay=False, path_type=Path))
 def build(directory: Path | None) -> None:
     directory = directory or SOURCES
     _seed(directory)
