@@ -172,6 +172,12 @@ def test_shell_completion_is_clicks():
     assert complete("symgraph ren") == ["plain,render"]
     assert complete("symgraph render --vi") == ["plain,--view"]
     assert complete("symgraph render --view ") == ["plain,forward", "plain,backward", "plain,combined", "plain,symbolic"]
+    in_bash = subprocess.run(
+        ["bash", "-c", 'eval "$(_SYMGRAPH_COMPLETE=bash_source symgraph)"; COMP_WORDS=(symgraph render --view b); '
+         'COMP_CWORD=3; _symgraph_completion symgraph; echo "${COMPREPLY[@]}"'],
+        capture_output=True, text=True, env={**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"},
+    )
+    assert in_bash.stdout == "backward\n", in_bash.stderr
 
 
 # --- progress -----------------------------------------------------------------------------------------
