@@ -71,6 +71,13 @@ class Progress:
 class App(click.Group):
     """A click group that prints one `error:` line instead of usage dumps or tracebacks."""
 
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        """Each command's own settings answer -h, also when it is invoked alone (click caches a command's help
+        option the first time it parses, from that context's settings)."""
+        for command in [cmd, *getattr(cmd, "commands", {}).values()]:
+            command.context_settings.setdefault("help_option_names", CONTEXT["help_option_names"])
+        super().add_command(cmd, name)
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
