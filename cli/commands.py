@@ -28,6 +28,9 @@ Examples:
   symgraph derive "exp(x**2 + tanh(x))"
   symgraph derive "a = 3*x + sigmoid(x); b = x**2 - exp(-x); y = a*b" --at x=0.3 --format json
   symgraph render "a = 3*x + sigmoid(x); b = x**2 - exp(-x); y = a*b" --view backward --at x=0.5 -o g.svg
+\b
+Shell completion (bash; zsh_source or fish_source for those shells):
+  eval "$(_SYMGRAPH_COMPLETE=bash_source symgraph)"
 """
 
 
