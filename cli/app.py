@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import sys
+import time
+from typing import TYPE_CHECKING
 
 import click
 
 from symgraph.errors import InputError, SymgraphError
 
-__all__ = ["App", "flag"]
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
+
+__all__ = ["App", "flag", "Progress", "CONTEXT"]
 
 #: Exit status of an unexpected internal error (a bug): never shown as a traceback.
 INTERNAL_ERROR = 3
+#: Exit status after Ctrl-C (128 + SIGINT, as a shell reports it).
+INTERRUPTED = 130
+#: Every command, the group's own help and each subcommand's, answers -h as well as --help.
+CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
 #: Library parameters whose option is not their name spelt with dashes.
@@ -28,8 +37,52 @@ def fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+class Interrupted(Exception):
+    """Ctrl-C, carried past click's own handling (an empty line and "Aborted!") to one `error:` line."""
+
+
+class Progress:
+    """A `progress(k, n)` callback that draws click's progress bar on standard error once the work has taken
+    AFTER seconds, when standard error is a terminal; otherwise (a pipe, a file, a test) it prints nothing."""
+
+    AFTER = 2.0
+
+    def __init__(self, label: str):
+        self.label = label
+        self.start = time.monotonic()
+        self.bar: ProgressBar[int] | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            if not sys.stderr.isatty() or time.monotonic() - self.start < self.AFTER:
+                return
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr, show_pos=True)
+            self.bar.render_progress()
+        self.bar.update(done - self.bar.pos)
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.render_finish()
+
+
 class App(click.Group):
     """A click group that prints one `error:` line instead of usage dumps or tracebacks."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        """Each command's own settings answer -h, also when it is invoked alone (click caches a command's help
+        option the first time it parses, from that context's settings)."""
+        for command in [cmd, *getattr(cmd, "commands", {}).values()]:
+            command.context_settings.setdefault("help_option_names", CONTEXT["help_option_names"])
+        super().add_command(cmd, name)
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise Interrupted from None
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         try:
@@ -49,6 +102,8 @@ class App(click.Group):
             fail(e.message(flag), e.exit_code)
         except SymgraphError as e:
             fail(str(e), e.exit_code)
+        except Interrupted:
+            fail("interrupted (Ctrl-C); no partial file is left", INTERRUPTED)
         except click.exceptions.Abort:
             fail("aborted", 1)
         except RecursionError:

@@ -19,7 +19,7 @@ from symgraph.output.render import FORMATS as PICTURES
 from symgraph.output.stats import stats
 from symgraph.output.themes import THEMES
 
-from .app import App
+from .app import CONTEXT, App, Progress
 from .compare import compare
 from .gallery import gallery
 from .options import parse_at as _parse_at
@@ -33,10 +33,13 @@ Examples:
   symgraph derive "exp(x**2 + tanh(x))"
   symgraph derive "a = 3*x + sigmoid(x); b = x**2 - exp(-x); y = a*b" --at x=0.3 --format json
   symgraph render "a = 3*x + sigmoid(x); b = x**2 - exp(-x); y = a*b" --view backward --at x=0.5 -o g.svg
+\b
+Shell completion (bash; zsh_source or fish_source for those shells):
+  eval "$(_SYMGRAPH_COMPLETE=bash_source symgraph)"
 """
 
 
-@click.group(cls=App, help="Computation graphs and their derivatives, explained step by step.\n" + EXAMPLES)
+@click.group(cls=App, context_settings=CONTEXT, help="Computation graphs and their derivatives, explained step by step.\n" + EXAMPLES)
 @click.version_option(__version__, prog_name="symgraph")
 def app() -> None:
     pass
@@ -163,17 +166,19 @@ def _derive_and_print(program, file, wrt, at, of, forward, upstream, order, fmt,
 Views: forward (the graph), backward (adjoints on the nodes, local partials on
 the edges), combined (values and gradients; needs --at), symbolic (the graph
 with the nodes that differentiation adds). The format follows -o's suffix
-(.svg, .png, .pdf, .dot) unless --format says otherwise.
+(.svg, .png, .pdf, .dot) unless --format says otherwise; -o - writes the
+picture to standard output (SVG unless --format says otherwise).
 \b
 Examples:
   symgraph render "a = 3*x + sigmoid(x); b = x**2 - exp(-x); y = a*b" --view backward --at x=0.5 -o g.svg
   symgraph render "exp(x**2 + tanh(x))" --highlight x -o paths.png
   symgraph render "y = tanh(w*x)" --at x=1 --at w=0.5 --frames steps --format pdf
+  symgraph render "x**2" --format png -o - > g.png
 """
 )
 @_program_options
 @_relu_option
-@click.option("-o", "--output", "output", metavar="FILE", help="The picture to write.")
+@click.option("-o", "--output", "output", metavar="FILE", help="The picture to write ('-' for standard output).")
 @click.option("--format", "fmt", type=click.Choice(PICTURES), help="svg, png, pdf or dot (default: from -o's suffix).")
 @click.option("--view", type=click.Choice(VIEWS), help="What to draw  [default: forward; backward with --frames]")
 @click.option("--highlight", metavar="NAME", help="Colour each path from input NAME to the output.")
@@ -195,12 +200,17 @@ def render(program, file, wrt, at, of, forward, upstream, relu_at_zero, output, 
     derivation = _derive(program, file, wrt, at, of, forward, upstream, relu_at_zero)
     look = dict(highlight=highlight, theme=theme, style=style, rankdir=rankdir, font=font, fontsize=fontsize,
                 collapse=collapse)
-    if output is not None:
+    to_stdout = output == "-"  # then standard output carries the picture's bytes, and the notes go to stderr
+    if to_stdout:
+        picture = derivation.render(view or "forward", **look).pipe(fmt or "svg", dpi)
+        click.echo(picture, nl=False)
+    elif output is not None:
         derivation.render(view or "forward", **look).save(output, fmt, dpi)
         click.echo(f"wrote {output}")
     if frames is not None:
-        written = write_frames(derivation, frames, fmt, dpi, view or "backward", **look)
-        click.echo(f"wrote {len(written)} frames, index.md and frames.tex to {frames}")
+        with Progress("drawing frames") as progress:
+            written = write_frames(derivation, frames, fmt, dpi, view or "backward", progress=progress, **look)
+        click.echo(f"wrote {len(written)} frames, index.md and frames.tex to {frames}", err=to_stdout)
 
 
 app.add_command(params)

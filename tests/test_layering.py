@@ -24,7 +24,7 @@ LAYERS = [
     ("symgraph.derivation", "symgraph.api"),
     ("symgraph.teach", "symgraph.params"),
     ("symgraph",),
-    ("symgraph.cli",),
+    ("symgraph.cli", "symgraph.__main__"),
 ]
 
 

@@ -7,6 +7,8 @@ install it, with the DOT source written all the same.
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
@@ -22,7 +24,7 @@ from symgraph.output.scene_types import Box, Scene
 from symgraph.output.view import DerivationView
 
 __all__ = [
-    "Picture", "render", "write_frames", "run_dot", "format_of",
+    "Picture", "render", "write_frames", "run_dot", "format_of", "write_file",
     "FORMATS", "STYLES", "RANKDIRS", "VIEWS", "DEFAULT_FONT", "DEFAULT_FONTSIZE", "DEFAULT_DPI", "MAX_BOXES",
 ]
 
@@ -46,6 +48,8 @@ def run_dot(source: str, fmt: str) -> bytes:
     except graphviz.ExecutableNotFound:
         raise GraphvizMissing(f"{MISSING}; {INSTALL}") from None
     except graphviz.CalledProcessError as e:
+        if e.returncode == -signal.SIGINT:  # Ctrl-C reached dot before us: an interruption, not a failure
+            raise KeyboardInterrupt from None
         said = (e.stderr or b"").decode("utf-8", "replace").strip().splitlines()
         raise DrawingFailed(f"Graphviz's dot could not draw the picture ({said[-1] if said else f'exit {e.returncode}'}); "
                             "--format dot writes its input") from None
@@ -95,11 +99,11 @@ class Picture:
         try:
             data = self.pipe(fmt, dpi)
         except (GraphvizMissing, LimitError) as not_drawn:
-            source = _write(path.with_suffix(".dot"), self.source.encode("utf-8"))
+            source = write_file(path.with_suffix(".dot"), self.source.encode("utf-8"))
             if isinstance(not_drawn, LimitError):
                 raise LimitError(f"{not_drawn}; {path} was not drawn, its DOT source is in {source}") from None
             raise GraphvizMissing(f"{MISSING}, so {path} was not drawn (its DOT source is in {source}); {INSTALL}") from None
-        return _write(path, data)
+        return write_file(path, data)
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
         """One display in a notebook: the SVG inline in HTML, or a message saying why there is none."""
@@ -161,10 +165,12 @@ def write_frames(
     dpi: float | None = None,
     view: str = "backward",
     highlight: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
     **look,
 ) -> list[Path]:
     """One picture per step of the backward sweep (frame k reveals the k-th adjoint), a Markdown index and a
-    Beamer snippet. `look` takes render's theme, style, rankdir, font, fontsize and clusters."""
+    Beamer snippet. `look` takes render's theme, style, rankdir, font, fontsize and clusters; `progress(k, n)`
+    is called after each of the n frames."""
     if view not in ("backward", "combined"):
         raise InputError("frames step through the backward pass: use the backward or combined view", parameter="view", value=view)
     order = d.gradients.order
@@ -186,8 +192,10 @@ def write_frames(
         frame = scene(d, view, highlight, revealed=k, clusters=clusters, collapse=collapse)
         saved.append(_picture(d, drawing, frame, collapse).save(directory / f"frame-{k:0{width}d}.{fmt}", fmt, dpi))
         captions.append(_caption(next(box for box in frame.boxes if box.current)))
-    _write(directory / "index.md", _markdown_index(saved, captions).encode("utf-8"))
-    _write(directory / "frames.tex", _beamer_snippet(saved, directory).encode("utf-8"))
+        if progress is not None:
+            progress(k, len(order))
+    write_file(directory / "index.md", _markdown_index(saved, captions).encode("utf-8"))
+    write_file(directory / "frames.tex", _beamer_snippet(saved, directory).encode("utf-8"))
     return saved
 
 
@@ -196,11 +204,19 @@ def _clusters_of(d: DerivationView, clusters: Mapping[str, Sequence[str]] | None
     return d.clusters if clusters is None else clusters
 
 
-def _write(path: Path, data: bytes) -> Path:
+def write_file(path: Path, data: bytes) -> Path:
+    """Write `data` to a temporary file beside `path` and rename it: an interruption (Ctrl-C) or a full disk
+    never leaves a partial file, and a reader never sees one."""
+    part = path.with_name(f".{path.name}.{os.getpid()}.part")
     try:
-        path.write_bytes(data)
-    except OSError as e:
-        raise InputError(f"cannot write {path} ({e.strerror or e})") from None
+        with open(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666), "wb") as handle:
+            handle.write(data)
+        os.replace(part, path)
+    except BaseException as e:
+        part.unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise InputError(f"cannot write {path} ({e.strerror or e})") from None
+        raise
     return path
 
 

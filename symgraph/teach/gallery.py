@@ -8,6 +8,7 @@ relative links, no timestamps), so a rebuild is byte-identical and a test can ca
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from symgraph.explain.printing import unicode, value_text
 from symgraph.lang.parse import parse
 from symgraph.notation import number, partial_text, pretty_name
 from symgraph.output.formats import render_format
+from symgraph.output.render import write_file
 from symgraph.teach.compare import compare
 from symgraph.verify.tensor_check import random_point
 
@@ -385,15 +387,16 @@ def index(rows: list[tuple[Example, Derivation, list[Agreement]]]) -> str:
 
 def _write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(text.encode("utf-8"))
-    return path
+    return write_file(path, text.encode("utf-8"))
 
 
-def build(directory: str | Path) -> list[Path]:
-    """Build every example of DIRECTORY/examples into DIRECTORY/<name>/ and DIRECTORY/README.md."""
+def build(directory: str | Path, progress: Callable[[int, int], None] | None = None) -> list[Path]:
+    """Build every example of DIRECTORY/examples into DIRECTORY/<name>/ and DIRECTORY/README.md;
+    `progress(k, n)` is called after each of the n examples."""
     directory = Path(directory)
     rows, written = [], []
-    for example in examples(directory):
+    todo = examples(directory)
+    for k, example in enumerate(todo, 1):
         d = derivation(example)
         found = agreements(example, d)
         folder = directory / example.name
@@ -401,5 +404,7 @@ def build(directory: str | Path) -> list[Path]:
         for name in pictures(d):
             written.append(d.render(view=Path(name).stem, collapse=collapsed(d)).save(folder / name))
         rows.append((example, d, found))
+        if progress is not None:
+            progress(k, len(todo))
     written.append(_write(directory / "README.md", index(rows)))
     return written
