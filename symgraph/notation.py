@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 import sympy as sp
 
-__all__ = ["pretty_name", "latex_name", "partial_symbol", "partial_text", "number", "number_latex", "digits", "SUPERSCRIPTS", "SUBSCRIPTS"]
+__all__ = ["pretty_name", "latex_name", "one_line", "markdown_cell", "markdown_math", "latex_comment", "partial_symbol", "partial_text", "number", "number_latex", "digits", "SUPERSCRIPTS", "SUBSCRIPTS"]
 
 SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -32,6 +32,31 @@ def pretty_name(name: str) -> str:
     if match:
         return _GREEK.get(match[1], match[1]) + match[2].translate(SUBSCRIPTS)
     return _GREEK.get(name, name)
+
+
+#: Line breaks and other control characters: in a LaTeX comment a line break ends the comment, and what follows
+#: (a directory named "\n\\immediate\\write18{…}") would be run; in a Markdown table it ends the row.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """The text with every line break and control character written as a space."""
+    return _CONTROL.sub(" ", text)
+
+
+def markdown_cell(text: str) -> str:
+    """Plain text for one cell of a Markdown table: on one line, with '|' escaped so it does not end the cell."""
+    return one_line(text).replace("|", r"\|")
+
+
+def markdown_math(tex: str) -> str:
+    """LaTeX for a Markdown table cell: |x| as \\vert x\\vert, which no Markdown reader takes for a cell's end."""
+    return one_line(tex).replace(r"\|", r"\Vert ").replace("|", r"\vert ")
+
+
+def latex_comment(text: str) -> str:
+    """A LaTeX comment line: the text kept on the line, so nothing in it reaches TeX."""
+    return f"% {one_line(text)}"
 
 
 @functools.lru_cache(maxsize=8192)

@@ -16,6 +16,7 @@ import graphviz
 
 from symgraph import ops
 from symgraph.errors import InputError, shorten
+from symgraph.notation import one_line
 from symgraph.output.scene_types import Box, Cluster, Row, Scene, Wire
 from symgraph.output.themes import Theme, get_theme
 
@@ -36,8 +37,6 @@ _EN = "&#8194;"  # between the columns of a matrix
 _SUP = re.compile(r"\^(\([^()]*\)|[^\s()·+−/=]+)")
 #: W_hx → W<SUB>hx</SUB>, also in W_hxᵀ and W_hx²; a word that names an op (cross_entropy) keeps its underscore.
 _SUB = re.compile(r"(?<=[^\W\d_])_([^\W_ᵀ⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)")
-#: Control characters, which Graphviz's HTML-label parser (expat) refuses: each is written as a space.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _WORD = re.compile(r"[^\W\d]\w*")
 #: A font name as Graphviz and fontconfig spell them ("DejaVu Sans", "Helvetica-Bold", "Noto Sans:bold"): no quote,
 #: backslash, markup or control character, which would end the DOT string or the SVG attribute it is copied into.
@@ -274,7 +273,7 @@ def _font(text: str, colour: str, bold: bool = False) -> str:
 
 def _markup(text: str) -> str:
     """Escaped for an HTML-like label, with W_hx and x^(1/3) as real sub- and superscripts."""
-    text = html.escape(_CONTROL.sub(" ", text), quote=False)
+    text = html.escape(one_line(text), quote=False)  # expat, which reads HTML-like labels, refuses control characters
     text = _SUP.sub(lambda m: f"<SUP>{m[1][1:-1] if m[1].startswith('(') else m[1]}</SUP>", text)
     return _WORD.sub(lambda m: m[0] if m[0] in _OP_WORDS else _SUB.sub(r"<SUB>\1</SUB>", m[0]), text)
 
