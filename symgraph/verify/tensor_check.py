@@ -17,6 +17,8 @@ from symgraph import ops
 from symgraph.engine.backward import Seed
 from symgraph.engine.evaluate import Conventions, evaluate, recompute, value_of
 from symgraph.engine.graph import Graph, Operand
+from symgraph.engine.shapes import TOUCH, afford, work
+from symgraph.lang import limits
 from symgraph.verify.check import CheckReport, Tally, _breaks, merge, richardson
 
 __all__ = ["check_tensor", "check_jacobian", "random_point", "MAX_CHECKED_ENTRIES", "MAX_CHECKED_ROWS", "RELATIVE_FLOOR"]
@@ -52,7 +54,9 @@ def check_tensor(
     inputs: Mapping[str, int],
     point: Mapping[str, float | np.ndarray],
     conventions: Conventions = Conventions(),
+    share: int = 1,
 ) -> CheckReport:
+    """`share`: how many such checks split the limit on multiply-adds (the rows of a Jacobian)."""
     base = {inputs[n]: np.asarray(v, dtype=float) for n, v in point.items()}
     analytic = evaluate(graph, base, list(derivatives.values()), conventions)
     listed = [{n: np.asarray(v).tolist() for n, v in point.items()}]
@@ -65,11 +69,18 @@ def check_tensor(
         # An entry far smaller than its neighbours is judged against 1% of the largest entry: differences
         # of a function whose other slopes are 10⁵ times steeper cannot confirm it to 10⁻⁶ of itself.
         floor = RELATIVE_FLOOR * float(np.max(np.abs(g_all), initial=0.0))
-        entries = list(np.ndindex(*shape)) if shape else [()]
-        if len(entries) > MAX_CHECKED_ENTRIES:
-            chosen = rng.choice(len(entries), MAX_CHECKED_ENTRIES, replace=False)
-            entries = [entries[i] for i in sorted(chosen)]
         reach = _Reach(graph, function, at_base, base, inputs[name], conventions)
+        # Each entry re-runs what it reaches six times: a large program is checked on fewer entries, or refused.
+        copied = sum(int(np.size(at_base[n])) for n in reach.changed if n in at_base)  # copied and compared each time
+        per_entry = 6 * (work(graph, reach.operations) + 2 * TOUCH * (copied + int(np.size(base[inputs[name]]))))
+        affordable = limits.LIMITS.max_operations // (share * len(derivatives) * max(per_entry, 1))
+        if affordable < 1:
+            afford(f"checking ∂/∂{name} by finite differences", per_entry * share * len(derivatives),
+                   "skip the check (--no-check), or use smaller shapes")
+        entries = list(np.ndindex(*shape)) if shape else [()]
+        if len(entries) > min(MAX_CHECKED_ENTRIES, affordable):
+            chosen = rng.choice(len(entries), min(MAX_CHECKED_ENTRIES, affordable), replace=False)
+            entries = [entries[i] for i in sorted(chosen)]
         for index in entries:
             label = f"{name}{list(index)}" if index else name
             estimate, noise, kink = reach.difference(index)
@@ -102,7 +113,7 @@ def check_jacobian(
         basis = np.zeros(shape)
         basis[index] = 1.0
         at = {**point, graph.label(seed.node): basis}
-        reports.append(check_tensor(graph, seed.loss, derivatives, seeded, at, conventions))
+        reports.append(check_tensor(graph, seed.loss, derivatives, seeded, at, conventions, share=len(rows)))
     merged = merge(reports)
     merged.points = [{n: np.asarray(v).tolist() for n, v in point.items()}]
     return merged
