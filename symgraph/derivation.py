@@ -35,7 +35,7 @@ from symgraph.ops.tensor import shape_text
 from symgraph.output.formats import to_dict, to_json, to_latex, to_markdown, to_text
 from symgraph.output.render import Picture, inline_svg, render
 from symgraph.verify.check import CheckReport, check, merge, sample_points
-from symgraph.verify.tensor_check import check_jacobian, check_tensor, random_point
+from symgraph.verify.tensor_check import check_jacobian, check_tensor, checked_entries, random_point
 
 __all__ = ["Derivation", "timed"]
 
@@ -371,6 +371,7 @@ class Derivation:
             return check_jacobian(self.graph, self.seed, derivatives, self.inputs, point, self.conventions)
         if self.graph.is_tensor:
             afford("evaluating the program and its derivatives", work(self.graph, self.graph.nodes()))
+            checked_entries(self.graph, self.output, derivatives, self.inputs)  # a check too large is refused now
             targets = [self.output, *derivatives.values()]
             point = self.at if self.complete else random_point(self.graph, self.inputs, self.at, targets)
             return check_tensor(self.graph, self.output, derivatives, self.inputs, point, self.conventions)

@@ -9,6 +9,7 @@ A kink (relu at 0) or pole met within the step makes that entry inconclusive, wi
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -16,12 +17,12 @@ import numpy as np
 from symgraph import ops
 from symgraph.engine.backward import Seed
 from symgraph.engine.evaluate import Conventions, evaluate, recompute, value_of
-from symgraph.engine.graph import Graph, Operand
+from symgraph.engine.graph import Graph, Operand, is_node
 from symgraph.engine.shapes import TOUCH, afford, work
 from symgraph.lang import limits
 from symgraph.verify.check import CheckReport, Tally, _breaks, merge, richardson
 
-__all__ = ["check_tensor", "check_jacobian", "random_point", "MAX_CHECKED_ENTRIES", "MAX_CHECKED_ROWS", "RELATIVE_FLOOR"]
+__all__ = ["check_tensor", "check_jacobian", "checked_entries", "random_point", "MAX_CHECKED_ENTRIES", "MAX_CHECKED_ROWS", "RELATIVE_FLOOR"]
 
 #: At most this many entries of each input are perturbed (a seeded sample beyond).
 MAX_CHECKED_ENTRIES = 48
@@ -57,6 +58,7 @@ def check_tensor(
     share: int = 1,
 ) -> CheckReport:
     """`share`: how many such checks split the limit on multiply-adds (the rows of a Jacobian)."""
+    affordable = checked_entries(graph, function, derivatives, inputs, share)
     base = {inputs[n]: np.asarray(v, dtype=float) for n, v in point.items()}
     analytic = evaluate(graph, base, list(derivatives.values()), conventions)
     listed = [{n: np.asarray(v).tolist() for n, v in point.items()}]
@@ -70,16 +72,9 @@ def check_tensor(
         # of a function whose other slopes are 10⁵ times steeper cannot confirm it to 10⁻⁶ of itself.
         floor = RELATIVE_FLOOR * float(np.max(np.abs(g_all), initial=0.0))
         reach = _Reach(graph, function, at_base, base, inputs[name], conventions)
-        # Each entry re-runs what it reaches six times: a large program is checked on fewer entries, or refused.
-        copied = sum(int(np.size(at_base[n])) for n in reach.changed if n in at_base)  # copied and compared each time
-        per_entry = 6 * (work(graph, reach.operations) + 2 * TOUCH * (copied + int(np.size(base[inputs[name]]))))
-        affordable = limits.LIMITS.max_operations // (share * len(derivatives) * max(per_entry, 1))
-        if affordable < 1:
-            afford(f"checking ∂/∂{name} by finite differences", per_entry * share * len(derivatives),
-                   "skip the check (--no-check), or use smaller shapes")
         entries = list(np.ndindex(*shape)) if shape else [()]
-        if len(entries) > min(MAX_CHECKED_ENTRIES, affordable):
-            chosen = rng.choice(len(entries), min(MAX_CHECKED_ENTRIES, affordable), replace=False)
+        if len(entries) > affordable[name]:
+            chosen = rng.choice(len(entries), affordable[name], replace=False)
             entries = [entries[i] for i in sorted(chosen)]
         for index in entries:
             label = f"{name}{list(index)}" if index else name
@@ -91,6 +86,24 @@ def check_tensor(
             error = abs(g - estimate)
             tally.judge(label, "the point", g, estimate, error, max(abs(g), abs(estimate), floor), noise)
     return tally.report(listed)
+
+
+def checked_entries(graph: Graph, function: Operand, derivatives: Mapping[str, Operand], inputs: Mapping[str, int],
+                    share: int = 1) -> dict[str, int]:
+    """How many entries of each input the check perturbs: at most MAX_CHECKED_ENTRIES, and fewer when re-running
+    what an entry reaches, six times each, would pass the limit on multiply-adds; refused, before anything runs,
+    when even one entry would."""
+    counts = {}
+    for name in derivatives:
+        node = inputs[name]
+        reached = graph.ancestors_within(function, [node]) if is_node(function) else set()
+        copied = sum(math.prod(graph.shape(n)) for n in reached | {node})  # copied and compared at each step
+        per_entry = 6 * (work(graph, reached - {node}) + 2 * TOUCH * copied)
+        counts[name] = min(MAX_CHECKED_ENTRIES, limits.LIMITS.max_operations // (share * len(derivatives) * max(per_entry, 1)))
+        if counts[name] < 1:
+            afford(f"checking ∂/∂{name} by finite differences", per_entry * share * len(derivatives),
+                   "skip the check (--no-check), or use smaller shapes")
+    return counts
 
 
 def check_jacobian(
