@@ -10,8 +10,9 @@ import click
 
 from symgraph import __version__
 from symgraph.api import derive as derive_program
-from symgraph.errors import CheckFailed, InputError
+from symgraph.errors import CheckFailed, InputError, LimitError
 from symgraph.explain.printing import every_entry
+from symgraph.lang import limits
 from symgraph.notation import digits
 from symgraph.output.formats import FORMATS, TEXT_WIDTH, render_format
 from symgraph.output.render import DEFAULT_DPI, DEFAULT_FONT, DEFAULT_FONTSIZE, MAX_BOXES, RANKDIRS, STYLES, VIEWS, write_frames
@@ -51,9 +52,12 @@ def _read_program(program: str | None, file: str | None) -> str:
     if file is not None:
         try:
             with click.open_file(file, encoding="utf-8") as handle:
-                return handle.read()
+                text = handle.read(limits.LIMITS.max_text_length + 1)  # an endless stream (/dev/zero) stops here
         except (OSError, UnicodeDecodeError) as e:
             raise InputError(f"-f {file}: cannot read it ({getattr(e, 'strerror', None) or e})") from None
+        if len(text) > limits.LIMITS.max_text_length:
+            raise LimitError(f"-f {file} is longer than the limit of {limits.LIMITS.max_text_length:,} characters")
+        return text
     if program is None:
         raise InputError("no program given: write one, e.g. symgraph derive \"exp(x**2 + tanh(x))\", or use -f FILE")
     return program

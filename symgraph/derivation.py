@@ -22,6 +22,7 @@ from symgraph.engine import expand
 from symgraph.engine.backward import Gradients, Seed, backward
 from symgraph.engine.evaluate import Conventions, evaluate, first_invalid, jacobian, value_of
 from symgraph.engine.graph import Graph, Operand, is_node
+from symgraph.engine.shapes import afford, work
 from symgraph.errors import EvaluationError
 from symgraph.explain.jacobian import closed_form
 from symgraph.explain.printing import unicode, value_latex, value_text
@@ -34,7 +35,7 @@ from symgraph.output.formats import to_dict, to_json, to_text
 from symgraph.output.notebook import derivation_bundle
 from symgraph.output.render import Picture, render
 from symgraph.verify.check import CheckReport, check, merge, sample_points
-from symgraph.verify.tensor_check import check_jacobian, check_tensor, random_point
+from symgraph.verify.tensor_check import check_jacobian, check_tensor, checked_entries, random_point
 
 __all__ = ["Derivation", "timed"]
 
@@ -99,6 +100,7 @@ class Derivation:
         return targets
 
     def _evaluate(self) -> dict[int, np.ndarray]:
+        afford("evaluating the program and its derivatives", work(self.graph, self.graph.nodes()))
         values = evaluate(self.graph, self._point(), self._targets(), self.conventions)
         bad = first_invalid(self.graph, values)
         if bad is not None:
@@ -371,6 +373,8 @@ class Derivation:
                 self.graph, self.inputs, self.at, [self.seed.of, self.output, *derivatives.values()])
             return check_jacobian(self.graph, self.seed, derivatives, self.inputs, point, self.conventions)
         if self.graph.is_tensor:
+            afford("evaluating the program and its derivatives", work(self.graph, self.graph.nodes()))
+            checked_entries(self.graph, self.output, derivatives, self.inputs)  # a check too large is refused now
             targets = [self.output, *derivatives.values()]
             point = self.at if self.complete else random_point(self.graph, self.inputs, self.at, targets)
             return check_tensor(self.graph, self.output, derivatives, self.inputs, point, self.conventions)

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 import sympy as sp
 
-__all__ = ["pretty_name", "latex_name", "partial_symbol", "partial_text", "number", "number_latex", "digits", "SUPERSCRIPTS", "SUBSCRIPTS"]
+__all__ = ["pretty_name", "latex_name", "spelling", "one_line", "markdown_cell", "markdown_math", "latex_comment", "partial_symbol", "partial_text", "number", "number_latex", "digits", "SUPERSCRIPTS", "SUBSCRIPTS"]
 
 SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -34,11 +34,52 @@ def pretty_name(name: str) -> str:
     return _GREEK.get(name, name)
 
 
+#: Line breaks and other control characters: in a LaTeX comment a line break ends the comment, and what follows
+#: (a directory named "\n\\immediate\\write18{…}") would be run; in a Markdown table it ends the row.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """The text with every line break and control character written as a space."""
+    return _CONTROL.sub(" ", text)
+
+
+def markdown_cell(text: str) -> str:
+    """Plain text for one cell of a Markdown table: on one line, with '|' escaped so it does not end the cell."""
+    return one_line(text).replace("|", r"\|")
+
+
+def markdown_math(tex: str) -> str:
+    """LaTeX for a Markdown table cell: |x| as \\vert x\\vert, which no Markdown reader takes for a cell's end."""
+    return one_line(tex).replace(r"\|", r"\Vert ").replace("|", r"\vert ")
+
+
+def latex_comment(text: str) -> str:
+    """A LaTeX comment line: the text kept on the line, so nothing in it reaches TeX."""
+    return f"% {one_line(text)}"
+
+
 @functools.lru_cache(maxsize=8192)
 def latex_name(name: str) -> str:
     """A name in LaTeX: h1 → h_{1}, theta → \\theta, θ2 → {\\theta}_{2}. Greek letters typed as such become
     commands, since pdfLaTeX (Beamer slides) has no Unicode in math; cached, as the same names recur."""
     return "".join(_greek_latex(char) for char in sp.latex(sp.Symbol(name)))
+
+
+def spelling(name: str) -> str:
+    """What a name looks like in every printer: two names with the same spelling print alike somewhere, and one
+    program may not use both. Greek words become their letters as LaTeX writes them (lamda, λ and lam are all
+    \\lambda; Theta and Θ \\Theta; omicron and o o), and underscores count only between two words: x1, x_1 and x__1
+    are all x1 (x₁, x_{1}, x^{1}), x_12 and x_1_2 both x12, while W_hx and Whx stay apart."""
+    runs = re.findall(r"[^\W\d_]+|\d+|_+", name)
+    shown = []
+    for i, run in enumerate(runs):
+        if run.startswith("_"):
+            between_words = 0 < i < len(runs) - 1 and not runs[i + 1][0].isdigit()
+            shown.append("_" if between_words else "")
+        else:
+            shown.append(run if run.isdigit() else re.sub(r"\\mathrm|[{}\s]", "", latex_name(_GREEK.get(run, run))))
+    return "".join(shown)
 
 
 @functools.cache

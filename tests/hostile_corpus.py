@@ -168,6 +168,13 @@ TENSORS = [
     "x.y: 3; L = x", "x[0]: 3; L = x", "W: 3x2; L = sum(W.T @ W.T)", "L = softmax(1)",
     "X: 2x3x4; L = sum(softmax(X))", "x: 3; L = sum(outer(x, x) @ x @ x @ x)", "x: 3; L = transpose(x, 1)",
     "x: 3; L = sum(ones(3, 2) + x)", "x: 3; L = flatten(x, 1)", "x: 3; L = sum(x[0:5])",
+    "W: 1000x1000; L = sum(" + " @ ".join(["W"] * 12) + ")", "W: 1000x1000; L = sum((W @ W) @ (W @ W) @ (W @ W) @ W)",
+]
+
+#: Names that print alike in some printer (text, LaTeX, pictures): refused, as one quantity needs one spelling.
+LOOK_ALIKE_NAMES = [
+    "x1 + x_1", "lamda*x + λ", "Theta*x + Θ", "x__1 + x_1", "x_12 + x_1_2", "lam*x + λ", "theta1*x + θ1",
+    "omicron*x + o", "Alpha*x + A", "alpha_beta*x + α_β", "x + x_", "h2 = x; y = h_2*x", "a = x__y; b = x_y*a",
 ]
 
 #: Inputs that are legal though odd: they must be answered (exit 0) or refused (exit 2), never crash.
@@ -184,4 +191,5 @@ CATEGORIES = {
     "odd characters": ODD_CHARACTERS,
     "constant errors": CONSTANT_ERRORS,
     "tensors": TENSORS,
+    "look-alike names": LOOK_ALIKE_NAMES,
 }

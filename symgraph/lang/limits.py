@@ -22,6 +22,7 @@ class Limits:
     max_constant_digits: int = 300
     max_literal_digits: int = 50
     max_tensor_entries: int = 1_000_000
+    max_operations: int = 20_000_000_000
 
 
 LIMITS = Limits()

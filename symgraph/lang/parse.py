@@ -22,7 +22,7 @@ from symgraph.errors import LimitError, ParseError, shorten
 from symgraph.lang import calls, hints, limits, loops
 from symgraph.lang.program import CONSTANTS, Apply, Assignment, Program, Ref, Term
 from symgraph.lang.python_syntax import describe_node, parse_python
-from symgraph.notation import pretty_name
+from symgraph.notation import pretty_name, spelling
 from symgraph.ops.compare import FLIPPED, INDICATORS
 
 __all__ = ["parse"]
@@ -139,10 +139,12 @@ class _Walker:
         """Two names that print alike (theta and θ, theta1 and θ1) would make every explanation ambiguous."""
         shown: dict[str, str] = {}
         for name in (*self.inputs, *self.defined):
-            other = shown.setdefault(pretty_name(name), name)
+            other = shown.setdefault(spelling(name), name)
             if other != name:
                 node = self.used_at.get(name) or self.defined[name]
-                raise self.error(f"'{name}' and '{other}' are both shown as {pretty_name(name)}", node,
+                alike = pretty_name(name), pretty_name(other)
+                how = f"are both shown as {alike[0]}" if alike[0] == alike[1] else f"print alike ({alike[1]} and {alike[0]})"
+                raise self.error(f"'{name}' and '{other}' {how}", node,
                                  "use one spelling for one quantity, or rename one of them")
 
     def declare(self, stmt: ast.AnnAssign) -> None:

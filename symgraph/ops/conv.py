@@ -27,6 +27,7 @@ are callable by name, so the source form of a gradient parses back.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -170,10 +171,15 @@ def _conv_notation(name: str):
     return write
 
 
+def _products(d: int, conv_out, kernel) -> int:
+    """Multiply-adds of a convolution: each output entry sums a kernel's worth of products (its gradients the same)."""
+    return math.prod(conv_out) * math.prod(kernel[1:] if len(kernel) == d + 2 else kernel)
+
+
 for _d in (1, 2):
     tensor_op(f"conv{_d}d", 2, rule="convolution rule", shape=_conv_shape(_d), numpy=_correlate(_d),
               vjp=_conv_vjp(_d), components=_conv_components(_d), notation=_conv_notation(f"conv{_d}d"),
-              keywords=_CONV, variants=(("bias", f"conv{_d}d_bias"),))
+              keywords=_CONV, variants=(("bias", f"conv{_d}d_bias"),), work=lambda s, out, _d=_d: _products(_d, out, s[1]))
 
 
 # --- conv2d(x, K, bias=b): plus b[o] on output channel o (b of shape (O,)) ---------------------------------------
@@ -231,7 +237,7 @@ for _d in (1, 2):
     tensor_op(f"conv{_d}d_bias", 3, rule="convolution rule", shape=_bias_shape(_d),
               numpy=lambda x, k, b, stride=1, padding=0, _d=_d: _correlate(_d)(x, k, stride, padding) + np.reshape(b, (-1,) + (1,) * _d),
               vjp=_bias_vjp(_d), components=_bias_components(_d), notation=_bias_notation(_d), keywords=_CONV,
-              text=f"conv{_d}d", callable_=False)
+              text=f"conv{_d}d", callable_=False, work=lambda s, out, _d=_d: _products(_d, out, s[1]))
 
 
 # --- the gradient ops' shared parts ------------------------------------------------------------------------
@@ -327,7 +333,7 @@ for _d in (1, 2):
     tensor_op(f"conv{_d}d_kernel_grad", 2, rule="kernel gradient x ⋆ δ", shape=_kernel_grad_shape(_d),
               numpy=_kernel_grad(_d), components=_kernel_grad_components(_d), notation=_kernel_grad_notation(_d),
               text="⋆", keywords=(*_CONV, *((s, REQUIRED) for s in _KERNEL_SIZES[_d])), juxtaposed=True, precedence=_PRODUCT,
-              internal=True)
+              internal=True, work=lambda s, out, _d=_d: _products(_d, s[1], out))
 
 
 # --- conv{d}d_input_grad(δ, K): ∂L/∂x = δ ∗ rot180(K) (δ ∗ flip(w) in 1-D) --------------------------------------
@@ -402,4 +408,4 @@ for _d in (1, 2):
               shape=_input_grad_shape(_d), numpy=_input_grad(_d), components=_input_grad_components(_d),
               notation=_input_grad_notation(_d), text="∗",
               keywords=(*_CONV, *((s, REQUIRED) for s in _INPUT_SIZES[_d])), juxtaposed=True, precedence=_PRODUCT,
-              internal=True)
+              internal=True, work=lambda s, out, _d=_d: _products(_d, s[0], s[1]))

@@ -3,6 +3,8 @@ per op."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import sympy as sp
 
@@ -80,7 +82,8 @@ def _matmul_jacobian(shapes, args, params, y, position):
 
 
 tensor_op("matmul", 2, rule="matrix-product rule", shape=_matmul_shape, numpy=np.matmul, vjp=_matmul_vjp,
-          components=_matmul_components, notation=_matmul_notation, juxtaposed=True, jacobian=_matmul_jacobian)
+          components=_matmul_components, notation=_matmul_notation, juxtaposed=True, jacobian=_matmul_jacobian,
+          work=lambda shapes, out: math.prod(out) * shapes[1][0])  # each output entry sums k products
 
 
 # --- transpose: Aᵀ, written A.T -------------------------------------------------------------------------
@@ -123,7 +126,7 @@ def _dot_notation(style, pieces, params):
 
 tensor_op("dot", 2, rule="dot-product rule", shape=_dot_shape, numpy=np.dot,
           vjp=lambda shapes, args, params, y, g, position: g * args[1 - position],
-          components=_dot_components, notation=_dot_notation, juxtaposed=True)
+          components=_dot_components, notation=_dot_notation, juxtaposed=True, work=lambda shapes, out: shapes[0][0])
 
 
 # --- outer: a bᵀ ---------------------------------------------------------------------------------------

@@ -97,6 +97,9 @@ class Op:
     variants: tuple[tuple[int | str, str], ...] = ()
     #: A binary op called with more arguments applies left to right: max(a, b, c) = max(max(a, b), c).
     folds: bool = False
+    #: Multiply-adds of one evaluation from the operand shapes and the output's (a matrix product's m·k·n), for the
+    #: ops that do more than touch each entry; None: one per entry read and written.
+    work: Callable[[Sequence[tuple], tuple], int] | None = None
 
     @property
     def is_tensor(self) -> bool:

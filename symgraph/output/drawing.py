@@ -16,6 +16,7 @@ import graphviz
 
 from symgraph import ops
 from symgraph.errors import InputError, shorten
+from symgraph.notation import one_line
 from symgraph.output.scene_types import Box, Cluster, Row, Scene, Wire
 from symgraph.output.themes import Theme, get_theme
 
@@ -37,6 +38,9 @@ _SUP = re.compile(r"\^(\([^()]*\)|[^\s()·+−/=]+)")
 #: W_hx → W<SUB>hx</SUB>, also in W_hxᵀ and W_hx²; a word that names an op (cross_entropy) keeps its underscore.
 _SUB = re.compile(r"(?<=[^\W\d_])_([^\W_ᵀ⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)")
 _WORD = re.compile(r"[^\W\d]\w*")
+#: A font name as Graphviz and fontconfig spell them ("DejaVu Sans", "Helvetica-Bold", "Noto Sans:bold"): no quote,
+#: backslash, markup or control character, which would end the DOT string or the SVG attribute it is copied into.
+_FONT = re.compile(r"[^\W_]([\w .,:;=+'()-]{0,98}[\w)])?")
 _OP_WORDS = frozenset(word for op in ops.OPS.values() for word in (op.name, op.text) if "_" in word)
 
 
@@ -50,6 +54,9 @@ class Drawing:
         for value, allowed, parameter in ((style, STYLES, "style"), (rankdir, RANKDIRS, "rankdir")):
             if value not in allowed:
                 raise InputError(f"use one of {', '.join(allowed)}", parameter=parameter, value=value)
+        if not _FONT.fullmatch(font):
+            raise InputError("name a font in letters, digits, spaces and - . , : ; = + ' ( ), e.g. 'DejaVu Sans'",
+                             parameter="font", value=font)
         if not 4 <= float(fontsize) <= 72:
             raise InputError("use a size from 4 to 72 points", parameter="fontsize", value=fontsize)
         self.theme: Theme = get_theme(theme)
@@ -266,7 +273,7 @@ def _font(text: str, colour: str, bold: bool = False) -> str:
 
 def _markup(text: str) -> str:
     """Escaped for an HTML-like label, with W_hx and x^(1/3) as real sub- and superscripts."""
-    text = html.escape(text, quote=False)
+    text = html.escape(one_line(text), quote=False)  # expat, which reads HTML-like labels, refuses control characters
     text = _SUP.sub(lambda m: f"<SUP>{m[1][1:-1] if m[1].startswith('(') else m[1]}</SUP>", text)
     return _WORD.sub(lambda m: m[0] if m[0] in _OP_WORDS else _SUB.sub(r"<SUB>\1</SUB>", m[0]), text)
 

@@ -16,7 +16,7 @@ from symgraph import ops
 from symgraph.explain.printing import latex, value_latex, value_text
 from symgraph.explain.steps import Step
 from symgraph.lang.source import source
-from symgraph.notation import latex_name, number, pretty_name
+from symgraph.notation import latex_comment, latex_name, markdown_cell, markdown_math, number, pretty_name
 from symgraph.ops.tensor import shape_text
 from symgraph.output.view import DerivationView
 
@@ -150,7 +150,8 @@ def to_text(d: DerivationView, include_check: bool = True, width: int = TEXT_WID
 def to_markdown(d: DerivationView, include_check: bool = True) -> str:
     lines = [f"**Graph** ({_header(d)})", "", "| node | definition | op | value |", "|---|---|---|---|"]
     for names, _, tex, word, value in _forward_rows(d):
-        lines.append(f"| {_pretty(names)} | ${tex}$ | {word} | {_markdown_value(value)} |")
+        cells = (markdown_cell(_pretty(names)), f"${markdown_math(tex)}$", markdown_cell(word), _markdown_value(value))
+        lines.append(f"| {' | '.join(cells)} |")
     lines += [f"| {note} | | | |" for note in _more_nodes(d)]
     lines += [f"\n> {note}" for note in d.notes]
     for title, steps in _sections(d):
@@ -166,7 +167,7 @@ def _markdown_value(value) -> str:
     """A number as text; a small tensor as a LaTeX matrix."""
     if value is None:
         return ""
-    return value_text(value) if getattr(value, "ndim", 0) == 0 else f"${value_latex(value)}$"
+    return markdown_cell(value_text(value)) if getattr(value, "ndim", 0) == 0 else f"${markdown_math(value_latex(value))}$"
 
 
 def _markdown_step(step) -> str:
@@ -188,10 +189,10 @@ def to_latex(d: DerivationView, include_check: bool = True) -> str:
                 lines.append(rf"  {step.lhs_latex} &= {step.rhs_latex} \\")
     lines[-1] = lines[-1].removesuffix(r" \\")
     lines.append(r"\end{align*}")
-    lines += [f"% note: {note}" for note in d.notes]
+    lines += [latex_comment(f"note: {note}") for note in d.notes]
     if include_check and d.checked:
         summary = d.check().summary().replace("✓", r"$\checkmark$").replace("✗", "").replace("?", "")
-        lines.append(rf"% check: {summary}")
+        lines.append(latex_comment(f"check: {summary}"))
     return "\n".join(lines) + "\n"
 
 

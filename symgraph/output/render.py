@@ -16,6 +16,7 @@ from pathlib import Path
 import graphviz
 
 from symgraph.errors import DrawingFailed, GraphvizMissing, InputError, LimitError
+from symgraph.notation import latex_comment, one_line
 from symgraph.output.drawing import DEFAULT_FONT, DEFAULT_FONTSIZE, RANKDIRS, STYLES, Drawing
 from symgraph.output.forward_scene import kept_when_collapsed
 from symgraph.output.notebook import picture_bundle
@@ -227,14 +228,14 @@ def _caption(box: Box) -> str:
 def _markdown_index(frames: list[Path], captions: list[str]) -> str:
     lines = ["# The backward pass, one adjoint per frame", ""]
     for k, (frame, caption) in enumerate(zip(frames, captions), 1):
-        lines += [f"{k}. {caption}", "", f"   ![frame {k}]({frame.name})", ""]
+        lines += [f"{k}. {one_line(caption)}", "", f"   ![frame {k}]({frame.name})", ""]
     return "\n".join(lines)
 
 
 def _beamer_snippet(frames: list[Path], directory: Path) -> str:
     lines = [
-        "% The backward pass, one adjoint per overlay: \\input this inside a frame, with",
-        f"% \\graphicspath{{{{{directory.as_posix()}/}}}}. pdflatex reads PDF or PNG frames (--format pdf).",
+        latex_comment("The backward pass, one adjoint per overlay: \\input this inside a frame, with"),
+        latex_comment(f"\\graphicspath{{{{{directory.as_posix()}/}}}}. pdflatex reads PDF or PNG frames (--format pdf)."),
         "\\centering",
     ]
     lines += [

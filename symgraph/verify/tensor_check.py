@@ -9,6 +9,7 @@ A kink (relu at 0) or pole met within the step makes that entry inconclusive, wi
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -16,10 +17,12 @@ import numpy as np
 from symgraph import ops
 from symgraph.engine.backward import Seed
 from symgraph.engine.evaluate import Conventions, evaluate, recompute, value_of
-from symgraph.engine.graph import Graph, Operand
+from symgraph.engine.graph import Graph, Operand, is_node
+from symgraph.engine.shapes import TOUCH, afford, work
+from symgraph.lang import limits
 from symgraph.verify.check import CheckReport, Tally, _breaks, merge, richardson
 
-__all__ = ["check_tensor", "check_jacobian", "random_point", "MAX_CHECKED_ENTRIES", "MAX_CHECKED_ROWS", "RELATIVE_FLOOR"]
+__all__ = ["check_tensor", "check_jacobian", "checked_entries", "random_point", "MAX_CHECKED_ENTRIES", "MAX_CHECKED_ROWS", "RELATIVE_FLOOR"]
 
 #: At most this many entries of each input are perturbed (a seeded sample beyond).
 MAX_CHECKED_ENTRIES = 48
@@ -52,7 +55,10 @@ def check_tensor(
     inputs: Mapping[str, int],
     point: Mapping[str, float | np.ndarray],
     conventions: Conventions = Conventions(),
+    share: int = 1,
 ) -> CheckReport:
+    """`share`: how many such checks split the limit on multiply-adds (the rows of a Jacobian)."""
+    affordable = checked_entries(graph, function, derivatives, inputs, share)
     base = {inputs[n]: np.asarray(v, dtype=float) for n, v in point.items()}
     analytic = evaluate(graph, base, list(derivatives.values()), conventions)
     listed = [{n: np.asarray(v).tolist() for n, v in point.items()}]
@@ -65,11 +71,11 @@ def check_tensor(
         # An entry far smaller than its neighbours is judged against 1% of the largest entry: differences
         # of a function whose other slopes are 10⁵ times steeper cannot confirm it to 10⁻⁶ of itself.
         floor = RELATIVE_FLOOR * float(np.max(np.abs(g_all), initial=0.0))
-        entries = list(np.ndindex(*shape)) if shape else [()]
-        if len(entries) > MAX_CHECKED_ENTRIES:
-            chosen = rng.choice(len(entries), MAX_CHECKED_ENTRIES, replace=False)
-            entries = [entries[i] for i in sorted(chosen)]
         reach = _Reach(graph, function, at_base, base, inputs[name], conventions)
+        entries = list(np.ndindex(*shape)) if shape else [()]
+        if len(entries) > affordable[name]:
+            chosen = rng.choice(len(entries), affordable[name], replace=False)
+            entries = [entries[i] for i in sorted(chosen)]
         for index in entries:
             label = f"{name}{list(index)}" if index else name
             estimate, noise, kink = reach.difference(index)
@@ -80,6 +86,24 @@ def check_tensor(
             error = abs(g - estimate)
             tally.judge(label, "the point", g, estimate, error, max(abs(g), abs(estimate), floor), noise)
     return tally.report(listed)
+
+
+def checked_entries(graph: Graph, function: Operand, derivatives: Mapping[str, Operand], inputs: Mapping[str, int],
+                    share: int = 1) -> dict[str, int]:
+    """How many entries of each input the check perturbs: at most MAX_CHECKED_ENTRIES, and fewer when re-running
+    what an entry reaches, six times each, would pass the limit on multiply-adds; refused, before anything runs,
+    when even one entry would."""
+    counts = {}
+    for name in derivatives:
+        node = inputs[name]
+        reached = graph.ancestors_within(function, [node]) if is_node(function) else set()
+        copied = sum(math.prod(graph.shape(n)) for n in reached | {node})  # copied and compared at each step
+        per_entry = 6 * (work(graph, reached - {node}) + 2 * TOUCH * copied)
+        counts[name] = min(MAX_CHECKED_ENTRIES, limits.LIMITS.max_operations // (share * len(derivatives) * max(per_entry, 1)))
+        if counts[name] < 1:
+            afford(f"checking ∂/∂{name} by finite differences", per_entry * share * len(derivatives),
+                   "skip the check (--no-check), or use smaller shapes")
+    return counts
 
 
 def check_jacobian(
@@ -102,7 +126,7 @@ def check_jacobian(
         basis = np.zeros(shape)
         basis[index] = 1.0
         at = {**point, graph.label(seed.node): basis}
-        reports.append(check_tensor(graph, seed.loss, derivatives, seeded, at, conventions))
+        reports.append(check_tensor(graph, seed.loss, derivatives, seeded, at, conventions, share=len(rows)))
     merged = merge(reports)
     merged.points = [{n: np.asarray(v).tolist() for n, v in point.items()}]
     return merged
