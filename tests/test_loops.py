@@ -228,3 +228,11 @@ def test_cli_refuses_a_loop_past_the_limit_in_one_line():
     assert result.exit_code == 2
     assert result.stderr.startswith("error: the loop 'for t in range(9000)' on line 2 unrolls to")
     assert result.stderr.count("\n") == 1
+
+
+def test_a_version_read_by_name_after_the_loop_is_that_version():
+    d = derive("k = x\nfor t in range(2):\n    k = tanh(w * k)\nL = k_1 + k_2", at={"x": 0.5, "w": 2.0})
+    assert list(d.inputs) == ["x", "w"]
+    k1 = np.tanh(2 * 0.5)
+    assert d.value(d.output) == pytest.approx(k1 + np.tanh(2 * k1))
+    assert d.check().passed

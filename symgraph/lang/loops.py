@@ -180,7 +180,10 @@ class _Planner:
             base = name
             while True:
                 names = tuple(f"{base}_{k}" for k in range(first, first + count))
-                if not any(_clashes(n, raw, shown, alias if k == 0 else None) for k, n in enumerate(names)):
+                # a version the program reads by name (concat(k_1, k_2) after the loop) is that version, not a clash
+                read = {n for n in names if n in raw and n not in self.assignments}
+                others, seen = raw - read, shown - {pretty_name(n) for n in read}
+                if not any(_clashes(n, others, seen, alias if k == 0 else None) for k, n in enumerate(names)):
                     break
                 base += "v"
             self.result.versions[name] = names

@@ -67,6 +67,7 @@ class _Walker:
         self.variables = set(variables)  # names that are the user's even where a constant has the name
         self.assignments: list[Assignment] = []
         self.current: dict[str, str] = {}  # a name → its current version, for names a loop assigns
+        self.made: set[str] = set()  # the names of the assignments so far, versions included
         self.versions: dict[str, Iterator[str]] = {}
         self.bound: dict[str, int] = {}  # the loop variables being unrolled and their values, outermost first
         self.plan = loops.Plan()
@@ -205,6 +206,7 @@ class _Walker:
         if isinstance(term, sp.Expr):
             self.constants[version] = term  # folded into every use, so c = 0; x/c is a division by zero
         self.assignments.append(Assignment(version, term, tuple(self.bound.items())))
+        self.made.add(version)
 
     def check_name(self, name: str, node: ast.expr) -> None:
         if name.startswith("_"):
@@ -360,7 +362,8 @@ class _Walker:
             return self.constants[version]
         if name in ops.FUNCTIONS:
             raise self.error(f"'{name}' is a function", node, f"call it as {name}(...)")
-        if name not in self.defined and name not in self.inputs:
+        made = name in self.made  # a loop's version read by name after it was made (k_1)
+        if name not in self.defined and name not in self.inputs and not made:
             self.inputs[name] = None
             self.used_at[name] = node
         return Ref(version, node.lineno, self._column(node))
