@@ -9,14 +9,15 @@ The perturbed points of many inputs are evaluated in one vectorised sweep of the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Callable
 
 import numpy as np
 import sympy as sp
 
 from symgraph import ops
 from symgraph.engine.evaluate import Conventions, evaluate, value_of
-from symgraph.engine.graph import Graph, Operand
+from symgraph.engine.graph import Graph, Operand, is_node
 from symgraph.notation import number
 
 __all__ = ["richardson", "differences", "breaks", "converges", "cancellations", "ladder_steps", "LADDER", "Ladder"]
@@ -190,11 +191,45 @@ def breaks(graph: Graph, node: int, conventions: Conventions) -> list[tuple[int,
 
 
 def cancellations(graph: Graph, values, derivative: Operand) -> list[np.ndarray]:
-    """Per sum in the derivative's computation, where its terms cancel to exactly 0 (1 − y with y = 1):
-    an exact 0 that went through one is rounding, not a zero the check may confirm."""
+    """Per sum in the derivative's computation, where one rounded term cancels exact ones to exactly 0
+    (1 − y with y = σ(40) = 1): an exact 0 that went through one is rounding, not a zero the check may confirm.
+    Constants and the 0/1 of a step or comparison are exact, so 1 − step(u) = 0 is a true 0."""
     found = []
     for node in sorted(graph.upstream([derivative])):
         if graph[node]["op"] in ("add", "sub") and node in values:
-            terms = np.broadcast_arrays(*[np.abs(value_of(values, a)) for a in graph.operands(node)])
-            found.append((values[node] == 0) & (np.maximum.reduce(terms) > 0))
+            rounded = [a for a in graph.operands(node) if is_node(a) and not _exact(graph, values, a)]
+            if len(rounded) == 1:  # two rounded terms may be the same value twice: their 0 is true
+                terms = np.broadcast_arrays(*[np.abs(value_of(values, a)) for a in rounded])
+                found.append((values[node] == 0) & (np.maximum.reduce(terms) > 0))
     return found
+
+
+def _exact(graph: Graph, values, node: int) -> bool:
+    """A value that carries no rounding of its own: an input, a step or comparison (0/1), and of exact values:
+    a piecewise linear op (relu, abs, max, a sum), a product with integers or 0/1, or any op at 0 (exp(0) = 1)."""
+    op_name = graph[node]["op"]
+    if op_name is None or _linear_pieces(op_name) == 0:
+        return True
+    operands = graph.operands(node)
+    if not all(_exact(graph, values, a) if is_node(a) else a.is_integer for a in operands):
+        return False
+    factors = [a for a in operands if is_node(a) and graph[a]["op"] is not None and _linear_pieces(graph[a]["op"]) != 0]
+    return (_linear_pieces(op_name) == 1 or (op_name == "mul" and len(factors) <= 1)  # times 0/1 or an integer
+            or all(np.all(value_of(values, a) == 0) for a in operands if is_node(a)))
+
+
+@functools.cache
+def _linear_pieces(op_name: str) -> int | None:
+    """0 for a piecewise-constant op (every partial 0: step, comparisons), 1 for a piecewise-linear one
+    (every partial piecewise constant: relu, abs, max, add), else None."""
+    op = ops.get(op_name)
+    if op.partials is None or op.arity == 0:
+        return None
+    symbols = sp.symbols(f"a0:{max(op.arity, 2)}")  # a variadic op (add) as two operands
+    partials = [sp.sympify(p) for p in op.partials(symbols, sp.Symbol("y"))]
+    if all(p == 0 for p in partials):
+        return 0
+    # A jump's derivative (DiracDelta) is no slope: sign(u), the partial of abs, is piecewise constant.
+    if all(p.diff(s) == 0 or p.diff(s).has(sp.DiracDelta) for p in partials for s in (*symbols, sp.Symbol("y"))):
+        return 1
+    return None
