@@ -195,27 +195,30 @@ def cancellations(graph: Graph, values, derivative: Operand) -> list[np.ndarray]
     (1 − y with y = σ(40) = 1): an exact 0 that went through one is rounding, not a zero the check may confirm.
     Constants and the 0/1 of a step or comparison are exact, so 1 − step(u) = 0 is a true 0."""
     found = []
-    for node in sorted(graph.upstream([derivative])):
-        if graph[node]["op"] in ("add", "sub") and node in values:
-            rounded = [a for a in graph.operands(node) if is_node(a) and not _exact(graph, values, a)]
+    exact: dict[int, bool] = {}
+    for node in sorted(graph.upstream([derivative])):  # ids are topological: operands come first
+        exact[node] = _exact(graph, values, node, exact)
+        # Only the derivative's own arithmetic: a forward sum that is 0 (z = b + wᵀh at z = 0) is the point.
+        if graph[node]["op"] in ("add", "sub") and graph[node]["kind"] not in ("input", "forward") and node in values:
+            rounded = [a for a in graph.operands(node) if is_node(a) and not exact[a]]
             if len(rounded) == 1:  # two rounded terms may be the same value twice: their 0 is true
                 terms = np.broadcast_arrays(*[np.abs(value_of(values, a)) for a in rounded])
                 found.append((values[node] == 0) & (np.maximum.reduce(terms) > 0))
     return found
 
 
-def _exact(graph: Graph, values, node: int) -> bool:
+def _exact(graph: Graph, values, node: int, exact: dict[int, bool]) -> bool:
     """A value that carries no rounding of its own: an input, a step or comparison (0/1), and of exact values:
     a piecewise linear op (relu, abs, max, a sum), a product with integers or 0/1, or any op at 0 (exp(0) = 1)."""
     op_name = graph[node]["op"]
     if op_name is None or _linear_pieces(op_name) == 0:
         return True
     operands = graph.operands(node)
-    if not all(_exact(graph, values, a) if is_node(a) else a.is_integer for a in operands):
+    if not all(exact[a] if is_node(a) else a.is_integer for a in operands):
         return False
     factors = [a for a in operands if is_node(a) and graph[a]["op"] is not None and _linear_pieces(graph[a]["op"]) != 0]
     return (_linear_pieces(op_name) == 1 or (op_name == "mul" and len(factors) <= 1)  # times 0/1 or an integer
-            or all(np.all(value_of(values, a) == 0) for a in operands if is_node(a)))
+            or all(np.all(value_of(values, a) == 0) for a in operands if is_node(a) and a in values))
 
 
 @functools.cache

@@ -72,7 +72,8 @@ def check_tensor(
             entries = [entries[i] for i in sorted(chosen)]
         rounded = np.zeros(shape, dtype=bool)
         for cancelled in cancellations(graph, analytic, derivative) if is_node(derivative) else ():
-            rounded |= bool(np.any(cancelled))  # an entry of some sum: any zero entry may have come through it
+            if np.shape(cancelled) == shape:  # entry by entry; a sum of another shape feeds many entries
+                rounded |= cancelled
         reach = _Reach(graph, function, at_base, base, inputs[name], conventions)
         for index in entries:
             label = f"{name}{list(index)}" if index else name
