@@ -214,7 +214,7 @@ def _exact(graph: Graph, values, node: int, exact: dict[int, bool]) -> bool:
     if op_name is None or _linear_pieces(op_name) == 0:
         return True
     operands = graph.operands(node)
-    if not all(exact[a] if is_node(a) else a.is_integer for a in operands):
+    if not all(exact[a] if is_node(a) else sp.sympify(a).is_integer for a in operands):
         return False
     factors = [a for a in operands if is_node(a) and graph[a]["op"] is not None and _linear_pieces(graph[a]["op"]) != 0]
     return (_linear_pieces(op_name) == 1 or (op_name == "mul" and len(factors) <= 1)  # times 0/1 or an integer
