@@ -16,28 +16,26 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-import sympy as sp
 
 from symgraph import ops
 from symgraph.engine.evaluate import Conventions, evaluate, value_of
 from symgraph.engine.graph import Graph, Operand, is_node
 from symgraph.notation import number
+from symgraph.verify.differences import Ladder, cancellations, converges, differences
 
-__all__ = ["CheckReport", "ErrorFigure", "check", "merge", "sample_points", "RTOL", "ABS_FLOOR", "ERROR_FLOOR"]
+__all__ = ["CheckReport", "ErrorFigure", "check", "merge", "sample_points", "RTOL", "ERROR_FLOOR", "Evidence", "Tally"]
 
 RTOL = 1e-6  #: relative agreement required
-ABS_FLOOR = 1e-10  #: below this a derivative "vanishes" and relative error means nothing
 #: An error below this fraction of the derivative is rounding, whose digits change with the CPU's vector
 #: instructions and the BLAS kernel: it is reported as the bound "< 10⁻⁷", the same on every machine.
 ERROR_FLOOR = RTOL / 10
 ERROR_DIGITS = 2  #: significant digits of an error figure above its floor
 _EPS = np.finfo(float).eps
-_ROWS = 6  # evaluations per point and input: x ± h, x ± h/2, x ± h/4
 _SEED = 20261123
 #: A reason names the point by its input values up to this many inputs, else by its number.
 MAX_POINT_INPUTS = 8
-_BATCH_FLOATS = 1 << 22  # node values per finite-difference sweep (32 MB of floats)
-_STACK = 256  # nodes reduced at once when looking for the largest intermediate value
+#: A grouped note lists this many of the derivatives it is about, then counts the rest.
+MAX_GROUPED = 8
 
 
 @dataclass(frozen=True)
@@ -83,6 +81,8 @@ class CheckReport:
     failures: int = 0
     #: The largest derivative judged (the scale of its relative error): the absolute error's floor follows it.
     largest_derivative: float = 0.0
+    #: The inconclusive notes one by one (the reasons group them), so that merged reports group them together.
+    notes: list[Note] = field(default_factory=list)
 
     @property
     def passed(self) -> bool | None:
@@ -152,53 +152,76 @@ def check(
     n_points = len(next(iter(points.values()))) if points else 0
     listed = [{name: float(points[name][k]) for name in inputs} for k in range(n_points)]
     if n_points == 0:
-        return CheckReport(listed, None, None, "inconclusive", ["no point was found where the program is defined"])
+        nowhere = Note("", "", "no point was found where the program is defined")
+        return CheckReport(listed, None, None, "inconclusive", [nowhere.sentence], notes=[nowhere])
     analytic = evaluate(graph, {inputs[n]: points[n] for n in inputs}, list(derivatives.values()), conventions)
-    differences = _differences(graph, function, inputs, points, list(derivatives), conventions)
+    found = differences(graph, function, inputs, points, list(derivatives), conventions)
     tally = Tally()
     where = [_point_text(point, k) for k, point in enumerate(listed)]  # once per point, not per input and point
     for name, derivative in derivatives.items():
         g = np.broadcast_to(value_of(analytic, derivative), (n_points,)) if is_node(derivative) else np.full(
             n_points, float(derivative)
         )
-        estimate, noise, kinked = differences[name]
+        rounded = np.zeros(n_points, dtype=bool)
+        for cancelled in cancellations(graph, analytic, derivative) if is_node(derivative) else ():
+            rounded |= np.broadcast_to(cancelled, (n_points,))
+        estimate, noise, resolution, notes, ladders = found[name]
         for k in range(n_points):
-            if kinked[k]:
-                tally.inconclusive(f"∂/∂{name} at {where[k]}: {kinked[k]}")
+            if notes[k]:
+                tally.inconclusive(name, where[k], f"{notes[k]}, so finite differences cannot confirm the derivative there")
                 continue
-            error = abs(g[k] - estimate[k])
-            tally.judge(name, where[k], g[k], estimate[k], error, max(abs(g[k]), abs(estimate[k])), noise[k])
+            tally.judge(name, where[k], Evidence(float(g[k]), float(estimate[k]), float(noise[k]), float(resolution[k]),
+                                                 max(abs(g[k]), abs(estimate[k])), ladders[k], bool(rounded[k])))
     return tally.report(listed)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What one entry's check rests on: the symbolic value, the differences, their error bound and resolution."""
+
+    g: float
+    estimate: float
+    noise: float  #: the error bound of the estimate
+    resolution: float  #: what rounding leaves: a derivative below it cannot be told from 0
+    scale: float  #: what the relative error is relative to
+    ladder: Ladder | None = None  #: differences at ever smaller steps, asked for before calling a failure
+    rounded: bool = False  #: the symbolic value went through a sum that cancelled to exactly 0
+
+    @property
+    def error(self) -> float:
+        return abs(self.g - self.estimate)
 
 
 class Tally:
     """The verdicts of one check, their reasons and the errors of the entries judged.
 
     Failures are listed before inconclusive notes, so that a reader of the first lines, and the
-    CLI's error line, meet them even among hundreds of kink notes.
+    CLI's error line, meet them even among hundreds of kink notes; a note met by many entries is one line.
     """
 
     def __init__(self):
         self.verdicts: list[str] = []
         self.failures: list[str] = []
-        self.notes: list[str] = []
+        self.notes: list[Note] = []
         self.abs_errors: list[float] = []
         self.rel_errors: list[float] = []
         self.scales: list[float] = []
 
-    def inconclusive(self, reason: str) -> None:
+    def inconclusive(self, label: str, where: str, sentence: str) -> None:
         self.verdicts.append("inconclusive")
-        self.notes.append(reason)
+        self.notes.append(Note(label, where, sentence))
 
-    def judge(self, name, at, g, estimate, error, scale, noise) -> None:
-        reasons: list[str] = []
-        verdict = _verdict(name, at, g, estimate, error, scale, noise, reasons)
+    def judge(self, label: str, where: str, e: Evidence) -> None:
+        verdict, sentence = _verdict(e)
         self.verdicts.append(verdict)
-        (self.failures if verdict == "failed" else self.notes).extend(reasons)
-        if verdict != "inconclusive" and np.isfinite(error):  # the maxima describe the entries judged
-            self.abs_errors.append(error)
-            self.rel_errors.append(error / scale if scale > 0 else 0.0)
-            self.scales.append(scale)
+        if verdict == "failed":
+            self.failures.append(f"{Note(label, where, sentence).subject()}: {sentence}")
+        elif verdict == "inconclusive":
+            self.notes.append(Note(label, where, sentence))
+        if verdict != "inconclusive" and np.isfinite(e.error):  # the maxima describe the entries judged
+            self.abs_errors.append(e.error)
+            self.rel_errors.append(e.error / e.scale if e.scale > 0 else 0.0)
+            self.scales.append(e.scale)
 
     def report(self, points: list) -> CheckReport:
         return CheckReport(
@@ -206,9 +229,10 @@ class Tally:
             max(self.abs_errors, default=None),
             max(self.rel_errors, default=None),
             _overall(self.verdicts),
-            self.failures + self.notes,
+            self.failures + group(self.notes),
             len(self.failures),
             max(self.scales, default=0.0),
+            self.notes,
         )
 
 
@@ -221,150 +245,73 @@ def merge(reports: list[CheckReport]) -> CheckReport:
     """One report for several checks at the same points (the gradient, then each Hessian row)."""
     abs_errors = [r.max_abs_error for r in reports if r.max_abs_error is not None]
     rel_errors = [r.max_rel_error for r in reports if r.max_rel_error is not None]
+    notes = [note for r in reports for note in r.notes]
     return CheckReport(
         reports[0].points,
         max(abs_errors) if abs_errors else None,
         max(rel_errors) if rel_errors else None,
         _overall([r.status for r in reports]),
-        [reason for r in reports for reason in r.reasons[: r.failures]]
-        + [reason for r in reports for reason in r.reasons[r.failures :]],
+        [reason for r in reports for reason in r.reasons[: r.failures]] + group(notes),
         sum(r.failures for r in reports),
         max(r.largest_derivative for r in reports),
+        notes,
     )
 
 
-def _verdict(name, at, g, estimate, error, scale, noise, reasons) -> str:
-    tolerance = max(RTOL * scale, noise)
-    if not np.isfinite(g) or not np.isfinite(estimate):
-        reasons.append(f"∂/∂{name} at {at}: not finite (symbolic {number(g)}, numeric {number(estimate)})")
-        return "failed" if np.isfinite(estimate) else "inconclusive"
-    if error > tolerance:
-        reasons.append(
-            f"∂/∂{name} at {at}: symbolic {number(g)} but finite differences give {number(estimate)} "
-            f"(error {_error_text(error)}, tolerance {_error_text(tolerance)})"
-        )
-        return "failed"
-    if scale < ABS_FLOOR and scale > 0:
-        reasons.append(
-            f"∂/∂{name} at {at}: the derivative vanishes (below {_error_text(ABS_FLOOR)}), "
-            "so relative error means nothing"
-        )
-        return "inconclusive"
-    if noise > 1e-2 * scale and scale > 0:
-        reasons.append(
-            f"∂/∂{name} at {at}: finite differences are too noisy here (their error bound is over 1% of the derivative)"
-        )
-        return "inconclusive"
-    return "passed"
+def _verdict(e: Evidence) -> tuple[str, str]:
+    """passed, failed or inconclusive, with its reason: one sentence (empty when passed)."""
+    tolerance = max(RTOL * e.scale, e.noise)
+    if not np.isfinite(e.g) or not np.isfinite(e.estimate):
+        return ("failed" if np.isfinite(e.estimate) else "inconclusive",
+                f"the derivative is not finite here (symbolic {number(e.g)}, finite differences {number(e.estimate)})")
+    if e.error > tolerance:
+        if e.ladder is not None and not converges(*e.ladder(), e.g, e.estimate, tolerance):
+            return "inconclusive", ("the function changes faster than the finite-difference step can follow "
+                                    "(smaller steps give different slopes), so the check cannot confirm the derivative")
+        return "failed", (f"symbolic {number(e.g)} but finite differences give {number(e.estimate)} "
+                          f"(error {_error_text(e.error)}, tolerance {_error_text(tolerance)})")
+    if e.g == 0 and e.rounded:
+        return "inconclusive", ("the derivative rounds to 0 here (two equal numbers are subtracted), "
+                                "so the check cannot tell a tiny derivative from 0")
+    if e.g == 0:
+        return "passed", ""  # an exact 0 needs no relative error: finite differences agree within their bound
+    if e.scale < e.resolution:
+        return "inconclusive", "the derivative is too small here for finite differences to resolve"
+    if e.noise > 1e-2 * e.scale:
+        return "inconclusive", "finite differences are too noisy here to confirm the derivative"
+    return "passed", ""
 
 
-def _differences(graph, function, inputs, points, names, conventions) -> dict[str, tuple]:
-    """Per input in `names`: its Richardson-extrapolated central difference, error bound and kink notes.
+@dataclass(frozen=True)
+class Note:
+    """An inconclusive note: whose derivative (label), at which point (empty for a tensor's one point), why."""
 
-    Three steps h, h/2, h/4 give two extrapolations; their disagreement bounds the error. Two
-    steps alone can agree by accident, e.g. sin(x) at x = 10¹⁰ where every step spans many periods.
-    The perturbed points of many inputs go through one sweep of the program (a block of columns
-    per input), so the per-node cost of a sweep is paid once per batch rather than once per input.
-    """
-    n_points = len(next(iter(points.values())))
-    needed = sorted(graph.upstream([function]))
-    breaks = [(node, *found) for node in needed for found in _breaks(graph, node, conventions)]
-    # Columns per sweep: enough inputs that the per-node overhead is shared, few enough that the
-    # values of every node in the sweep (nodes × columns floats) stay within a few tens of MB.
-    per_input = _ROWS * n_points
-    batch_size = max(1, _BATCH_FLOATS // (per_input * max(len(needed), 1)))
-    results = {}
-    for first in range(0, len(names), batch_size):
-        batch_names = names[first : first + batch_size]
-        results.update(_sweep(graph, function, inputs, points, batch_names, breaks, conventions))
-    return results
+    label: str
+    where: str
+    sentence: str
+
+    def subject(self) -> str:
+        return f"∂/∂{self.label}" + (f" at {self.where}" if self.where else "")
 
 
-def _sweep(graph, function, inputs, points, names, breaks, conventions) -> dict[str, tuple]:
-    """The differences along each of `names`, from one evaluation of `function` at all their perturbed points."""
-    n_points, m = len(points[names[0]]), len(names)
-    columns = _ROWS * n_points
-    names_in = list(inputs)
-    tiled = np.tile(np.array([points[n] for n in names_in], dtype=float).reshape(len(names_in), n_points), (1, _ROWS * m))
-    batch = dict(zip(names_in, tiled))  # one row (a view) per input: every point, repeated per perturbation
-    x = np.array([points[n] for n in names], dtype=float).reshape(m, n_points)
-    # Relative to x below 1, so that 1/x at 10⁻⁶ is not differenced across its pole; never above
-    # ε^(1/3), so that sin(x) at 10¹⁰ is not stepped across whole periods (it is judged noisy instead).
-    h = _EPS ** (1 / 3) * np.clip(np.abs(x), 1e-3, 1.0)
-    steps = [h, h / 2, h / 4]  # each (input, point)
-    offsets = np.stack([sign * step for step in steps for sign in (1, -1)], axis=1).reshape(m, columns)
-    for j, name in enumerate(names):
-        batch[name][j * columns : (j + 1) * columns] += offsets[j]  # input j's block: x ± h, x ± h/2, x ± h/4
-    values = evaluate(graph, {inputs[n]: batch[n] for n in inputs}, [function], conventions)
-    f = np.broadcast_to(value_of(values, function), (m * columns,)).reshape(m, _ROWS, n_points)
-    estimate, noise = richardson([f[:, row] for row in range(_ROWS)], steps, _magnitude(values, m, n_points))
-    kinked = _kinks(graph, values, breaks, m, n_points)
-    return {name: (estimate[j], noise[j], kinked[j]) for j, name in enumerate(names)}
-
-
-def richardson(f, steps, magnitude):
-    """The extrapolated derivative and its error bound from f at x ± h, x ± h/2, x ± h/4 (in that order).
-
-    Two extrapolations; their disagreement, plus rounding relative to `magnitude` (the largest
-    intermediate value), bounds the error. Works on floats and on arrays alike.
-    """
-    central = [(f[2 * i] - f[2 * i + 1]) / (2 * step) for i, step in enumerate(steps)]
-    coarse = (4 * central[1] - central[0]) / 3
-    estimate = (4 * central[2] - central[1]) / 3
-    rounding = _EPS * magnitude / steps[-1]
-    return estimate, 10 * np.abs(estimate - coarse) + 100 * rounding
-
-
-def _magnitude(values, m, n_points) -> np.ndarray:
-    """Per input block and point, the largest intermediate value: rounding in f is relative to it, not to f.
-
-    (x/(x·w))·w with w = 10⁻¹⁰ passes through 10¹⁰ and loses that many digits, although f ≈ 1.)
-    Nodes are reduced a few hundred at a time (stacked), not with a few NumPy calls per node.
-    """
-    shape = (m * _ROWS * n_points,)
-    largest = np.zeros(shape)
-    arrays = list(values.values())
-    for first in range(0, len(arrays), _STACK):  # a few hundred nodes at a time keeps the copy small
-        stacked = np.abs(np.stack([v if v.shape == shape else np.broadcast_to(v, shape) for v in arrays[first : first + _STACK]]))
-        stacked[~np.isfinite(stacked)] = 0.0
-        np.maximum(largest, stacked.max(axis=0), out=largest)
-    return largest.reshape(m, _ROWS, n_points).max(axis=1)
-
-
-def _kinks(graph, values, breaks, m, n_points) -> list[list[str]]:
-    """Per input block and point, a note for each op whose operand crosses (or sits on) its kink within the step."""
-    notes: list[list[dict[str, None]]] = [[{} for _ in range(n_points)] for _ in range(m)]
-    for node, position, at, note in breaks:
-        # Near the break relative to how far the step moves the operand: this catches a crossing
-        # (relu(x) at 0) and a touch without crossing (sqrt(x²) at x ≈ 0) alike. An operand the input
-        # does not move (relu(y) at y = 0 while z is stepped) is no kink for that input's difference.
-        u = value_of(values, graph.operands(node)[position]) - value_of(values, at)
-        u = np.broadcast_to(u, (m * _ROWS * n_points,)).reshape(m, _ROWS, n_points)
-        spread = np.max(u, axis=1) - np.min(u, axis=1)
-        near = (np.min(np.abs(u), axis=1) <= spread) & (spread > 0)
-        for j, k in zip(*np.nonzero(near)):
-            notes[j][k][note] = None
-    return [
-        ["; ".join(n) + ", so finite differences cannot confirm the derivative there" if n else "" for n in block]
-        for block in notes
-    ]
-
-
-def _breaks(graph: Graph, node: int, conventions: Conventions) -> list[tuple[int, Operand, str]]:
-    """(operand position, the number or operand it breaks at, note) where the node's derivative breaks: a kink or a pole."""
-    op_name = graph[node]["op"]
-    if op_name is None:
-        return []
-    op = ops.get(op_name)
-    convention = op.kink_note.format(relu_at_zero=number(conventions.relu_at_zero))
-    found: list[tuple[int, Operand, str]] = [
-        (position, at, f"{op.name} has a kink {where} within the step ({convention})")
-        for position, at, where in op.kinks(graph.operands(node))
-    ]
-    pole = op.pole(graph.operands(node)) if op.pole is not None else None
-    if pole is not None:
-        found.append((pole, sp.Integer(0), f"{op.name} is singular where its operand is 0, within the step"))
-    return found
+def group(notes: list[Note]) -> list[str]:
+    """One line per distinct sentence, in order of first appearance: who (listed up to MAX_GROUPED), how many, why."""
+    by_sentence: dict[str, list[Note]] = {}
+    for note in notes:
+        by_sentence.setdefault(note.sentence, []).append(note)
+    lines = []
+    for sentence, same in by_sentence.items():
+        if len(same) == 1:
+            lines.append(f"{same[0].subject()}: {sentence}" if same[0].label else sentence)
+            continue
+        labels = list(dict.fromkeys(n.label for n in same))
+        wheres = list(dict.fromkeys(n.where for n in same))
+        shown = ", ".join(f"∂/∂{label}" for label in labels[:MAX_GROUPED])
+        more = f" and {len(labels) - MAX_GROUPED} more" if len(labels) > MAX_GROUPED else ""
+        at = f" at {wheres[0]}" if len(wheres) == 1 and wheres[0] else f" at {len(wheres)} points" if len(wheres) > 1 else ""
+        count = f" ({len(same)} times)" if len(labels) > 1 or len(wheres) > 1 else ""
+        lines.append(f"{shown}{more}{at}{count}: {sentence}")
+    return lines
 
 
 def _point_text(point: Mapping[str, float], k: int) -> str:

@@ -20,7 +20,8 @@ from symgraph.engine.evaluate import Conventions, evaluate, recompute, value_of
 from symgraph.engine.graph import Graph, Operand, is_node
 from symgraph.engine.shapes import TOUCH, afford, work
 from symgraph.lang import limits
-from symgraph.verify.check import CheckReport, Tally, _breaks, merge, richardson
+from symgraph.verify.check import CheckReport, Evidence, Tally, merge
+from symgraph.verify.differences import Ladder, breaks, cancellations, ladder_steps, richardson
 
 __all__ = ["check_tensor", "check_jacobian", "checked_entries", "random_point", "MAX_CHECKED_ENTRIES", "MAX_CHECKED_ROWS", "RELATIVE_FLOOR"]
 
@@ -71,6 +72,10 @@ def check_tensor(
         # An entry far smaller than its neighbours is judged against 1% of the largest entry: differences
         # of a function whose other slopes are 10⁵ times steeper cannot confirm it to 10⁻⁶ of itself.
         floor = RELATIVE_FLOOR * float(np.max(np.abs(g_all), initial=0.0))
+        rounded = np.zeros(shape, dtype=bool)
+        for cancelled in cancellations(graph, analytic, derivative) if is_node(derivative) else ():
+            if np.shape(cancelled) == shape:  # entry by entry; a sum of another shape feeds many entries
+                rounded |= cancelled
         reach = _Reach(graph, function, at_base, base, inputs[name], conventions)
         entries = list(np.ndindex(*shape)) if shape else [()]
         if len(entries) > affordable[name]:
@@ -78,13 +83,13 @@ def check_tensor(
             entries = [entries[i] for i in sorted(chosen)]
         for index in entries:
             label = f"{name}{list(index)}" if index else name
-            estimate, noise, kink = reach.difference(index)
+            estimate, noise, resolution, kink = reach.difference(index)
             if kink:
-                tally.inconclusive(f"∂/∂{label}: {kink}, so finite differences cannot confirm the derivative there")
+                tally.inconclusive(label, "", f"{kink}, so finite differences cannot confirm the derivative there")
                 continue
             g = float(g_all[index])
-            error = abs(g - estimate)
-            tally.judge(label, "the point", g, estimate, error, max(abs(g), abs(estimate), floor), noise)
+            tally.judge(label, "", Evidence(g, estimate, noise, resolution, max(abs(g), abs(estimate), floor),
+                                            reach.ladder(index), bool(rounded[index])))
     return tally.report(listed)
 
 
@@ -142,10 +147,8 @@ class _Reach:
         reached = graph.ancestors_within(function, [node]) if node in at_base else set()
         self.changed = sorted(reached)
         self.operations = [n for n in self.changed if n != node]
-        self.largest_elsewhere = max((float(np.max(np.abs(v), initial=0.0)) for n, v in at_base.items()
-                                      if n not in reached), default=0.0)
         self.breaks = [(graph.operands(n)[position], at, note)
-                       for n in self.operations for position, at, note in _breaks(graph, n, conventions)]
+                       for n in self.operations for position, at, note in breaks(graph, n, conventions)]
         self.choices = []  # max pooling: the entry each window passes on, at the base point
         for n in self.operations:
             op = ops.get(graph[n]["op"])
@@ -154,27 +157,41 @@ class _Reach:
                 self.choices.append((operand, params, op.selects, op.selects(value_of(at_base, operand), *params),
                                      f"{op.name} passes on another entry of a window within the step (a tie)"))
 
-    def difference(self, index) -> tuple[float, float, str]:
-        """Richardson-extrapolated central difference along one entry, its error bound, and kink notes."""
+    def difference(self, index) -> tuple[float, float, float, str]:
+        """Richardson-extrapolated central difference along one entry, its error bound, resolution and kink notes."""
         # One step for every entry: entries near 0 are common in tensors, where a step relative to the entry
         # would only add rounding; a pole or kink within the step is reported by _crossed instead.
         h = _EPS ** (1 / 3)
-        steps = [h, h / 2, h / 4]
-        f, kinks, largest = [], {}, self.largest_elsewhere
+        f, offsets, kinks, largest = self._at([h, h / 2, h / 4], index)
+        estimate, noise, resolution = richardson(f, offsets, largest)
+        return estimate, float(noise), float(resolution), "; ".join(kinks)
+
+    def ladder(self, index) -> Ladder:
+        def central() -> tuple[np.ndarray, np.ndarray]:
+            f, offsets, _, largest = self._at(ladder_steps(_EPS ** (1 / 3)), index)
+            widths = np.array(offsets[0::2]) - np.array(offsets[1::2])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return (np.array(f[0::2]) - np.array(f[1::2])) / widths, 200 * _EPS * largest / np.abs(widths)
+        return central
+
+    def _at(self, steps, index) -> tuple[list[float], list[float], dict[str, None], float]:
+        """f at the entry moved by ± each step, the offsets as taken, kinks crossed, the largest value moved."""
+        f, offsets, kinks, largest = [], [], {}, 0.0
         for step in steps:
             for sign in (1, -1):
                 moved = dict(self.at_base)
                 value = np.array(self.start, dtype=float)
                 value[index] += sign * step
+                offsets.append(float(value[index] - np.asarray(self.start, dtype=float)[index]))
                 moved[self.node] = value
                 recompute(self.graph, moved, self.operations, self.conventions)
                 f.append(float(value_of(moved, self.function)))
-                changed = [np.ravel(moved[n]) for n in self.changed]
+                # The input moves over its exact step; a value the step does not move rounds alike each time.
+                changed = [np.ravel(moved[n])[np.ravel(moved[n] != self.at_base[n])] for n in self.operations]
                 if changed:
-                    largest = max(largest, float(np.max(np.abs(np.concatenate(changed)))))
+                    largest = max(largest, float(np.max(np.abs(np.concatenate(changed)), initial=0.0)))
                 kinks.update(dict.fromkeys(self._crossed(moved)))
-        estimate, noise = richardson(f, steps, largest)
-        return estimate, float(noise), "; ".join(kinks)
+        return f, offsets, kinks, largest
 
     def _crossed(self, moved):
         """Notes for each kink or pole that an operand entry sits on or crosses between base and moved values,
@@ -192,7 +209,7 @@ class _Reach:
 
 def _near_kink(graph, values, margin) -> bool:
     for node in values:
-        for position, at, _ in _breaks(graph, node, Conventions()):
+        for position, at, _ in breaks(graph, node, Conventions()):
             if np.any(np.abs(value_of(values, graph.operands(node)[position]) - value_of(values, at)) <= margin):
                 return True
     return False
