@@ -324,6 +324,15 @@ OP_PROGRAMS = [
      {"X": (2, 3), "R": (2, 3), "x": (3,), "g": (3,), "b": (3,), "v": (3,)}),
     ("L = sum(R * tanh(batch_norm(X))) + sum(R * batch_norm(X, g, b))", {"X": (3, 2), "R": (3, 2), "g": (2,), "b": (2,)}),
     ("L = sum(R * tanh(stack(a, b))) + dot(v, stack(dot(a, b), a[0]))", {"a": (2,), "b": (2,), "R": (2, 2), "v": (2,)}),
+    # 3 and 4 axes (C×H×W as convolution makes them): indexing, slicing, reductions along any axis, broadcasting
+    ("L = X[0, 1, 1] * X[1, 0, 2] + dot(v, tanh(X[1, 0])) + sum(R * tanh(X[1]))", {"X": (2, 2, 3), "v": (3,), "R": (2, 3)}),
+    ("L = sum(R * tanh(X[0:2, 1:2, 0:2])) + sum(Q * sin(X[1:3]))", {"X": (3, 2, 3), "R": (2, 1, 2), "Q": (2, 2, 3)}),
+    ("L = sum(R * tanh(sum(X, axis=0))) + sum(R * sin(sum(X, axis=1))) + sum(Q * tanh(mean(X, axis=2)))",
+     {"X": (2, 2, 3), "R": (2, 3), "Q": (2, 2)}),
+    ("L = sum(R * tanh(max(X, axis=1))) + sum(Q * tanh(min(X, axis=2))) + tanh(max(X))", {"X": (2, 2, 3), "R": (2, 3), "Q": (2, 2)}),
+    ("L = sum(R * tanh(var(X, axis=1))) + sum(R * std(X, axis=0)) + var(X) + tanh(mean(X))", {"X": (2, 2, 3), "R": (2, 3)}),
+    ("L = sum(Q * tanh(X * b + c * X)) + sum(P * tanh(sum(Y, axis=3))) + Y[1, 0, 2, 1]",
+     {"X": (2, 2, 3), "Q": (2, 2, 3), "b": (3,), "c": (2, 1, 3), "Y": (2, 2, 3, 2), "P": (2, 2, 3)}),
 ]
 
 
