@@ -8,8 +8,8 @@ import sympy as sp
 from symgraph import ops
 from symgraph.errors import InputError, LimitError
 from symgraph.lang import limits
-from symgraph.lang.values import short_text
 from symgraph.lang.program import Apply, Assignment, Program, Ref, Term
+from symgraph.lang.values import short_text
 
 __all__ = ["from_sympy"]
 

@@ -72,7 +72,7 @@ def _slice_shape(shapes, params):
     (a,), bounds = shapes, _bounds(params)
     what = f"slice {_bounds_text(params)}"
     need(len(a) >= 1, f"{what}: a scalar cannot be sliced")
-    need(len(a) >= len(bounds), f"{what} of shape {shape_text(a)}: it has only {len(a)} axis")
+    need(len(a) >= len(bounds), f"{what} of shape {shape_text(a)}: it has only {len(a)} ax{'is' if len(a) == 1 else 'es'}")
     for axis, ((start, stop), n) in enumerate(zip(bounds, a)):
         where = f" on axis {axis}" if len(bounds) > 1 else ""
         need(0 <= start < stop <= n, f"{what} of shape {shape_text(a)}: use 0 ≤ start < stop ≤ {n}{where}")

@@ -147,7 +147,9 @@ tensor_op("sum_to", 1, rule="broadcast-sum rule", shape=_sum_to_shape,
 def _last_axis_shape(name, reduce: bool):
     def shape(shapes, params):
         (a,) = shapes
-        need(len(a) in (1, 2), f"{name} works over the last axis of a vector or a matrix, not shape {shape_text(a)}")
+        rows = f"; index the tensor first ({name}(X[0])) or make its last axis rows ({name}(reshape(X, {int(np.prod(a[:-1]))}, "
+        need(len(a) in (1, 2), f"{name} works over the last axis of a vector or a matrix, not shape {shape_text(a)}"
+                               + (f"{rows}{a[-1]})))" if len(a) > 2 else ""))
         return a[:-1] if reduce else a
 
     return shape
