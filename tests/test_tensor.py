@@ -252,12 +252,12 @@ class RandomProgram:
         i = [int(self.rng.integers(n)) for n in s]
         forms = [(f"tanh({x}[{i[0]}, {i[1]}, {i[2]}])", ()), (f"{x}[{i[0]}]", s[1:]), (f"sin({x}[{i[0]}, {i[1]}])", s[2:]),
                  (f"{x}[0:{i[0] + 1}, {i[1]}:{s[1]}]", (i[0] + 1, s[1] - i[1], s[2])), (f"{x} * {x} - {x} * {x} + ones({s[0]}, {s[1]}, {s[2]})", s),
-                 (f"{x} * {self._input(s[2:])}", s), (f"tanh({x})", s)]
+                 ("{x} * {row}", s), (f"tanh({x})", s)]
         for f in ("sum", "mean", "max", "min", "var", "std"):
             axis = int(self.rng.integers(3))
             forms.append((f"{f}({x}, axis={axis})", s[:axis] + s[axis + 1:]))
         form, shape = forms[int(self.rng.integers(len(forms)))]
-        self._emit(form, shape)
+        self._emit(form.format(x=x, row=self._input(s[2:])) if "{row}" in form else form, shape)  # a row broadcast
 
     def _finish(self):
         # Every value nobody reads goes into L, through weights or a loss, so every op is on the path.

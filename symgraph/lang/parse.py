@@ -381,7 +381,7 @@ class _Walker:
         terms = [a for a in args if not isinstance(a, sp.Expr)]
         folded = self.fold(op, tuple(constants), node) if constants else None
         if op == "mul" and folded is not None and folded.is_zero:
-            return folded
+            return Apply(op, (folded, *terms))  # 0·x: the shape of x (a tensor of zeros), not the number 0
         neutral = sp.Integer(1 if op == "mul" else 0)
         if folded is not None and folded != neutral:
             terms = [folded, *terms] if op == "mul" else [*terms, folded]
