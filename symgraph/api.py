@@ -76,11 +76,13 @@ def derive(
     (2*x - tanh(x)**2 + 1)*exp(x**2 + tanh(x))
     """
     timings: dict[str, float] = {}
+    _mapping(at, "at")
+    _mapping(upstream, "upstream")
     with timed(timings, "parse"):
         parsed = parse(program, variables=at or ()) if isinstance(program, str) else from_sympy(program)
     if order not in (1, 2):
         raise InputError("use 1 (gradient) or 2 (second derivatives)", parameter="order", value=order)
-    if float(relu_at_zero) not in RELU_CONVENTIONS:
+    if isinstance(relu_at_zero, bool) or not isinstance(relu_at_zero, (int, float)) or relu_at_zero not in RELU_CONVENTIONS:
         raise InputError("use 0, 0.5 or 1", parameter="relu_at_zero", value=relu_at_zero)
     values = {}
     for name, text in (at or {}).items():
@@ -97,7 +99,7 @@ def derive(
     if given is not None and given[0] != graph.label(output) and graph.names.get(given[0]) != output:
         names = list(dict.fromkeys([*(n for n in graph.names if n not in parsed.inputs), graph.label(output)]))
         raise InputError(f"not the output or an assigned name; names: {', '.join(names)}", parameter="upstream", key=given[0])
-    wrt_names = [wrt] if isinstance(wrt, str) else list(wrt or ())
+    wrt_names = _names(wrt)
     for name in wrt_names:
         if name not in parsed.inputs:
             hint = "it is an intermediate; " if name in graph.names else ""
@@ -158,6 +160,20 @@ def _refuse_blocked(d: Derivation) -> None:
             through = ", ".join(f"{graph.label(v)} = {graph[v]['op']}(…)" for v in d.gradients.blocked)
             raise InputError(f"every path from {name} to {d.output_name} passes through {through}, which is forward only "
                              "(piecewise constant: it carries no gradient)", parameter="wrt", value=name)
+
+
+def _names(wrt: Any) -> list[str]:
+    """wrt: one name, or a sequence of names."""
+    names = [wrt] if isinstance(wrt, str) else [] if wrt is None else list(wrt) if isinstance(wrt, Sequence) else [wrt]
+    if not all(isinstance(name, str) for name in names):
+        raise InputError("name inputs by their names, e.g. wrt='x' or wrt=['x', 'w']", parameter="wrt", value=wrt)
+    return names
+
+
+def _mapping(given: Any, parameter: str) -> None:
+    """`at` and `upstream` map input names to values."""
+    if given is not None and not (isinstance(given, Mapping) and all(isinstance(k, str) for k in given)):
+        raise InputError(f"give a mapping of names to values, e.g. {parameter}={{'x': 0.5}}", parameter=parameter, value=given)
 
 
 def _upstream(upstream: Mapping[str, Any] | None, of: str | None, forward: bool) -> tuple[str, Any] | None:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from symgraph import LimitError, SymgraphError, derive, ops
 from symgraph.lang.parse import parse
-from symgraph.ops import relu, sigmoid, softplus
+from symgraph.ops import relu, sigmoid, softplus, step
 
 from .conftest import numeric
 
@@ -26,7 +26,7 @@ RANDOM = "SYMGRAPH_PROPERTY_EXAMPLES" in os.environ
 INPUTS = ("x", "w")
 UNARY = {
     "exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt, "sin": sp.sin, "cos": sp.cos, "tanh": sp.tanh,
-    "sigmoid": sigmoid, "softplus": softplus, "relu": relu, "abs": sp.Abs,
+    "sigmoid": sigmoid, "softplus": softplus, "relu": relu, "abs": sp.Abs, "step": step, "sign": sp.sign,
 }
 #: What a random program may legitimately be refused for: a limit, a domain error, or a constant.
 ACCEPTABLE = ("undefined", "not a real number", "nothing to differentiate", "division by zero", "too large")
@@ -65,7 +65,11 @@ def expressions(names: tuple[str, ...]):
         power = st.tuples(children, st.integers(2, 3)).map(
             lambda t: (f"({t[0][0]})**{t[1]}", lambda env: _reference(sp.Pow, t[0][1](env), t[1]))
         )
-        return unary | binary | power
+        # Terms that cancel: their derivative is symbolically zero (SymPy's reference folds them away).
+        cancel = st.tuples(children, children).map(
+            lambda t: (f"({t[0][0]} * {t[1][0]} - {t[0][0]} * {t[1][0]} + {t[1][0]})", lambda env: t[1][1](env))
+        )
+        return unary | binary | power | cancel
 
     return st.recursive(leaves, extend, max_leaves=6)
 

@@ -51,9 +51,13 @@ class RandomProgram:
 
     KINDS = ("unary", "binary", "broadcast", "constant", "matmul", "transpose", "dot", "outer", "reduce", "softmax",
              "log_softmax", "logsumexp", "index", "concat", "loss", "flatten", "reshape")
+    #: With `hostile=True`: flat functions, terms that cancel, 3-axis tensors, and values of any size (10⁻³⁰⁰ to
+    #: 10¹⁵⁰), as careless users write them. Their programs are for "never an internal error", not for a verdict.
+    HOSTILE = ("flat", "cancel", "rank3", "rank3")
+    SCALES = (1e-300, 1e-8, 1.0, 1.0, 1.0, 1e8, 1e150)
 
-    def __init__(self, seed: int, steps: int | None = None, max_size: int = 4):
-        self.seed = seed
+    def __init__(self, seed: int, steps: int | None = None, max_size: int = 4, hostile: bool = False):
+        self.seed, self.hostile = seed, hostile
         self.rng = np.random.default_rng(seed)
         self.max_size = max_size
         self.shapes: dict[str, tuple[int, ...]] = {}
@@ -62,7 +66,8 @@ class RandomProgram:
         self.pool: list[tuple[str, tuple[int, ...]]] = []
         self.consumed: set[str] = set()
         for _ in range(steps if steps is not None else int(self.rng.integers(3, 8))):
-            kind = self.KINDS[int(self.rng.integers(len(self.KINDS)))]
+            kinds = self.KINDS + self.HOSTILE if hostile else self.KINDS
+            kind = kinds[int(self.rng.integers(len(kinds)))]
             getattr(self, f"_{kind}")()
         self._finish()
 
@@ -88,9 +93,11 @@ class RandomProgram:
     def _input(self, shape: tuple[int, ...]) -> str:
         k = len(self.shapes)
         name = f"s{k}" if not shape else f"{'xyzuvw'[k % 6]}{k}"
-        name = name.upper() if len(shape) == 2 else name
+        name = name.upper() if len(shape) >= 2 else name
         self.shapes[name] = shape
         self.values[name] = self.rng.normal(0.0, 1.0, shape)
+        if self.hostile:
+            self.values[name] = self.values[name] * self.SCALES[int(self.rng.integers(len(self.SCALES)))]
         self.pool.append((name, shape))
         return name
 
@@ -228,6 +235,30 @@ class RandomProgram:
         a = rows[int(self.rng.integers(len(rows)))]
         self._emit(f"reshape({x}, {a}, {n // a})", (a, n // a))
 
+    def _flat(self):
+        x, s = self._pick()
+        form = ["step({0})", "sign({0})", "step(-{0}) * {0}", "sign(2*{0}) * {0}", "(({0}) > 0) * {0}"]
+        self._emit(form[int(self.rng.integers(len(form)))].format(x), s)
+
+    def _cancel(self):
+        x, s = self._pick()
+        forms = ["{0} - {0}", "{0}*{0} - {0}*{0} + {0}", "0*{0}"] + (["({0} - {0}) * ones({1})"] if s else [])
+        self._emit(forms[int(self.rng.integers(len(forms)))].format(x, ", ".join(map(str, s))), s)
+
+    def _rank3(self):
+        """A C×H×W tensor (as convolution makes them): an entry, a channel, a row, a slice, a reduction, a broadcast."""
+        s = tuple(self._size() for _ in range(3))
+        x = self._input(s)
+        i = [int(self.rng.integers(n)) for n in s]
+        forms = [(f"tanh({x}[{i[0]}, {i[1]}, {i[2]}])", ()), (f"{x}[{i[0]}]", s[1:]), (f"sin({x}[{i[0]}, {i[1]}])", s[2:]),
+                 (f"{x}[0:{i[0] + 1}, {i[1]}:{s[1]}]", (i[0] + 1, s[1] - i[1], s[2])), (f"{x} * {x} - {x} * {x} + ones({s[0]}, {s[1]}, {s[2]})", s),
+                 ("{x} * {row}", s), (f"tanh({x})", s)]
+        for f in ("sum", "mean", "max", "min", "var", "std"):
+            axis = int(self.rng.integers(3))
+            forms.append((f"{f}({x}, axis={axis})", s[:axis] + s[axis + 1:]))
+        form, shape = forms[int(self.rng.integers(len(forms)))]
+        self._emit(form.format(x=x, row=self._input(s[2:])) if "{row}" in form else form, shape)  # a row broadcast
+
     def _finish(self):
         # Every value nobody reads goes into L, through weights or a loss, so every op is on the path.
         unused = [(n, s) for n, s in self.pool if n not in self.consumed and n not in self.shapes]
@@ -324,6 +355,15 @@ OP_PROGRAMS = [
      {"X": (2, 3), "R": (2, 3), "x": (3,), "g": (3,), "b": (3,), "v": (3,)}),
     ("L = sum(R * tanh(batch_norm(X))) + sum(R * batch_norm(X, g, b))", {"X": (3, 2), "R": (3, 2), "g": (2,), "b": (2,)}),
     ("L = sum(R * tanh(stack(a, b))) + dot(v, stack(dot(a, b), a[0]))", {"a": (2,), "b": (2,), "R": (2, 2), "v": (2,)}),
+    # 3 and 4 axes (C×H×W as convolution makes them): indexing, slicing, reductions along any axis, broadcasting
+    ("L = X[0, 1, 1] * X[1, 0, 2] + dot(v, tanh(X[1, 0])) + sum(R * tanh(X[1]))", {"X": (2, 2, 3), "v": (3,), "R": (2, 3)}),
+    ("L = sum(R * tanh(X[0:2, 1:2, 0:2])) + sum(Q * sin(X[1:3]))", {"X": (3, 2, 3), "R": (2, 1, 2), "Q": (2, 2, 3)}),
+    ("L = sum(R * tanh(sum(X, axis=0))) + sum(R * sin(sum(X, axis=1))) + sum(Q * tanh(mean(X, axis=2)))",
+     {"X": (2, 2, 3), "R": (2, 3), "Q": (2, 2)}),
+    ("L = sum(R * tanh(max(X, axis=1))) + sum(Q * tanh(min(X, axis=2))) + tanh(max(X))", {"X": (2, 2, 3), "R": (2, 3), "Q": (2, 2)}),
+    ("L = sum(R * tanh(var(X, axis=1))) + sum(R * std(X, axis=0)) + var(X) + tanh(mean(X))", {"X": (2, 2, 3), "R": (2, 3)}),
+    ("L = sum(Q * tanh(X * b + c * X)) + sum(P * tanh(sum(Y, axis=3))) + Y[1, 0, 2, 1]",
+     {"X": (2, 2, 3), "Q": (2, 2, 3), "b": (3,), "c": (2, 1, 3), "Y": (2, 2, 3, 2), "P": (2, 2, 3)}),
 ]
 
 

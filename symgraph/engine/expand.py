@@ -13,6 +13,8 @@ from collections.abc import Collection
 import sympy as sp
 
 from symgraph.engine.graph import Graph, Operand, is_node
+from symgraph.engine.shapes import constant_shape
+from symgraph.ops.tensor import HEADS
 
 __all__ = ["MAX_TREE_SIZE", "tree_size", "inline", "tidy"]
 
@@ -46,8 +48,17 @@ def inline(graph: Graph, operand: Operand, keep: Collection[int] = ()) -> sp.Exp
             written[node] = graph.symbol(node)
         else:
             replacements = {graph.symbol(o): written[o] for o in graph.operands(node) if is_node(o)}
-            written[node] = graph.expr(node).xreplace(replacements)
+            written[node] = _shaped(graph, node, graph.expr(node).xreplace(replacements))
     return written[operand]
+
+
+def _shaped(graph: Graph, node: int, expr: sp.Expr) -> sp.Expr:
+    """A tensor node whose terms cancelled (n = a − a is SymPy's 0) written as its tensor: zeros(2, 4), c·ones(2, 4);
+    a bare number would lose the shape, and n.T of it would be the transpose of a scalar."""
+    shape = graph.shape(node) if graph.is_tensor else ()
+    if not shape or expr.free_symbols or constant_shape(expr):
+        return expr
+    return HEADS["zeros"](*shape) if expr.is_zero else expr * HEADS["ones"](*shape)
 
 
 def tidy(expr: sp.Expr, collect_on: Collection[sp.Symbol] = ()) -> sp.Expr:

@@ -97,7 +97,15 @@ class Graph:
         if isinstance(term, Ref):
             return self.names[term.name]
         if isinstance(term, Apply):
-            return self.add(term.op, tuple(self.add_term(a) for a in term.args))
+            operands = tuple(self.add_term(a) for a in term.args)
+            zero = [o for o in operands if isinstance(o, sp.Expr) and o.is_zero]
+            if term.op == "mul" and zero and not any(self.shape(o) for o in operands):
+                return sp.Integer(0)  # 0·x of scalars is 0; 0·X of a tensor stays a tensor (of zeros), with X's shape
+            if term.op == "add" and zero and len(zero) < len(operands):  # x + 0·y, once 0·y of scalars is 0
+                operands = tuple(o for o in operands if not (isinstance(o, sp.Expr) and o.is_zero))
+                if len(operands) == 1:
+                    return operands[0]
+            return self.add(term.op, operands)
         return term
 
     def _new(self, **attributes) -> int:

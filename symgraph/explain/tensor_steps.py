@@ -61,6 +61,14 @@ def term(graph: Graph, gradients: Gradients, v: int, u: int) -> sp.Expr:
     return graph.fit(contribution, u)
 
 
+def _why_nothing(graph: Graph, gradients: Gradients, u: int) -> str:
+    """Why no gradient reaches u: its consumers' adjoints are 0 (terms that cancelled), or they are forward-only."""
+    zero = [v for v in sorted(graph.dag.successors(u)) if v in gradients.order and gradients.of(v) == 0]
+    if zero:
+        return f"the terms cancel: {partial_symbol(graph.label(gradients.output), graph.label(zero[0]))[0]} = 0"
+    return "it reaches the output through forward-only ops only"
+
+
 def backprop_steps(graph: Graph, gradients: Gradients, writer: Writer) -> list[Step]:
     """One equation per node of the sweep, nearest the output first, each with its value."""
     steps = []
@@ -71,7 +79,7 @@ def backprop_steps(graph: Graph, gradients: Gradients, writer: Writer) -> list[S
         lhs, lhs_tex = partial_symbol(graph.label(gradients.output), graph.label(u))
         rules = sorted({ops.get(graph[v]["op"]).rule for v in consumers})
         rhs, rhs_tex = writer.forms([sp.Add(*contributions)], writer.value_of(gradients.of(u)))
-        why = ", ".join(rules) or "it reaches the output through forward-only ops only"
+        why = ", ".join(rules) or _why_nothing(graph, gradients, u)
         steps.append(Step("backprop", lhs, f"{rhs}    ({why})", lhs_tex, rhs_tex))
     hidden = len(nodes) - MAX_LOCAL_STEPS
     if hidden > 0:

@@ -238,9 +238,9 @@ class _Walker:
         """p[1], X[0, 2] (0-based) and x[2:5]: integers; X[k] by a computed index (k = argmax(o))."""
         base = self.term(node.value, depth + 1)
         indices = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-        if any(isinstance(i, ast.Slice) for i in indices):  # x[2:5], X[0:2, 1:3]
-            if len(indices) > 2 or not all(isinstance(i, ast.Slice) for i in indices):
-                raise self.error("slices are x[start:stop] or X[start:stop, start:stop]", node.slice,
+        if any(isinstance(i, ast.Slice) for i in indices):  # x[2:5], X[0:2, 1:3], X[0:1, 0:2, 1:3]
+            if not all(isinstance(i, ast.Slice) for i in indices):
+                raise self.error("slices are x[start:stop] or X[start:stop, start:stop, …], not mixed with indices", node.slice,
                                  "write X[1][0:2] for part of a row")
             return Apply("slice", (base, *(b for i in indices for b in self.bounds(i))))
         computed = [(i, t) for i, t in ((i, self.term(i, depth + 1)) for i in indices
@@ -398,7 +398,7 @@ class _Walker:
         terms = [a for a in args if not isinstance(a, sp.Expr)]
         folded = self.fold(op, tuple(constants), node) if constants else None
         if op == "mul" and folded is not None and folded.is_zero:
-            return folded
+            return Apply(op, (folded, *terms))  # 0·x: the shape of x (a tensor of zeros), not the number 0
         neutral = sp.Integer(1 if op == "mul" else 0)
         if folded is not None and folded != neutral:
             terms = [folded, *terms] if op == "mul" else [*terms, folded]

@@ -15,7 +15,7 @@ import numpy as np
 
 from symgraph.errors import InputError, shorten
 
-__all__ = ["parse_value", "MAX_VALUE_ENTRIES"]
+__all__ = ["parse_value", "short_text", "MAX_VALUE_ENTRIES"]
 
 
 #: A tensor value given for one input may have at most this many entries.
@@ -29,12 +29,18 @@ def parse_value(name: str, text: Any) -> float | np.ndarray:
     elif isinstance(text, (list, tuple, np.ndarray)):
         return _tensor_value(name, text, text)
     else:
-        if len(str(text)) > 20 * MAX_VALUE_ENTRIES:
+        try:
+            string = str(text)
+        except ValueError:  # a SymPy integer past Python's digit limit for str()
+            raise _bad(name, f"{short_text(text)} is too large for a float") from None
+        if len(string) > 20 * MAX_VALUE_ENTRIES:
             raise _bad(name, "the value is too long")
         try:
-            value = json.loads(str(text))
-        except (ValueError, RecursionError):
-            raise _bad(name, _unreadable(str(text))) from None
+            value = json.loads(string)
+        except (ValueError, RecursionError) as error:
+            if "digits" in str(error):  # an integer past Python's digit limit for int(text)
+                raise _bad(name, f"{shorten(string)} is too large for a float") from None
+            raise _bad(name, _unreadable(string)) from None
         if isinstance(value, list):
             return _tensor_value(name, value, text)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -103,7 +109,15 @@ def _finite_float(name: str, number: int | float) -> float:
     try:
         return float(number)
     except OverflowError:  # a Python integer past the float range, e.g. 400 digits
-        raise _bad(name, f"{shorten(str(number))} is too large for a float") from None
+        raise _bad(name, f"{short_text(number)} is too large for a float") from None
+
+
+def short_text(value: Any) -> str:
+    """A value as a short token; an integer too long for Python's str() (over 4,300 digits) is described."""
+    try:
+        return shorten(str(value))
+    except ValueError:
+        return "a number of over 4,000 digits"
 
 
 def _bad(name: str, detail: str) -> InputError:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from symgraph.errors import ShapeError
 from symgraph.ops.registry import REQUIRED
 from symgraph.ops.tensor import HEADS, call_notation, copying, need, object_array, shape_text, tensor_op
 
@@ -73,7 +72,7 @@ def _slice_shape(shapes, params):
     (a,), bounds = shapes, _bounds(params)
     what = f"slice {_bounds_text(params)}"
     need(len(a) >= 1, f"{what}: a scalar cannot be sliced")
-    need(len(a) >= len(bounds), f"{what} of shape {shape_text(a)}: it has only {len(a)} axis")
+    need(len(a) >= len(bounds), f"{what} of shape {shape_text(a)}: it has only {len(a)} ax{'is' if len(a) == 1 else 'es'}")
     for axis, ((start, stop), n) in enumerate(zip(bounds, a)):
         where = f" on axis {axis}" if len(bounds) > 1 else ""
         need(0 <= start < stop <= n, f"{what} of shape {shape_text(a)}: use 0 ≤ start < stop ≤ {n}{where}")
@@ -103,17 +102,17 @@ tensor_op("slice", 1, rule="slicing rule", shape=_slice_shape, numpy=lambda x, *
 # --- unslice(δ, bounds…, sizes…): δ placed at the slice in zeros of the sliced tensor's shape (slice's gradient) --
 
 
-def _unslice_parts(params) -> tuple[list, tuple]:
-    """(bounds, sizes): k slices of an n-axis tensor give 2k + n parameters, 3, 4 or 6 for k ≤ n ≤ 2."""
-    axes = {3: 1, 4: 2, 6: 2}.get(len(params), 0)
-    return list(params[: len(params) - axes]), tuple(params[len(params) - axes:])
+def _unslice_parts(params, ndim: int) -> tuple[list, tuple]:
+    """(bounds, sizes): k slices of the n-axis tensor δ is placed in give 2k + n parameters, the sizes last."""
+    return list(params[: len(params) - ndim]), tuple(params[len(params) - ndim:])
 
 
 def _unslice_shape(shapes, params):
     (delta,) = shapes
-    bounds, sizes = _unslice_parts(params)
-    need(len(sizes) == len(delta) >= 1, f"unslice(δ, start, stop[, start, stop], sizes…): δ of shape {shape_text(delta)} "
-                                        f"needs {len(delta)} size{'s' if len(delta) > 1 else ''} after the bounds")
+    bounds, sizes = _unslice_parts(params, len(delta))
+    need(len(delta) >= 1 and len(bounds) % 2 == 0 and 0 < len(bounds) <= 2 * len(delta),
+         f"unslice(δ, start, stop[, start, stop …], sizes…): δ of shape {shape_text(delta)} "
+         f"needs {len(delta)} size{'s' if len(delta) > 1 else ''} after the bounds")
     expected = _slice_shape([sizes], bounds)
     need(expected == delta, f"unslice: slice {_bounds_text(bounds)} of {shape_text(sizes)} is {shape_text(expected)}, "
                             f"but the gradient is {shape_text(delta)}")
@@ -121,16 +120,16 @@ def _unslice_shape(shapes, params):
 
 
 def _unsliced(delta, params, zeros):
-    bounds, sizes = _unslice_parts(params)
+    bounds, sizes = _unslice_parts(params, np.ndim(delta))
     out = zeros(sizes)
     out[tuple(slice(start, stop) for start, stop in _bounds(bounds))] = delta
     return out
 
 
 def _unslice_notation(style, pieces, params):
-    if style == "source":
+    if style == "source" or pieces[0].ndim is None:  # without shapes the sizes cannot be told from the bounds
         return f"unslice({pieces[0]}, {', '.join(map(str, params))})"
-    bounds, sizes = _unslice_parts(params)
+    bounds, sizes = _unslice_parts(params, pieces[0].ndim)
     return f"unslice({pieces[0]}; [{_bounds_text(bounds)}] of {shape_text(sizes)})"
 
 
@@ -158,9 +157,11 @@ def _index_vjp(shapes, args, params, y, g, position):
         return g * onehot(params[0], shape[0])
     if len(params) == 1 and len(shape) == 2:
         return outer(onehot(params[0], shape[0]), g)
-    if len(params) == 2:
+    if len(shape) == 2:
         return g * outer(onehot(params[0], shape[0]), onehot(params[1], shape[1]))
-    raise ShapeError(f"differentiating through indexing of a {len(shape)}-axis tensor is not supported")
+    # From three axes on: δ with a size-1 axis for each index, put in place in zeros (as slicing's gradient).
+    bounds = [b for i in params for b in (i, i + 1)]
+    return HEADS["unslice"](HEADS["reshape"](g, *(1,) * len(params), *shape[len(params):]), *bounds, *shape)
 
 
 def _index_notation(style, pieces, params):

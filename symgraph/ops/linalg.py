@@ -33,7 +33,8 @@ __all__: list[str] = []
 def _matmul_shape(shapes, params):
     a, b = shapes
     what = f"matrix product @ of shapes {shape_text(a)} and {shape_text(b)}"
-    need(len(a) in (1, 2) and len(b) in (1, 2), f"{what}: @ takes vectors and matrices")
+    more = "; index a tensor of more axes first (X[0] @ W) or reshape it to a matrix" if max(len(a), len(b)) > 2 else ""
+    need(len(a) in (1, 2) and len(b) in (1, 2), f"{what}: @ takes vectors and matrices{more}")
     need(a[-1] == b[0], f"{what}: inner sizes {a[-1]} and {b[0]} differ")
     return a[:-1] + b[1:]
 
@@ -91,7 +92,7 @@ tensor_op("matmul", 2, rule="matrix-product rule", shape=_matmul_shape, numpy=np
 
 def _transpose_shape(shapes, params):
     (a,) = shapes
-    need(len(a) in (1, 2), f".T takes a vector or a matrix, not shape {shape_text(a)}")
+    need(len(a) in (1, 2), f".T takes a vector or a matrix, not shape {shape_text(a)}; index it first (X[0].T)")
     return a[::-1]
 
 

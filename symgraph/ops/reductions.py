@@ -40,17 +40,19 @@ def reduce_shape(name):
         axis = params[0] if params else None
         if axis is not None:
             need(0 <= axis < len(a), f"{name}(…, axis={axis}): shape {shape_text(a)} has axes 0 to {len(a) - 1}")
-            need(len(a) <= 2, f"{name} along an axis takes a vector or a matrix, not shape {shape_text(a)}")
         return () if axis is None else a[:axis] + a[axis + 1 :]
 
     return shape
 
 
 def spread_back(g: sp.Expr, shape: Shape, axis: int | None) -> sp.Expr:
-    """A reduction's ḡ spread back over the reduced axis of `shape` (𝟙 ḡᵀ for axis 0 of a matrix)."""
+    """A reduction's ḡ spread back over the reduced axis of `shape` (𝟙 ḡᵀ for axis 0 of a matrix); from three
+    axes on, ḡ given a size-1 axis there and broadcast, reshape(ḡ, C, 1, W) ⊙ 𝟙 for axis 1 of C×H×W."""
     outer = HEADS["outer"]
     if axis is None or len(shape) == 1:
         return g * _ones(shape)
+    if len(shape) > 2:
+        return HEADS["reshape"](g, *shape[:axis], 1, *shape[axis + 1 :]) * _ones(shape)
     return outer(_ones(shape[:1]), g) if axis == 0 else outer(g, _ones(shape[1:]))
 
 
@@ -145,7 +147,9 @@ tensor_op("sum_to", 1, rule="broadcast-sum rule", shape=_sum_to_shape,
 def _last_axis_shape(name, reduce: bool):
     def shape(shapes, params):
         (a,) = shapes
-        need(len(a) in (1, 2), f"{name} works over the last axis of a vector or a matrix, not shape {shape_text(a)}")
+        rows = f"; index the tensor first ({name}(X[0])) or make its last axis rows ({name}(reshape(X, {int(np.prod(a[:-1]))}, "
+        need(len(a) in (1, 2), f"{name} works over the last axis of a vector or a matrix, not shape {shape_text(a)}"
+                               + (f"{rows}{a[-1]})))" if len(a) > 2 else ""))
         return a[:-1] if reduce else a
 
     return shape

@@ -148,7 +148,8 @@ tensor_op("onehot_at", 1, rule="one-hot vector", shape=_onehot_shape, numpy=_one
 
 def _take_shape(shapes, params):
     x, k = shapes
-    need(len(x) in (1, 2), f"indexing by a computed index takes a vector or a matrix, not shape {shape_text(x)}")
+    need(len(x) in (1, 2), f"indexing by a computed index takes a vector or a matrix, not shape {shape_text(x)}; "
+                               f"index by integers first (X[0][k])")
     need(len(k) <= 1, f"an index of shape {shape_text(k)}: index by one integer or a vector of them")
     return k + x[1:]
 

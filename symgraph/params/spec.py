@@ -95,6 +95,8 @@ def parse_spec(text: str, sizes: Mapping[str, int] | None = None) -> tuple[Call,
     """SPEC → the layers in order, with the given sizes put in; raises ParseError naming the token and its column."""
     module = parse_python(text, "SPEC", "layers such as nn.Sequential(nn.Linear(784, 10), nn.ReLU())")
     calls = _Reader(text, sizes or {}).module(module)
+    if not calls:  # only comments, or an empty nn.Sequential()
+        raise ParseError("SPEC has no layers: write layers such as nn.Sequential(nn.Linear(784, 10), nn.ReLU())")
     total = sum(1 for call in calls for _ in call.walk())
     if total > MAX_LAYERS:
         raise LimitError(f"SPEC has {total:,} layers; the limit is {MAX_LAYERS:,}")

@@ -40,7 +40,8 @@ def richardson(f, offsets, magnitude):
     rounding relative to `magnitude` (the largest value the step moves), bounds the error. The rounding part
     alone is the resolution: a derivative below it cannot be told from 0. Works on floats and arrays alike.
     """
-    widths = [offsets[2 * i] - offsets[2 * i + 1] for i in range(3)]
+    # NumPy floats: a step lost in a huge input (1e150 + h) is a width of 0, which gives nan, not ZeroDivisionError
+    widths = [np.float64(offsets[2 * i]) - np.float64(offsets[2 * i + 1]) for i in range(3)]
     with np.errstate(divide="ignore", invalid="ignore"):
         central = [(f[2 * i] - f[2 * i + 1]) / widths[i] for i in range(3)]
         h2 = [(w / 2) ** 2 for w in widths]
