@@ -4,9 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: setup graphviz demo test bench gallery clean
+.PHONY: setup graphviz latex demo test bench gallery clean
 
-setup: $(STAMP) graphviz
+setup: $(STAMP) graphviz latex
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,19 @@ graphviz:
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; \
 	  else \
 	    echo "Graphviz 'dot' is missing: sudo apt-get install graphviz (Debian/Ubuntu), brew install graphviz (macOS) or conda install graphviz"; \
+	  fi; \
+	fi
+
+# pdflatex compiles the LaTeX outputs in the tests (amsmath is in texlive-latex-base; TikZ in -pictures).
+latex:
+	@if ! command -v pdflatex >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing TeX Live (latex-base, latex-recommended, pictures) with apt-get"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	      texlive-latex-base texlive-latex-recommended texlive-pictures >/dev/null; \
+	  else \
+	    echo "pdflatex is missing: sudo apt-get install texlive-latex-base texlive-latex-recommended texlive-pictures"; \
 	  fi; \
 	fi
 

@@ -132,18 +132,21 @@ Examples:
 @click.option("--stats", "show_stats", is_flag=True, help="Also print graph and tree sizes and the time of each stage.")
 @click.option("--digits", "shown_digits", type=click.IntRange(1, 17), default=6, show_default=True,
               help="Significant digits of the numbers shown (whole numbers are always written in full; JSON keeps all).")
+@click.option("--standalone", is_flag=True, help="With --format latex: a whole document (preamble and all), ready for pdflatex.")
 @click.option("--all-entries", "all_entries", is_flag=True, help="Write every entry of large tensors (default: elide the middle).")
 @click.option("--sgd", "sgd", metavar="LR", help="Also take one gradient-descent step w ← w − LR·∂L/∂w (needs --at).")
 @click.option("--weight-decay", "weight_decay", metavar="λ", default="0", help="L2 weight decay of the --sgd step: w ← w − LR·(∂L/∂w + λw).")
 def derive(program, file, wrt, at, of, forward, upstream, order, fmt, check, relu_at_zero, picture, show_stats,
-           shown_digits, all_entries, sgd, weight_decay) -> None:
+           shown_digits, standalone, all_entries, sgd, weight_decay) -> None:
+    if standalone and fmt != "latex":
+        raise InputError("--standalone makes a LaTeX document: give it with --format latex")
     with digits(shown_digits), every_entry(all_entries):
         _derive_and_print(program, file, wrt, at, of, forward, upstream, order, fmt, check, relu_at_zero, picture,
-                          show_stats, sgd, weight_decay)
+                          show_stats, sgd, weight_decay, standalone)
 
 
 def _derive_and_print(program, file, wrt, at, of, forward, upstream, order, fmt, check, relu_at_zero, picture,
-                      show_stats, sgd, weight_decay) -> None:
+                      show_stats, sgd, weight_decay, standalone) -> None:
     derivation = _derive(program, file, wrt, at, of, forward, upstream, relu_at_zero, order=int(order), sgd=sgd,
                          weight_decay=weight_decay)
     check = check and derivation.checked
@@ -154,7 +157,8 @@ def _derive_and_print(program, file, wrt, at, of, forward, upstream, order, fmt,
         data = derivation.to_dict(include_check=check) | ({"stats": meter.as_dict()} if meter else {})
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
-        click.echo(render_format(derivation, fmt, include_check=check, width=_text_width()), nl=False)
+        click.echo(render_format(derivation, fmt, include_check=check, width=_text_width(), standalone=standalone),
+                   nl=False)
         if meter:
             click.echo("\n" + meter.text())
     if picture:

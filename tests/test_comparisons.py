@@ -49,10 +49,10 @@ def test_an_indicator_multiplies_in_as_the_course_writes_it(z):
 def test_sides_are_written_as_the_user_wrote_them():
     z = sp.Symbol("z")
     cases = {
-        "z >= 0": ("1(z ≥ 0)", r"\mathbb{1}\left(z \geq 0\right)", "(z >= 0)"),
-        "0 < z": ("1(z > 0)", r"\mathbb{1}\left(z > 0\right)", "(z > 0)"),
-        "x <= y": ("1(x ≤ y)", r"\mathbb{1}\left(x \leq y\right)", "(x <= y)"),
-        "x == 2": ("1(x = 2)", r"\mathbb{1}\left(x = 2\right)", "(x == 2)"),
+        "z >= 0": ("1(z ≥ 0)", r"\mathbf{1}\left(z \geq 0\right)", "(z >= 0)"),
+        "0 < z": ("1(z > 0)", r"\mathbf{1}\left(z > 0\right)", "(z > 0)"),
+        "x <= y": ("1(x ≤ y)", r"\mathbf{1}\left(x \leq y\right)", "(x <= y)"),
+        "x == 2": ("1(x = 2)", r"\mathbf{1}\left(x = 2\right)", "(x == 2)"),
     }
     for text, (shown, tex, written) in cases.items():
         program = parse(f"g = {text}")

@@ -107,7 +107,7 @@ def test_large_programs_are_listed_in_part_and_counted():
 
 
 def test_relu_convention_reaches_every_format():
-    assert r"\mathbb{1}\left(x \geq 0\right)" in render_format(derive("relu(x)*x", relu_at_zero=1), "latex")
+    assert r"\mathbf{1}\left(x \geq 0\right)" in render_format(derive("relu(x)*x", relu_at_zero=1), "latex")
     assert "1(x ≥ 0)" in render_format(derive("relu(x)*x", relu_at_zero=1), "text")
     assert "H(x)" in render_format(derive("relu(x)*x", relu_at_zero=0.5), "text")
     assert "1(x > 0)²" in render_format(derive("relu(x)**2", order=2, at={"x": 0.5}), "text")

@@ -73,7 +73,7 @@ class Indicator(sp.Function):
         return f"1({self._written(printer, 'symbol')})"
 
     def _latex(self, printer, exp=None):
-        return rf"\mathbb{{1}}\left({self._written(printer, 'latex_symbol')}\right)"
+        return rf"\mathbf{{1}}\left({self._written(printer, 'latex_symbol')}\right)"
 
     def _numpycode(self, printer):
         return f"numpy.where({printer._print(self.args[0])} {self.source} 0, 1.0, 0.0)"
@@ -92,7 +92,7 @@ def _indicator(name: str, relation, source: str, symbol: str, latex_symbol: str,
         partials=lambda a, y: (sp.Integer(0),),
         numpy=lambda u: np.where(numpy_test(u, 0.0), 1.0, 0.0),
         text=f"1({symbol})",
-        latex=r"\mathbb{1}",
+        latex=r"\mathbf{1}",
         rule="comparison rule",
         head=head,
         kink=0.0,

@@ -99,10 +99,10 @@ _CLIP = _entry("clip", 3, clip, _clip_partials, lambda x, lo, hi: np.minimum(np.
 
 nonzero = _head("nonzero", lambda u: sp.Piecewise((0, sp.Eq(u, 0)), (1, True)), "(1.0*numpy.not_equal({0}, 0))",
                 evaluate=_folded(lambda u: sp.Integer(0 if u.is_zero else 1)),
-                unicode=lambda args: f"1({args[0]} ≠ 0)", latex=lambda args: rf"\mathbb{{1}}\left({args[0]} \neq 0\right)")
+                unicode=lambda args: f"1({args[0]} ≠ 0)", latex=lambda args: rf"\mathbf{{1}}\left({args[0]} \neq 0\right)")
 
 _NONZERO = _entry("nonzero", 1, nonzero, lambda a, y: (sp.Integer(0),), lambda u: np.not_equal(u, 0).astype(float),
-                  r"\mathbb{1}", "indicator rule", kink=0.0, kink_note="nonzero jumps at 0")
+                  r"\mathbf{1}", "indicator rule", kink=0.0, kink_note="nonzero jumps at 0")
 
 
 # --- where(c, a, b): a where c ≠ 0, else b --------------------------------------------------------------------

@@ -152,7 +152,7 @@ class step(_RegisteredFunction):
         at_zero = getattr(printer, "relu_at_zero", 0.0)  # symgraph's printer knows the convention
         relation = {0.0: ">", 1.0: r"\geq"}.get(at_zero)
         arg = printer._print(self.args[0])
-        base = rf"\mathbb{{1}}\left({arg} {relation} 0\right)" if relation else rf"H\left({arg}\right)"
+        base = rf"\mathbf{{1}}\left({arg} {relation} 0\right)" if relation else rf"H\left({arg}\right)"
         return base if exp is None else rf"{base}^{{{exp}}}"
 
     def _numpycode(self, printer):
@@ -252,7 +252,7 @@ _ENTRIES = [
            "relu rule", kink=0.0, kink_note="relu′(0) = {relu_at_zero} by the --relu-at-zero convention"),
     _unary("abs", sp.Abs, np.abs, lambda u, y: sp.sign(u), "abs", r"\operatorname{abs}", "absolute-value rule",
            kink=0.0, kink_note="abs′(0) = sign(0) = 0, the minimum-norm subgradient"),
-    _unary("step", step, _step, lambda u, y: sp.Integer(0), "1", r"\mathbb{1}", "step rule", kink=0.0,
+    _unary("step", step, _step, lambda u, y: sp.Integer(0), "1", r"\mathbf{1}", "step rule", kink=0.0,
            kink_note="the step jumps at 0; its value there is {relu_at_zero}", takes_relu_convention=True),
     _unary("sign", sp.sign, np.sign, lambda u, y: sp.Integer(0), "sign", r"\operatorname{sign}", "sign rule",
            kink=0.0, kink_note="sign jumps at 0"),

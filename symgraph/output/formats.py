@@ -176,8 +176,15 @@ def _markdown_step(step) -> str:
     return f"- ${step.latex}$" if step.lhs else f"  $= {step.rhs_latex}$"
 
 
-def to_latex(d: DerivationView, include_check: bool = True) -> str:
-    lines = [r"\begin{align*}"]
+#: What the LaTeX needs beyond LaTeX itself: align*, bmatrix, \operatorname and \text are amsmath's.
+LATEX_PACKAGES = ("amsmath",)
+_STANDALONE = (r"\documentclass{article}", rf"\usepackage{{{','.join(LATEX_PACKAGES)}}}",
+               r"\allowdisplaybreaks  % a long derivation continues on the next page", r"\begin{document}")
+
+
+def to_latex(d: DerivationView, include_check: bool = True, standalone: bool = False) -> str:
+    """An align* fragment that names its packages in its first line; `standalone` wraps it in a document."""
+    lines = [rf"% needs \usepackage{{{','.join(LATEX_PACKAGES)}}}", r"\begin{align*}"]
     for names, _, tex, _, value in _forward_rows(d):
         tail = f" = {value_latex(value)}" if value is not None else ""
         lines.append(rf"  {', '.join(latex_name(n) for n in names)} &= {tex}{tail} \\")
@@ -193,6 +200,8 @@ def to_latex(d: DerivationView, include_check: bool = True) -> str:
     if include_check and d.checked:
         summary = d.check().summary().replace("✓", r"$\checkmark$").replace("✗", "").replace("?", "")
         lines.append(latex_comment(f"check: {summary}"))
+    if standalone:
+        lines = [*_STANDALONE, *lines[1:], r"\end{document}"]
     return "\n".join(lines) + "\n"
 
 
@@ -303,6 +312,11 @@ WRITERS = {"text": to_text, "markdown": to_markdown, "latex": to_latex, "json": 
 FORMATS = tuple(WRITERS)
 
 
-def render_format(d: DerivationView, fmt: str, include_check: bool = True, width: int = TEXT_WIDTH) -> str:
-    """The derivation in one format; `width` is where text lines wrap (the other formats do not wrap)."""
-    return to_text(d, include_check, width) if fmt == "text" else WRITERS[fmt](d, include_check)
+def render_format(d: DerivationView, fmt: str, include_check: bool = True, width: int = TEXT_WIDTH,
+                  standalone: bool = False) -> str:
+    """The derivation in one format; `width` is where text lines wrap, `standalone` makes LaTeX a whole document."""
+    if fmt == "text":
+        return to_text(d, include_check, width)
+    if fmt == "latex":
+        return to_latex(d, include_check, standalone)
+    return WRITERS[fmt](d, include_check)
