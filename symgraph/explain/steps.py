@@ -199,7 +199,7 @@ def result_steps(
         form = (textbook or {}).get(name)
         if form is not None:
             steps.append(Step("result", "", f"{writer.text(form)}    (textbook form)", "",
-                              rf"{writer.latex(form)} \quad 	ext{{(textbook form)}}"))
+                              rf"{writer.latex(form)} \quad \text{{(textbook form)}}"))
     return steps
 
 

@@ -4,7 +4,7 @@ The chain rule's result in the named intermediates is right but is not always wh
 the cross-entropy of p = σ(z) gives p(1 − p)(−(y − 1)/(1 − p) − y/p), the textbook p − y; xᵀAx gives
 A x + xᵀA, the textbook (A + Aᵀ)x. The ops carry the rewrites as data (symgraph.ops.Op.textbook and
 .cancels); this module applies those of the ops the derivative uses, writes the forward values back under
-their names (σ(z) → p), and keeps the result only when it is shorter or a rewrite fired, differs from the
+their names (σ(z) → p), and keeps the result only when it is shorter (or as short, when a rewrite fired), differs from the
 forms already shown, and equals the derivative: symbolically where a cancellation decides it, otherwise at
 seeded random points. Everything is bounded: nothing runs on an expression over MAX_TIDY_OPS operations.
 """
@@ -41,8 +41,8 @@ def textbook_form(graph: Graph, kept: Collection[int], mid: sp.Expr | None, show
     if not graph.is_tensor and (fired or _cancels(graph, kept, candidate)):
         candidate = sp.factor(sp.cancel(candidate))
     candidate = _leading_plus(candidate)
-    shorter = sp.count_ops(candidate) < sp.count_ops(mid)
-    if not (fired or shorter) or candidate in shown or candidate == mid:
+    size, before = sp.count_ops(candidate), sp.count_ops(mid)
+    if not (fired or size < before) or size > before or candidate in shown or candidate == mid:
         return None
     return candidate if _equal(graph, candidate, mid, kept) else None
 
@@ -82,8 +82,9 @@ def _names(graph: Graph, kept: Collection[int]) -> dict[sp.Symbol, sp.Expr]:
 
 
 def _cancels(graph: Graph, kept: Collection[int], expr: sp.Expr) -> bool:
-    """The derivative uses the forward name of an op whose derivative cancels (p = σ(z) in a cross-entropy)."""
-    return any(ops.get(graph[n]["op"]).cancels and expr.has(graph.symbol(n)) for n in kept if graph[n]["op"] is not None)
+    """The derivative divides by the forward name of an op whose derivative cancels it (1/p, p = σ(z))."""
+    names = {graph.symbol(n) for n in kept if graph[n]["op"] is not None and ops.get(graph[n]["op"]).cancels}
+    return any(sub.is_Pow and sub.exp.is_negative and sub.base.free_symbols & names for sub in sp.preorder_traversal(expr))
 
 
 def _equal(graph: Graph, candidate: sp.Expr, mid: sp.Expr, kept: Collection[int]) -> bool:

@@ -162,8 +162,8 @@ class step(_RegisteredFunction):
 # --- stable NumPy implementations ----------------------------------------------------------
 
 
-#: The operand in the textbook rewrites' patterns.
-_U = sp.Wild("u")
+#: A negated operand, in the textbook rewrites' patterns (a bare Wild would read z as −(−z)).
+_NEGATED = sp.Wild("u", properties=[lambda e: e.could_extract_minus_sign()])
 
 
 def _sigmoid(u):
@@ -244,7 +244,7 @@ _ENTRIES = [
     _unary("cos", sp.cos, np.cos, lambda u, y: -sp.sin(u), "cos", r"\cos", "cosine rule"),
     _unary("tanh", sp.tanh, np.tanh, lambda u, y: 1 - y**2, "tanh", r"\tanh", "tanh rule"),
     _unary("sigmoid", sigmoid, _sigmoid, lambda u, y: y * (1 - y), "σ", r"\sigma", "sigmoid rule",
-           textbook=lambda: ((sigmoid(-_U), 1 - sigmoid(_U)),), cancels=True),  # σ(−z) = 1 − σ(z); σ′ cancels log's 1/σ
+           textbook=lambda: ((sigmoid(_NEGATED), lambda u: 1 - sigmoid(-u)),), cancels=True),  # σ(−z) = 1 − σ(z); σ′ cancels log's 1/σ
     _unary("softplus", softplus, lambda u: np.logaddexp(0.0, u), lambda u, y: sigmoid(u), "softplus",
            r"\operatorname{softplus}", "softplus rule"),
     _unary("logsigmoid", logsigmoid, lambda u: -np.logaddexp(0.0, -u), lambda u, y: sigmoid(-u), "log σ",
