@@ -4,7 +4,7 @@ The chain rule's result in the named intermediates is right but is not always wh
 the cross-entropy of p = σ(z) gives p(1 − p)(−(y − 1)/(1 − p) − y/p), the textbook p − y; xᵀAx gives
 A x + xᵀA, the textbook (A + Aᵀ)x. The ops carry the rewrites as data (symgraph.ops.Op.textbook and
 .cancels); this module applies those of the ops the derivative uses, writes the forward values back under
-their names (σ(z) → p), and keeps the result only when it is shorter (or as short, when a rewrite fired), differs from the
+their names (σ(z) → p), and keeps the result only when a rewrite fired or a pole cancelled and it is no longer, differs from the
 forms already shown, and equals the derivative: symbolically where a cancellation decides it, otherwise at
 seeded random points. Everything is bounded: nothing runs on an expression over MAX_TIDY_OPS operations.
 """
@@ -38,11 +38,11 @@ def textbook_form(graph: Graph, kept: Collection[int], mid: sp.Expr | None, show
     fired = candidate != mid
     names = _names(graph, kept)
     candidate = candidate.xreplace({expr: symbol for symbol, expr in names.items()})
-    if not graph.is_tensor and (fired or _cancels(graph, kept, candidate)):
+    cancelled = not graph.is_tensor and _cancels(graph, kept, candidate)
+    if cancelled or (fired and not graph.is_tensor):
         candidate = sp.factor(sp.cancel(candidate))
     candidate = _leading_plus(candidate)
-    size, before = sp.count_ops(candidate), sp.count_ops(mid)
-    if not (fired or size < before) or size > before or candidate in shown or candidate == mid:
+    if not (fired or cancelled) or sp.count_ops(candidate) > sp.count_ops(mid) or candidate in shown or candidate == mid:
         return None
     return candidate if _equal(graph, candidate, mid, kept) else None
 
