@@ -28,6 +28,7 @@ from symgraph.explain.jacobian import closed_form
 from symgraph.explain.printing import unicode, value_latex, value_text
 from symgraph.explain.steps import Step, Writer, count_paths, local_steps, path_steps, result_steps, update_steps
 from symgraph.explain.tensor_steps import backprop_steps
+from symgraph.explain.textbook import textbook_form
 from symgraph.lang.program import Program
 from symgraph.notation import latex_name, partial_symbol, partial_text, pretty_name
 from symgraph.ops.tensor import shape_text
@@ -257,6 +258,13 @@ class Derivation:
         return {name: self._intermediate_form(self.gradients.of(node)) for name, node in self.wrt.items()}
 
     @cached_property
+    def textbook(self) -> dict[str, sp.Expr | None]:
+        """name → the derivative as a textbook writes it (p − y, (A + Aᵀ)x), verified equal; None where no op's
+        rewrite gives one beyond the forms already shown."""
+        return {name: textbook_form(self.graph, self._kept, self.in_terms_of_intermediates[name],
+                                    [f for f in (self.gradient[name],) if f is not None]) for name in self.wrt}
+
+    @cached_property
     def hessian(self) -> dict[str, dict[str, sp.Expr | None]] | None:
         if self.order != 2:
             return None
@@ -309,7 +317,7 @@ class Derivation:
             both = [self.in_terms_of_intermediates[name], self.gradient[name]]
             forms[name] = list(dict.fromkeys(f for f in both if f is not None)) or [self._too_large(name)]
             values[name] = None if self.mode == "jacobian" else self.gradient_value(name)
-        steps += result_steps(lhs, forms, values, self.writer)
+        steps += result_steps(lhs, forms, values, self.writer, self.textbook)
         if self.update is not None and self.step is not None:
             steps += update_steps(self.update, self.step, self.at, {name: lhs[name] for name in self.wrt})
         if self.jacobian is not None and self.seed is not None:

@@ -185,9 +185,10 @@ def _signed_sum(terms: list[sp.Expr], write, parenthesised: str, minus: str) -> 
 
 def result_steps(
     lhs_for: Mapping[str, tuple[str, str]], forms: Mapping[str, list[sp.Expr]], values: Mapping[str, float | np.ndarray | None],
-    writer: Writer,
+    writer: Writer, textbook: Mapping[str, sp.Expr | None] | None = None,
 ) -> list[Step]:
-    """One line per form (in the named intermediates, then in the inputs); the value on the last."""
+    """One line per form (in the named intermediates, then in the inputs), the value on the last; then the
+    textbook form on a line of its own where one was verified equal (symgraph.explain.textbook)."""
     steps = []
     for name, exprs in forms.items():
         lhs, lhs_tex = lhs_for[name]
@@ -195,6 +196,10 @@ def result_steps(
             last = k == len(exprs) - 1
             rhs, rhs_tex = writer.forms([expr], values.get(name) if last else None)
             steps.append(Step("result", lhs if k == 0 else "", rhs, lhs_tex if k == 0 else "", rhs_tex))
+        form = (textbook or {}).get(name)
+        if form is not None:
+            steps.append(Step("result", "", f"{writer.text(form)}    (textbook form)", "",
+                              rf"{writer.latex(form)} \quad \text{{(textbook form)}}"))
     return steps
 
 

@@ -82,8 +82,18 @@ def _matmul_jacobian(shapes, args, params, y, position):
     return None
 
 
+_A, _X = sp.Wild("a"), sp.Wild("x")
+
+
+def _quadratic_form():
+    """∂(xᵀAx)/∂x: the two factors' A x + xᵀA collect as (A + Aᵀ)x (for a vector x; verified before shown)."""
+    T, mm = HEADS["transpose"], HEADS["matmul"]
+    return ((mm(_A, _X) + mm(_X, _A), lambda a, x: mm(a + T(a), x)),)
+
+
 tensor_op("matmul", 2, rule="matrix-product rule", shape=_matmul_shape, numpy=np.matmul, vjp=_matmul_vjp,
           components=_matmul_components, notation=_matmul_notation, juxtaposed=True, jacobian=_matmul_jacobian,
+          textbook=_quadratic_form,
           work=lambda shapes, out: math.prod(out) * shapes[1][0])  # each output entry sums k products
 
 

@@ -100,6 +100,15 @@ class Op:
     #: Multiply-adds of one evaluation from the operand shapes and the output's (a matrix product's m·k·n), for the
     #: ops that do more than touch each entry; None: one per entry read and written.
     work: Callable[[Sequence[tuple], tuple], int] | None = None
+    #: Textbook forms, as data symgraph.explain.textbook applies to a derivative that uses the op: () → pairs
+    #: (pattern with SymPy Wilds, replacement: an expression or a callable of the Wilds' values), σ(−u) = 1 − σ(u)
+    #: or A x + xᵀA = (A + Aᵀ)x; a callable, as the tensor heads exist only once registered. A rewrite is shown
+    #: only when verified equal, so a pattern may over-match.
+    textbook: Callable[[], Sequence[tuple[sp.Expr, sp.Expr | Callable[..., sp.Expr]]]] | None = None
+    #: The op's derivative written in its output cancels poles of what follows it (σ′ = σ(1 − σ) against the
+    #: 1/σ and 1/(1 − σ) of a cross-entropy): the textbook form cancels the derivative as a rational function
+    #: of the op's forward names, so −(y log p + (1 − y) log(1 − p)) through p = σ(z) reads p − y.
+    cancels: bool = False
 
     @property
     def is_tensor(self) -> bool:

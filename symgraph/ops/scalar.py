@@ -162,6 +162,10 @@ class step(_RegisteredFunction):
 # --- stable NumPy implementations ----------------------------------------------------------
 
 
+#: A negated operand, in the textbook rewrites' patterns (a bare Wild would read z as −(−z)).
+_NEGATED = sp.Wild("u", properties=[lambda e: e.could_extract_minus_sign()])
+
+
 def _sigmoid(u):
     """σ without overflow: e^(−|u|) never exceeds 1, so both branches are finite at ±1000."""
     e = np.exp(-np.abs(u))
@@ -239,7 +243,8 @@ _ENTRIES = [
     _unary("sin", sp.sin, np.sin, lambda u, y: sp.cos(u), "sin", r"\sin", "sine rule"),
     _unary("cos", sp.cos, np.cos, lambda u, y: -sp.sin(u), "cos", r"\cos", "cosine rule"),
     _unary("tanh", sp.tanh, np.tanh, lambda u, y: 1 - y**2, "tanh", r"\tanh", "tanh rule"),
-    _unary("sigmoid", sigmoid, _sigmoid, lambda u, y: y * (1 - y), "σ", r"\sigma", "sigmoid rule"),
+    _unary("sigmoid", sigmoid, _sigmoid, lambda u, y: y * (1 - y), "σ", r"\sigma", "sigmoid rule",
+           textbook=lambda: ((sigmoid(_NEGATED), lambda u: 1 - sigmoid(-u)),), cancels=True),  # σ(−z) = 1 − σ(z); σ′ cancels log's 1/σ
     _unary("softplus", softplus, lambda u: np.logaddexp(0.0, u), lambda u, y: sigmoid(u), "softplus",
            r"\operatorname{softplus}", "softplus rule"),
     _unary("logsigmoid", logsigmoid, lambda u: -np.logaddexp(0.0, -u), lambda u, y: sigmoid(-u), "log σ",

@@ -11,6 +11,7 @@ import re
 import textwrap
 
 import numpy as np
+import sympy as sp
 
 from symgraph import ops
 from symgraph.explain.printing import latex, value_latex, value_text
@@ -209,6 +210,11 @@ def _pretty(names: tuple[str, ...]) -> str:
     return ", ".join(pretty_name(n) for n in names)
 
 
+def _textbook_json(d: DerivationView, form: sp.Expr | None) -> dict | None:
+    """The textbook form (verified equal to the derivative), or None where there is none beyond the others."""
+    return None if form is None else {"expr": source(form), "latex": d.writer.latex(form)}
+
+
 def to_dict(d: DerivationView, include_check: bool = True) -> dict:
     graph = d.graph
     nodes = []
@@ -238,6 +244,7 @@ def to_dict(d: DerivationView, include_check: bool = True) -> dict:
             "latex": d.writer.latex(expr) if expr is not None else None,
             "value": _json_value(d.gradient_value(name)),
             "tree_size": d.tree_size(name),
+            "textbook": _textbook_json(d, d.textbook[name]),
         }
         if d.is_tensor:
             value = gradient[name]["value"]

@@ -77,6 +77,9 @@ class DerivationView(Protocol):
     def in_terms_of_intermediates(self) -> dict[str, sp.Expr | None]: ...
 
     @property
+    def textbook(self) -> dict[str, sp.Expr | None]: ...
+
+    @property
     def hessian(self) -> dict[str, dict[str, sp.Expr | None]] | None: ...
 
     @property
