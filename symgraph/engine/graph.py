@@ -1,4 +1,4 @@
-"""Program → computation DAG: a hash-consed networkx DiGraph in which equal subexpressions are one node.
+"""Program → computation DAG: a hash-consed DiGraph (symgraph.engine.dag) in which equal subexpressions are one node.
 
 Node ids are integers in creation order. Every node is created after its operands, so
 ascending id order is a topological order: traversal is deterministic without sorting.
@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import TypeAlias
 
-import networkx as nx
 import sympy as sp
 
 from symgraph import ops
+from symgraph.engine.dag import DiGraph
 from symgraph.engine.shapes import Shape, constant_shape, infer, resolve
 from symgraph.errors import InputError, ShapeError
 from symgraph.lang import hints
@@ -45,7 +45,7 @@ class Graph:
     """
 
     def __init__(self, shapes: Mapping[str, Shape] | None = None) -> None:
-        self.dag = nx.DiGraph()
+        self.dag = DiGraph()
         self.names: dict[str, Operand] = {}
         self.is_tensor = shapes is not None
         self.declared: dict[str, Shape] = dict(shapes or {})
@@ -215,7 +215,7 @@ class Graph:
         """Every node the targets read, targets included, in one sweep shared by all targets.
 
         Nodes in `keep` are reached but not looked through. One walk over the operands is linear
-        in the graph, where a networkx `ancestors` call per target would be quadratic.
+        in the graph, where an `ancestors` call per target would be quadratic.
         """
         seen = {t for t in targets if is_node(t)}
         stack = list(seen)
