@@ -136,7 +136,7 @@ PATHOLOGICAL = [
     "+".join(["x"] * 100_000),
     "*".join(["x"] * 100_000),
     "; ".join(f"a{i} = x + {i}" for i in range(10_000)),
-    "; ".join(["a0 = x"] + [f"a{i} = a{i - 1} * x" for i in range(1, 10_000)]),
+    "; ".join(["a0 = x"] + [f"a{i} = a{i - 1} * x" for i in range(1, 30_000)]),
     "\n" * 1_000_000 + "x",
     " " * 1_000_000 + "x",
 ]
