@@ -155,7 +155,7 @@ def versions() -> dict[str, str]:
     import importlib.metadata as metadata
 
     found = {}
-    for package in ("symgraph", "sympy", "networkx", "numpy", "pytensor", "jax", "jaxlib"):
+    for package in ("symgraph", "sympy", "numpy", "pytensor", "jax", "jaxlib"):
         try:
             found[package] = metadata.version(package)
         except metadata.PackageNotFoundError:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import click
@@ -69,7 +71,24 @@ class Progress:
 
 
 class App(click.Group):
-    """A click group that prints one `error:` line instead of usage dumps or tracebacks."""
+    """A click group that prints one `error:` line instead of usage dumps or tracebacks.
+
+    `lazy` names commands by "module:attribute", imported when one is invoked or listed (help, completion):
+    `symgraph derive` then never imports the drawing code, the network tables or the gallery.
+    """
+
+    def __init__(self, *args, lazy: Mapping[str, str] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module, _, attribute = self.lazy[cmd_name].partition(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
         """Each command's own settings answer -h, also when it is invoked alone (click caches a command's help

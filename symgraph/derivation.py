@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
@@ -34,9 +34,11 @@ from symgraph.notation import latex_name, partial_symbol, partial_text, pretty_n
 from symgraph.ops.tensor import shape_text
 from symgraph.output.formats import to_dict, to_json, to_text
 from symgraph.output.notebook import derivation_bundle
-from symgraph.output.render import Picture, render
 from symgraph.verify.check import CheckReport, check, merge, sample_points
 from symgraph.verify.tensor_check import check_jacobian, check_tensor, checked_entries, random_point
+
+if TYPE_CHECKING:
+    from symgraph.output.render import Picture
 
 __all__ = ["Derivation", "timed"]
 
@@ -410,6 +412,8 @@ class Derivation:
     # --- pictures -----------------------------------------------------------------------------------
     def render(self, view: str = "forward", **options: Any) -> Picture:
         """A picture of one view, with `.save(path)` and `.source` (DOT); options as in symgraph.output.render.render."""
+        from symgraph.output.render import render  # the drawing code (and graphviz) only when drawing
+
         return render(self, view, **options)
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:

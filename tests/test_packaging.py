@@ -113,7 +113,9 @@ def test_an_editable_install_runs_from_the_checkout(tmp_path):
 # --- -h, -o -, completion -----------------------------------------------------------------------------
 def _command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     paths = [prefix]
-    for name, command in sorted(group.commands.items()):
+    context = click.Context(group)
+    for name in group.list_commands(context):  # the lazy commands too, each imported here
+        command = group.get_command(context, name)
         paths += _command_paths(command, prefix + (name,)) if isinstance(command, click.Group) else [prefix + (name,)]
     return paths
 

@@ -534,7 +534,7 @@ def test_expansion_is_built_directly_past_the_parser_limit(monkeypatch):
     """An expansion larger than the parser's operation limit still verifies: its Program is never parsed.
 
     The limit is lowered to 400 (LIMITS is adjustable by assignment) so that the test stays fast; at the
-    default 5,000 the same holds, e.g. for dot(r, tanh(a @ B)) with B 50×100 (5,301 operations, ~3 s).
+    default 20,000 the same holds for an expansion past it.
     """
     monkeypatch.setattr(symgraph.lang.limits, "LIMITS", dataclasses.replace(LIMITS, max_nodes=400))
     rng = np.random.default_rng(7)

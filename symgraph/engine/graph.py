@@ -223,7 +223,7 @@ class Graph:
         """Every node the targets read, targets included, in one sweep shared by all targets.
 
         Nodes in `keep` are reached but not looked through. One walk over the operands is linear
-        in the graph, where a networkx `ancestors` call per target would be quadratic.
+        in the graph, where an `ancestors` call per target would be quadratic.
         """
         seen = {t for t in targets if is_node(t)}
         stack = list(seen)

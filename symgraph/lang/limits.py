@@ -15,9 +15,9 @@ __all__ = ["Limits", "LIMITS"]
 class Limits:
     """Size limits, adjustable by assigning a new `Limits` to `symgraph.lang.limits.LIMITS`."""
 
-    max_text_length: int = 200_000
+    max_text_length: int = 1_000_000
     max_depth: int = 100
-    max_nodes: int = 5_000
+    max_nodes: int = 20_000
     max_exponent: int = 1_000
     max_constant_digits: int = 300
     max_literal_digits: int = 50
