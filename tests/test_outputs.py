@@ -271,3 +271,11 @@ def test_onehot_takes_k_then_n_as_pytorch_s_one_hot():
     assert d.value(d.output) == 5.0
     with pytest.raises(InputError, match=r"onehot\(3, 1\) has 1 entries and no index 3 .* write onehot\(1, 3\)"):
         derive("z: 3; L = dot(z, onehot(3, 1))")
+
+
+@pytest.mark.parametrize("program", ["c = x*y + x; L = c*sin(x*y)", "a1 = x*y; L = a1 + exp(x*y + 1)"])
+def test_generated_names_never_share_a_letter_with_the_user_s(program):
+    d = derive(program)
+    initials = {name[0] for name in d.graph.names}
+    generated = [d.graph[n]["name"] for n in d.graph.nodes("forward") if not d.graph[n]["user_named"]]
+    assert generated and not any(name[0] in initials for name in generated), generated

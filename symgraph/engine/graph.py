@@ -123,11 +123,11 @@ class Graph:
         self.names[name] = node
 
     def name_generated(self, output: int | None) -> None:
-        """Give unnamed forward nodes short letters that do not clash with the user's names."""
+        """Give unnamed forward nodes short letters that neither clash with the user's names nor share their initials."""
         taken = set(self.names) | {data["name"] for _, data in self.dag.nodes(data=True) if data["name"] is not None}
         taken |= {variable for _, data in self.dag.nodes(data=True) for variable, _ in data.get("loop", ())}  # t of a loop
         taken |= {pretty_name(name) for name in taken}  # a1 would print like a loop's version a_1, a₁
-        letters = _letters(taken)
+        letters = _letters(taken, {name[0] for name in self.names})
         if output is not None and self.dag.nodes[output]["name"] is None:
             free = [n for n in _OUTPUT_NAMES if n not in taken]
             self.dag.nodes[output]["name"] = free[0] if free else next(letters)
@@ -258,13 +258,16 @@ class Graph:
             raise KeyError(f"symbol {symbol} is not a node of this graph") from None
 
 
-def _letters(taken: set[str]) -> Iterator[str]:
-    for letter in _GENERATED_LETTERS:
+def _letters(taken: set[str], initials: set[str]) -> Iterator[str]:
+    """a, b, c …, then a1, b1 …: never a letter a user's name begins with (a user's c and a generated c₁ would
+    read as one family), unless the user has taken every letter."""
+    family = [letter for letter in _GENERATED_LETTERS if letter not in initials] or list(_GENERATED_LETTERS)
+    for letter in family:
         if letter not in taken:
             yield letter
     index = 1
     while True:
-        for letter in _GENERATED_LETTERS:
+        for letter in family:
             name = f"{letter}{index}"
             if name not in taken:
                 yield name
