@@ -20,7 +20,7 @@ import sympy as sp
 from symgraph import ops
 from symgraph.engine import expand
 from symgraph.engine.backward import Gradients, Seed, backward
-from symgraph.engine.evaluate import Conventions, evaluate, first_invalid, jacobian, value_of
+from symgraph.engine.evaluate import Conventions, evaluate, first_invalid, flat_zero, jacobian, value_of
 from symgraph.engine.graph import Graph, Operand, is_node
 from symgraph.engine.shapes import afford, work
 from symgraph.errors import EvaluationError
@@ -102,7 +102,11 @@ class Derivation:
     def _evaluate(self) -> dict[int, np.ndarray]:
         afford("evaluating the program and its derivatives", work(self.graph, self.graph.nodes()))
         values = evaluate(self.graph, self._point(), self._targets(), self.conventions)
-        bad = first_invalid(self.graph, values)
+        # A local partial that is infinite where a flat zero multiplies it (√relu(x) at −1) leaves the results finite.
+        results = [*self.graph.nodes("input", "forward"), *(self.gradients.of(n) for n in self.wrt.values()),
+                   *(g.of(n) for g in self.second.values() for n in self.wrt.values())]
+        broken = [r for r in results if is_node(r) and r in values and not np.all(np.isfinite(values[r]))]
+        bad = first_invalid(self.graph, values, self.graph.upstream(broken)) if broken else None
         if bad is not None:
             raise EvaluationError(self._describe_invalid(bad, values))
         return values
@@ -169,6 +173,7 @@ class Derivation:
         for v in self.gradients.blocked:
             notes.append(f"No gradient flows through {pretty_name(graph.label(v))} = {self.writer.text(graph.expr(v))}: it is forward only "
                          "(piecewise constant), so the backward pass treats its value as a constant.")
+        notes.extend(self._annihilated_notes())
         if self.seed is not None:
             y, seed, loss = graph.label(self.seed.of), graph.label(self.seed.node), graph.label(self.seed.loss)
             y_, seed_, loss_ = pretty_name(y), pretty_name(seed), pretty_name(loss)
@@ -196,6 +201,22 @@ class Derivation:
             notes.append(f"{y} is the input {x} itself: its derivative with respect to {x} is 1, and 0 with respect to any other input."
                          if y != x else f"The output is the input {x} itself: its derivative is 1.")
         return notes
+
+    def _annihilated_notes(self) -> list[str]:
+        """Why an infinite local partial left the derivative finite: a flat zero (a step away from its kink) times it."""
+        if self.values is None:
+            return []
+        graph, values, relu = self.graph, self.values, self.conventions.relu_at_zero
+        edges = [(e, n) for e, n in self.gradients.local_node.items() if is_node(n) and n in values]
+        flat = [e for e, n in edges if np.any(flat_zero(graph, values, n))]
+        infinite = [e for e, n in edges if not np.all(np.isfinite(values[n]))]
+        if not flat or not infinite:
+            return []
+        def text(edge: tuple[int, int]) -> str:
+            return f"{partial_text(graph.label(edge[0]), graph.label(edge[1]))} = {unicode(self.gradients.local[edge], relu)}"
+        return [f"{text(infinite[0])} is not finite here, but the paths through it also pass through {text(flat[0])}, "
+                "which is 0 on a whole neighbourhood of the point (a step away from its kink): the function does not move "
+                "along them, so they add 0 to the derivative."]
 
     @property
     def checked(self) -> bool:

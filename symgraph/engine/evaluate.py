@@ -19,7 +19,7 @@ from symgraph.engine.backward import Seed
 from symgraph.engine.graph import Graph, Operand, is_node
 from symgraph.errors import EvaluationError
 
-__all__ = ["Conventions", "evaluate", "recompute", "constant_value", "first_invalid", "value_of"]
+__all__ = ["Conventions", "evaluate", "recompute", "constant_value", "first_invalid", "flat_zero", "value_of"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,8 @@ def recompute(
                 values[node] = op.numpy(*args, at_zero=conventions.relu_at_zero)
             else:
                 values[node] = op.numpy(*args)
+            if data["kind"] == "gradient" and data["op"] == "mul":
+                values[node] = _annihilated(graph, values, node)
             if "stable" in data:
                 values[node] = _stable_partial(graph, values, values[node], *data["stable"])
     return values
@@ -90,9 +92,49 @@ def _stable_partial(graph: Graph, values: Mapping[int, np.ndarray], written: np.
     return np.where(np.abs(better - written) <= 1e-8 * (1 + np.abs(written)), better, written)
 
 
-def first_invalid(graph: Graph, values: Mapping[int, np.ndarray]) -> int | None:
-    """The first node whose value is not finite although its operands are, or None."""
-    for node in sorted(values):
+def _annihilated(graph: Graph, values: Mapping[int, np.ndarray], node: int) -> np.ndarray:
+    """A product in the gradient with 0 where a factor is a flat zero, whatever the other factors are.
+
+    ∂(relu(x))/∂x = 1(x > 0) is 0 on a whole neighbourhood of x = −1: relu(x) is constant there, so nothing
+    downstream of it can move, and ∂y/∂relu = 1/(2√relu) = ∞ times that 0 is 0 (√relu(x) is 0 near −1), not nan.
+    """
+    value = values[node]
+    if np.all(np.isfinite(value)):
+        return value
+    flat = np.zeros(np.shape(value), dtype=bool)
+    for operand in graph.operands(node):
+        flat |= np.broadcast_to(flat_zero(graph, values, operand), flat.shape)
+    return np.where(flat, 0.0, value)
+
+
+def flat_zero(graph: Graph, values: Mapping[int, np.ndarray], operand: Operand) -> np.ndarray:
+    """Where `operand` is 0 on a whole neighbourhood: a piecewise-constant op (a step) that is 0 away from its kinks,
+    or a product or negation of one. Elsewhere (and for constants, which fold away) False."""
+    if not is_node(operand) or graph[operand]["op"] is None or operand not in values:
+        return np.asarray(False)
+    op, operands = ops.get(graph[operand]["op"]), graph.operands(operand)
+    zero = np.asarray(values[operand]) == 0
+    if op.name in ("mul", "neg"):
+        return zero & np.logical_or.reduce([flat_zero(graph, values, o) for o in operands] + [np.asarray(False)])
+    if not _piecewise_constant(op):
+        return np.asarray(False)
+    for position, at, _ in op.kinks(operands):
+        zero = zero & (value_of(values, operands[position]) != value_of(values, at))
+    return zero
+
+
+@functools.lru_cache(maxsize=None)
+def _piecewise_constant(op: ops.Op) -> bool:
+    """A scalar op whose every partial is 0 (step, sign, comparisons): constant between its kinks."""
+    if op.partials is None or op.is_tensor:
+        return False
+    symbols = [sp.Dummy() for _ in range(max(op.arity, 1))]
+    return all(p == 0 for p in op.partials(symbols, sp.Dummy()))
+
+
+def first_invalid(graph: Graph, values: Mapping[int, np.ndarray], among: Iterable[int] | None = None) -> int | None:
+    """The first node (of `among`, else of all) whose value is not finite although its operands are, or None."""
+    for node in sorted(values if among is None else among):
         if not np.all(np.isfinite(values[node])):
             operands = [o for o in graph.operands(node) if is_node(o)]
             if all(np.all(np.isfinite(values[o])) for o in operands):
