@@ -20,7 +20,7 @@ import sympy as sp
 from symgraph import ops
 from symgraph.engine import expand
 from symgraph.engine.backward import Gradients, Seed, backward
-from symgraph.engine.evaluate import Conventions, evaluate, first_invalid, flat_zero, jacobian, value_of
+from symgraph.engine.evaluate import Conventions, evaluate, first_invalid, flat_zero, jacobian, overflow, value_of
 from symgraph.engine.graph import Graph, Operand, is_node
 from symgraph.engine.shapes import afford, work
 from symgraph.errors import EvaluationError
@@ -112,23 +112,24 @@ class Derivation:
         return values
 
     def _describe_invalid(self, node: int, values: Mapping[int, np.ndarray]) -> str:
-        graph, relu = self.graph, self.conventions.relu_at_zero
-        data = graph[node]
-        op = ops.get(data["op"])
-        operands = [o for o in data["operands"] if is_node(o) and graph[o]["op"] is not None]
+        graph, relu, data = self.graph, self.conventions.relu_at_zero, self.graph[node]
+        operands = [o for o in data["operands"] if is_node(o) and graph[o]["kind"] == "forward"]  # never a _g node
         at = ", ".join(f"{unicode(graph.symbol(o))} = {value_text(values[o])}" for o in operands)
-        why = f": {op.domain}" if op.domain else ""
         point = ", ".join(f"{pretty_name(n)} = {value_text(v)}" for n, v in self.at.items())
-        where = f"{point} ({at})" if at else point
-        if data["kind"] != "gradient":
-            return f"{pretty_name(data['name'])} = {unicode(graph.expr(node), relu)} is undefined at {where}{why}"
-        for (v, u), local in self.gradients.local.items():
-            local_node = self.gradients.local_node[(v, u)]
-            if is_node(local_node) and node in graph.upstream([local_node]):
-                lhs = partial_text(graph.label(v), graph.label(u))
-                domain = ops.get(graph[v]["op"]).domain  # the op being differentiated says why
-                return f"{lhs} = {unicode(local, relu)} is undefined at {where}" + (f": {domain}" if domain else why)
-        return f"the derivative is undefined at {where}: it needs {unicode(graph.expr(node), relu)}{why}"
+        where, domain = (f"{point} ({at})" if at else point), ops.get(data["op"]).domain
+        what, expr = ("the derivative", self._intermediate_form(node) or graph.expr(node)) if data["kind"] == "gradient" \
+            else (pretty_name(data["name"]), graph.expr(node))
+        for (v, u), local_node in self.gradients.local_node.items() if data["kind"] == "gradient" else ():
+            if is_node(local_node) and node in graph.upstream([local_node]):  # the op being differentiated says why
+                what, expr = partial_text(graph.label(v), graph.label(u)), self.gradients.local[(v, u)]
+                domain = ops.get(graph[v]["op"]).domain or domain
+                break
+        size, written = overflow(graph, values, node), unicode(expr, relu)
+        subject, needs = (what, f": it needs {written}") if what == "the derivative" else (f"{what} = {written}", "")
+        if size is not None:
+            return (f"{subject} overflows at {where}{needs or ': it'}{', which' if needs else ''} reaches about {size}, beyond the largest "
+                    "floating-point number (about 1.8·10³⁰⁸); rescale the inputs or rewrite the formula")
+        return f"{subject} is undefined at {where}{needs}" + (f": {domain}" if domain else "")
 
     def _point(self, seed: np.ndarray | None = None) -> dict[int, np.ndarray]:
         """The inputs' values by node; in the jacobian mode δy too (zeros unless given: it changes no forward value)."""

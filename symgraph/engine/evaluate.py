@@ -18,8 +18,9 @@ from symgraph import ops
 from symgraph.engine.backward import Seed
 from symgraph.engine.graph import Graph, Operand, is_node
 from symgraph.errors import EvaluationError
+from symgraph.notation import SUPERSCRIPTS, number
 
-__all__ = ["Conventions", "evaluate", "recompute", "constant_value", "first_invalid", "flat_zero", "value_of"]
+__all__ = ["Conventions", "evaluate", "recompute", "constant_value", "first_invalid", "flat_zero", "overflow", "value_of"]
 
 
 @dataclass(frozen=True)
@@ -123,13 +124,40 @@ def flat_zero(graph: Graph, values: Mapping[int, np.ndarray], operand: Operand) 
     return zero
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _piecewise_constant(op: ops.Op) -> bool:
     """A scalar op whose every partial is 0 (step, sign, comparisons): constant between its kinks."""
     if op.partials is None or op.is_tensor:
         return False
     symbols = [sp.Dummy() for _ in range(max(op.arity, 1))]
     return all(p == 0 for p in op.partials(symbols, sp.Dummy()))
+
+
+def overflow(graph: Graph, values: Mapping[int, np.ndarray], node: int) -> str | None:
+    """The size of an infinite value whose operands are finite (x² at 10³⁰⁸: "1·10⁶¹⁶"), or None when the value
+    is undefined rather than too large (1/0, √−1, log 0): SymPy evaluates the op at the first bad entry."""
+    value = np.asarray(values[node])
+    bad = np.argwhere(~np.isfinite(value))
+    if not len(bad) or not np.isinf(value[tuple(bad[0])]):
+        return None
+    entry = []
+    for operand in graph.operands(node):
+        given = value_of(values, operand)
+        if np.ndim(given) and np.shape(given) != value.shape:
+            return None  # a tensor op's operand: no one entry to evaluate
+        entry_value = float(given[tuple(bad[0])] if np.ndim(given) else given)
+        entry.append(sp.Float(repr(entry_value), 30) if is_node(operand) else operand)
+    try:
+        exact = sp.N(ops.get(graph[node]["op"]).build(*entry), 30)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    if not (isinstance(exact, sp.Float) and exact.is_finite and exact != 0):
+        return None
+    exponent = int(sp.floor(sp.log(abs(exact), 10)))
+    mantissa = float(f"{float(exact / sp.Integer(10) ** exponent):.3g}")
+    if abs(mantissa) >= 10:  # 9.9999·10³⁰⁹ rounds up to 1·10³¹⁰
+        mantissa, exponent = mantissa / 10, exponent + 1
+    return f"{number(mantissa, 3)}·10{str(exponent).translate(SUPERSCRIPTS)}"
 
 
 def first_invalid(graph: Graph, values: Mapping[int, np.ndarray], among: Iterable[int] | None = None) -> int | None:
