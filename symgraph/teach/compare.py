@@ -174,12 +174,12 @@ class _Judge:
         candidate = self.graph.add_term(program.assignments[0].term)  # a shape error inside is an InputError
         shown = _shown(program, self._shapes(program), text, self.d.writer.text)
         difference = self._difference(candidate)
-        decided = _symbolic(difference, _CHEAP_STEPS)
+        decided = _symbolic(difference, _CHEAP_STEPS, set(self.d.at))
         if decided is not None and decided[0]:
             return Verdict(text, shown, *decided, "symbolic")
         equal, reason, points, largest, witness, batches = self._numeric(candidate)
         if decided is None and equal is not False:
-            decided = _symbolic(difference, (_simplify,))
+            decided = _symbolic(difference, (_simplify,), set(self.d.at))
         diagnosis = None
         if (equal if decided is None else decided[0]) is False:
             diagnosis = self.mistakes.explain(candidate, batches, self._where(batches))
@@ -334,8 +334,10 @@ def _simplify(expr: sp.Expr) -> sp.Expr:
 _CHEAP_STEPS: tuple[Callable[[sp.Expr], sp.Expr], ...] = (lambda e: e, sp.expand, sp.cancel)
 
 
-def _symbolic(difference: sp.Expr | None, steps: Sequence[Callable[[sp.Expr], sp.Expr]]) -> tuple[bool, str] | None:
-    """A verdict when one of the steps reduces the difference to a constant; None when none does."""
+def _symbolic(difference: sp.Expr | None, steps: Sequence[Callable[[sp.Expr], sp.Expr]],
+              fixed: set[str]) -> tuple[bool, str] | None:
+    """A verdict when one of the steps reduces the difference to a constant, or to a polynomial in inputs that
+    --at leaves free (`fixed` are the others); None when none does."""
     if difference is None:
         return None
     form = difference.rewrite(_EXP_FORMS, sp.exp)
@@ -347,7 +349,7 @@ def _symbolic(difference: sp.Expr | None, steps: Sequence[Callable[[sp.Expr], sp
             return True, "the difference simplifies to 0"
         if reduced.is_number:
             return _constant(reduced)
-        if reduced.is_polynomial() and reduced.free_symbols:
+        if reduced.is_polynomial() and reduced.free_symbols and not {v.name for v in reduced.free_symbols} & fixed:
             return _polynomial(reduced)
     return None
 
