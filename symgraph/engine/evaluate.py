@@ -116,7 +116,7 @@ def flat_zero(graph: Graph, values: Mapping[int, np.ndarray], operand: Operand) 
     op, operands = ops.get(graph[operand]["op"]), graph.operands(operand)
     zero = np.asarray(values[operand]) == 0
     if op.name in ("mul", "neg"):
-        return zero & np.logical_or.reduce([flat_zero(graph, values, o) for o in operands] + [np.asarray(False)])
+        return zero & functools.reduce(np.logical_or, [flat_zero(graph, values, o) for o in operands], np.asarray(False))
     if not _piecewise_constant(op):
         return np.asarray(False)
     for position, at, _ in op.kinks(operands):
@@ -137,6 +137,8 @@ def overflow(graph: Graph, values: Mapping[int, np.ndarray], node: int) -> str |
     """The size of an infinite value whose operands are finite (x² at 10³⁰⁸: "1·10⁶¹⁶"), or None when the value
     is undefined rather than too large (1/0, √−1, log 0): SymPy evaluates the op at the first bad entry."""
     value = np.asarray(values[node])
+    if ops.get(graph[node]["op"]).is_tensor:
+        return None  # a matrix product or reduction has no one entry's operands to evaluate
     bad = np.argwhere(~np.isfinite(value))
     if not len(bad) or not np.isinf(value[tuple(bad[0])]):
         return None
