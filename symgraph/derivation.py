@@ -20,11 +20,12 @@ import sympy as sp
 from symgraph import ops
 from symgraph.engine import expand
 from symgraph.engine.backward import Gradients, Seed, backward
-from symgraph.engine.evaluate import Conventions, evaluate, first_invalid, jacobian, value_of
+from symgraph.engine.evaluate import Conventions, evaluate, first_invalid, jacobian, overflow, value_of
 from symgraph.engine.graph import Graph, Operand, is_node
 from symgraph.engine.shapes import afford, work
 from symgraph.errors import EvaluationError
 from symgraph.explain.jacobian import closed_form
+from symgraph.explain.notes import derivation_notes
 from symgraph.explain.printing import unicode, value_latex, value_text
 from symgraph.explain.steps import Step, Writer, count_paths, local_steps, path_steps, result_steps, update_steps
 from symgraph.explain.tensor_steps import backprop_steps
@@ -105,29 +106,34 @@ class Derivation:
     def _evaluate(self) -> dict[int, np.ndarray]:
         afford("evaluating the program and its derivatives", work(self.graph, self.graph.nodes()))
         values = evaluate(self.graph, self._point(), self._targets(), self.conventions)
-        bad = first_invalid(self.graph, values)
+        # A local partial that is infinite where a flat zero multiplies it (√relu(x) at −1) leaves the results finite.
+        results = [*self.graph.nodes("input", "forward"), *(self.gradients.of(n) for n in self.wrt.values()),
+                   *(g.of(n) for g in self.second.values() for n in self.wrt.values())]
+        broken = [r for r in results if is_node(r) and r in values and not np.all(np.isfinite(values[r]))]
+        bad = first_invalid(self.graph, values, self.graph.upstream(broken)) if broken else None
         if bad is not None:
             raise EvaluationError(self._describe_invalid(bad, values))
         return values
 
     def _describe_invalid(self, node: int, values: Mapping[int, np.ndarray]) -> str:
-        graph, relu = self.graph, self.conventions.relu_at_zero
-        data = graph[node]
-        op = ops.get(data["op"])
-        operands = [o for o in data["operands"] if is_node(o) and graph[o]["op"] is not None]
+        graph, relu, data = self.graph, self.conventions.relu_at_zero, self.graph[node]
+        operands = [o for o in data["operands"] if is_node(o) and graph[o]["kind"] == "forward"]  # never a _g node
         at = ", ".join(f"{unicode(graph.symbol(o))} = {value_text(values[o])}" for o in operands)
-        why = f": {op.domain}" if op.domain else ""
         point = ", ".join(f"{pretty_name(n)} = {value_text(v)}" for n, v in self.at.items())
-        where = f"{point} ({at})" if at else point
-        if data["kind"] != "gradient":
-            return f"{pretty_name(data['name'])} = {unicode(graph.expr(node), relu)} is undefined at {where}{why}"
-        for (v, u), local in self.gradients.local.items():
-            local_node = self.gradients.local_node[(v, u)]
-            if is_node(local_node) and node in graph.upstream([local_node]):
-                lhs = partial_text(graph.label(v), graph.label(u))
-                domain = ops.get(graph[v]["op"]).domain  # the op being differentiated says why
-                return f"{lhs} = {unicode(local, relu)} is undefined at {where}" + (f": {domain}" if domain else why)
-        return f"the derivative is undefined at {where}: it needs {unicode(graph.expr(node), relu)}{why}"
+        where, domain = (f"{point} ({at})" if at else point), ops.get(data["op"]).domain
+        what, expr = ("the derivative", self._intermediate_form(node) or graph.expr(node)) if data["kind"] == "gradient" \
+            else (pretty_name(data["name"]), graph.expr(node))
+        for (v, u), local_node in self.gradients.local_node.items() if data["kind"] == "gradient" else ():
+            if is_node(local_node) and node in graph.upstream([local_node]):  # the op being differentiated says why
+                what, expr = partial_text(graph.label(v), graph.label(u)), self.gradients.local[(v, u)]
+                domain = ops.get(graph[v]["op"]).domain or domain
+                break
+        size, written = overflow(graph, values, node), unicode(expr, relu)
+        subject, needs = (what, f": it needs {written}") if what == "the derivative" else (f"{what} = {written}", "")
+        if size is not None:
+            return (f"{subject} overflows at {where}{needs or ': it'}{', which' if needs else ''} reaches about {size}, beyond the largest "
+                    "floating-point number (about 1.8·10³⁰⁸); rescale the inputs or rewrite the formula")
+        return f"{subject} is undefined at {where}{needs}" + (f": {domain}" if domain else "")
 
     def _point(self, seed: np.ndarray | None = None) -> dict[int, np.ndarray]:
         """The inputs' values by node; in the jacobian mode δy too (zeros unless given: it changes no forward value)."""
@@ -167,38 +173,7 @@ class Derivation:
     @cached_property
     def notes(self) -> list[str]:
         """Plain sentences said under the graph: what was asked and how it is answered."""
-        notes = list(self.program.notes)
-        graph = self.graph
-        for v in self.gradients.blocked:
-            notes.append(f"No gradient flows through {pretty_name(graph.label(v))} = {self.writer.text(graph.expr(v))}: it is forward only "
-                         "(piecewise constant), so the backward pass treats its value as a constant.")
-        if self.seed is not None:
-            y, seed, loss = graph.label(self.seed.of), graph.label(self.seed.node), graph.label(self.seed.loss)
-            y_, seed_, loss_ = pretty_name(y), pretty_name(seed), pretty_name(loss)
-            if self.mode == "jacobian":
-                notes.append(f"{y_} has shape {shape_text(graph.shape(self.seed.of))}, so its derivative is a Jacobian. Reverse mode computes it with "
-                             f"one backward pass from {loss_} = ⟨{seed_}, {y_}⟩, where {seed_} stands for any upstream "
-                             f"gradient ∂{loss_}/∂{y_}: at {seed_} = eᵢ, ∂{loss_}/∂x is row i of ∂{y_}/∂x.")
-            else:
-                notes.append(f"{seed_} is the given upstream gradient ∂{loss_}/∂{y_}: the backward pass from "
-                             f"{loss_} = ⟨{seed_}, {y_}⟩ is the vector-Jacobian product (∂{y_}/∂x)ᵀ {seed_}.")
-        elif self.mode == "forward":
-            if graph.shape(self.output):
-                name = pretty_name(self.output_name)
-                notes.append(f"{name} has shape {shape_text(graph.shape(self.output))}: this is its forward pass. For its Jacobian name "
-                             f"the inputs (--wrt NAME); for a backward pass from a given gradient, --upstream {name}=VALUE.")
-            elif is_node(self.output) and graph[self.output]["op"] and ops.get(graph[self.output]["op"]).integer:
-                notes.append(f"{pretty_name(self.output_name)} is an index (piecewise constant): this is its forward pass; "
-                             "its derivative would be 0 wherever it is defined.")
-            else:
-                notes.append("The forward pass only: no derivative was asked.")
-        elif not is_node(self.output):
-            notes.append(f"{pretty_name(self.output_name)} is a constant: its derivative with respect to every input is 0.")
-        elif graph[self.output]["op"] is None:
-            y, x = pretty_name(self.output_name), pretty_name(graph.label(self.output))
-            notes.append(f"{y} is the input {x} itself: its derivative with respect to {x} is 1, and 0 with respect to any other input."
-                         if y != x else f"The output is the input {x} itself: its derivative is 1.")
-        return notes
+        return derivation_notes(self)
 
     @property
     def checked(self) -> bool:

@@ -193,3 +193,10 @@ CATEGORIES = {
     "tensors": TENSORS,
     "look-alike names": LOOK_ALIKE_NAMES,
 }
+
+#: Values at the edges of floating point (issue 19 §3): (program, --at) whose derivation must end in exit 0
+#: with finite numbers, or in one `error:` line that says overflow or undefined and names no internal node.
+EDGE_VALUES = [("sqrt(relu(x))", "x=-1"), ("sqrt(x)", "x=0"), ("sigmoid(x)", "x=40"), ("tanh(x)", "x=20"),
+               ("x**2", "x=1e308"), ("1/x", "x=1e-310"), ("exp(x)", "x=709"), ("exp(x)", "x=710"), ("exp(2*x)", "x=354.8"),
+               ("exp(x)*x", "x=709"), ("cosh(x) + exp(x) - exp(x)", "x=709.7"), ("sqrt(relu(x)) + x**2", "x=-1"),
+               ("sqrt(x)**3", "x=0"), ("x: 2; L = sum(x**2)", "x=[1e308, 1]"), ("log(relu(x))", "x=-1")]

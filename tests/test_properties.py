@@ -29,7 +29,7 @@ UNARY = {
     "sigmoid": sigmoid, "softplus": softplus, "relu": relu, "abs": sp.Abs, "step": step, "sign": sp.sign,
 }
 #: What a random program may legitimately be refused for: a limit, a domain error, or a constant.
-ACCEPTABLE = ("undefined", "not a real number", "nothing to differentiate", "division by zero", "too large")
+ACCEPTABLE = ("undefined", "not a real number", "nothing to differentiate", "division by zero", "too large", "overflows")
 
 
 def _acceptable(error: SymgraphError) -> bool:

@@ -85,15 +85,39 @@ def sp_cos(u):
     return sp.cos(u)
 
 
-@pytest.mark.parametrize("program, x", [("sigmoid(x)", 40), ("sigmoid(x)", 800), ("tanh(x)", 30)])
-def test_a_derivative_that_rounds_to_zero_is_not_passed(program, x):
-    """σ′(40) = 4.25·10⁻¹⁸ is evaluated as y(1 − y) = 0: the 0 is rounding, which the check says."""
-    status, lines = check_line(program, "--at", f"x={x}")
+def test_a_derivative_that_underflows_to_zero_is_not_passed():
+    """σ′(800) = e⁻⁸⁰⁰ is below the smallest double: y(1 − y) = 0 is rounding, which the check says."""
+    status, lines = check_line("sigmoid(x)", "--at", "x=800")
     assert status == 0 and lines[0].endswith("? inconclusive")
-    assert lines[1] == (f"  ∂/∂x at x = {x}: the derivative rounds to 0 here (two equal numbers are subtracted), "
+    assert lines[1] == ("  ∂/∂x at x = 800: the derivative rounds to 0 here (two equal numbers are subtracted), "
                         "so the check cannot tell a tiny derivative from 0")
-    check = check_json(program, "--at", f"x={x}")
+    check = check_json("sigmoid(x)", "--at", "x=800")
     assert check["status"] == "inconclusive" and check["passed"] is None
+
+
+@pytest.mark.parametrize("program, x, exact", [
+    ("sigmoid(x)", 40, np.exp(-40) / (1 + np.exp(-40)) ** 2),  # σ(x)σ(−x), hand-written
+    ("sigmoid(x)", -40, np.exp(-40) / (1 + np.exp(-40)) ** 2),
+    ("tanh(x)", 20, 1 / np.cosh(20) ** 2),
+    ("tanh(x)", -30, 1 / np.cosh(30) ** 2),
+    ("sigmoid(2*x)*3", 25, 6 * np.exp(-50) / (1 + np.exp(-50)) ** 2),
+])
+def test_a_vanished_gradient_is_printed_with_its_tiny_true_value(program, x, exact):
+    """σ′(40) = 4.25·10⁻¹⁸, not the 0 that y(1 − y) rounds to; the printed form stays y·(1 − y)."""
+    result = run(program, "--at", f"x={x}", "--format", "json")
+    assert result.exit_code == 0, result.output
+    value = json.loads(result.output)["gradient"]["x"]["value"]
+    assert value == pytest.approx(float(exact), rel=1e-12) and value > 0
+    text = run(program, "--at", f"x={x}").output
+    assert ("σ(x)·(1 − σ(x))" in text or "1 − tanh²(x)" in text or "σ(2x)" in text) and "rounds to 0" not in text
+    status, lines = check_line(program, "--at", f"x={x}")
+    assert status == 0 and "FAILED" not in lines[0]  # σ(−40) itself moves, so there the check passes
+
+
+def test_sigmoid_at_40_reads_its_true_derivative():
+    text = run("sigmoid(x)", "--at", "x=40").output
+    assert "        = σ(x)·(1 − σ(x)) = 4.24835·10⁻¹⁸" in text
+    assert "the derivative is too small here for finite differences to resolve" in text
 
 
 def test_the_same_note_for_many_entries_is_one_line_with_count_and_list():
@@ -105,7 +129,7 @@ def test_the_same_note_for_many_entries_is_one_line_with_count_and_list():
 
 
 def test_the_same_note_at_several_points_names_the_points_by_count():
-    report = derive("sigmoid(100 + a**2) + b").check()  # σ′ rounds to 0 at every random point
+    report = derive("sigmoid(800 + a**2) + b").check()  # σ′ underflows to 0 at every random point
     assert report.status == "inconclusive" and len(report.reasons) == 1 and len(report.notes) == 3
     assert report.reasons[0].startswith("∂/∂a at 3 points (3 times): the derivative rounds to 0 here")
 
@@ -120,7 +144,7 @@ def test_every_reason_is_one_short_sentence():
 
 
 def test_a_tensor_entry_that_rounds_to_zero_is_named_and_the_others_pass():
-    check = check_json("x: 2; L = sum(sigmoid(x))", "--at", "x=[40, 1]")
+    check = check_json("x: 2; L = sum(sigmoid(x))", "--at", "x=[800, 1]")  # σ′(800) underflows; σ′(40) no longer does
     assert check["status"] == "inconclusive" and check["reasons"] == [
         "∂/∂x[0]: the derivative rounds to 0 here (two equal numbers are subtracted), "
         "so the check cannot tell a tiny derivative from 0"]

@@ -125,6 +125,8 @@ def _push(graph: Graph, v: int, op: ops.Op, adjoint: sp.Expr, relevant: set[int]
             continue
         local = _sum([partial(p) for p in graph.dag.edges[u, v]["positions"]])
         local_node = graph.add_expr(local)
+        if op.stable is not None and is_node(local_node) and graph[local_node]["kind"] == "gradient":
+            graph[local_node]["stable"] = (v, graph.dag.edges[u, v]["positions"])  # evaluated by op.stable
         gradients.local[(v, u)] = local
         gradients.local_node[(v, u)] = local_node
         terms[u].append(graph.fit(_product(adjoint, graph.operand_expr(local_node)), u))

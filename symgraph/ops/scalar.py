@@ -172,6 +172,18 @@ def _sigmoid(u):
     return np.where(u >= 0, 1 / (1 + e), e / (1 + e))
 
 
+def _sigmoid_partial(args, y):
+    """σ′(u) = σ(u)σ(−u) = e^(−|u|)/(1 + e^(−|u|))², which y(1 − y) rounds to 0 once σ(u) rounds to 1."""
+    e = np.exp(-np.abs(args[0]))
+    return (e / (1 + e) ** 2,)
+
+
+def _tanh_partial(args, y):
+    """tanh′(u) = 1/cosh²(u) = 4e^(−2|u|)/(1 + e^(−2|u|))², which 1 − y² rounds to 0 once tanh(u) rounds to ±1."""
+    e = np.exp(-2 * np.abs(args[0]))
+    return (4 * e / (1 + e) ** 2,)
+
+
 def _logsumexp(*values):
     """Pairwise log-add-exp: shifts by the larger argument, so finite at ±1000."""
     return functools.reduce(np.logaddexp, values)
@@ -242,8 +254,8 @@ _ENTRIES = [
     ),
     _unary("sin", sp.sin, np.sin, lambda u, y: sp.cos(u), "sin", r"\sin", "sine rule"),
     _unary("cos", sp.cos, np.cos, lambda u, y: -sp.sin(u), "cos", r"\cos", "cosine rule"),
-    _unary("tanh", sp.tanh, np.tanh, lambda u, y: 1 - y**2, "tanh", r"\tanh", "tanh rule"),
-    _unary("sigmoid", sigmoid, _sigmoid, lambda u, y: y * (1 - y), "σ", r"\sigma", "sigmoid rule",
+    _unary("tanh", sp.tanh, np.tanh, lambda u, y: 1 - y**2, "tanh", r"\tanh", "tanh rule", stable=_tanh_partial),
+    _unary("sigmoid", sigmoid, _sigmoid, lambda u, y: y * (1 - y), "σ", r"\sigma", "sigmoid rule", stable=_sigmoid_partial,
            textbook=lambda: ((sigmoid(_NEGATED), lambda u: 1 - sigmoid(-u)),), cancels=True),  # σ(−z) = 1 − σ(z); σ′ cancels log's 1/σ
     _unary("softplus", softplus, lambda u: np.logaddexp(0.0, u), lambda u, y: sigmoid(u), "softplus",
            r"\operatorname{softplus}", "softplus rule"),

@@ -174,12 +174,12 @@ class _Judge:
         candidate = self.graph.add_term(program.assignments[0].term)  # a shape error inside is an InputError
         shown = _shown(program, self._shapes(program), text, self.d.writer.text)
         difference = self._difference(candidate)
-        decided = _symbolic(difference, _CHEAP_STEPS)
+        decided = _symbolic(difference, _CHEAP_STEPS, set(self.d.at))
         if decided is not None and decided[0]:
             return Verdict(text, shown, *decided, "symbolic")
         equal, reason, points, largest, witness, batches = self._numeric(candidate)
         if decided is None and equal is not False:
-            decided = _symbolic(difference, (_simplify,))
+            decided = _symbolic(difference, (_simplify,), set(self.d.at))
         diagnosis = None
         if (equal if decided is None else decided[0]) is False:
             diagnosis = self.mistakes.explain(candidate, batches, self._where(batches))
@@ -321,8 +321,8 @@ def _shown(program: Program, shapes: Mapping[str, tuple[int, ...]] | None, text:
     """The candidate in Unicode math, in the names it was written in (`write` is the derivation's printer)."""
     graph, output = build(program, graph=Graph(shapes) if shapes is not None else None)
     written = expand.inline(graph, output)
-    if written is None or written.has(sp.zoo, sp.nan):  # 1/(t - t) reads better as written than as zoo
-        return text.strip()
+    if written is None or written.has(sp.zoo, sp.nan) or _long_rationals(written):  # 1/(t - t) reads better
+        return text.strip()  # as written than as zoo, and so does 1e-300 than a 300-digit fraction
     return write(written)
 
 
@@ -334,8 +334,10 @@ def _simplify(expr: sp.Expr) -> sp.Expr:
 _CHEAP_STEPS: tuple[Callable[[sp.Expr], sp.Expr], ...] = (lambda e: e, sp.expand, sp.cancel)
 
 
-def _symbolic(difference: sp.Expr | None, steps: Sequence[Callable[[sp.Expr], sp.Expr]]) -> tuple[bool, str] | None:
-    """A verdict when one of the steps reduces the difference to a constant; None when none does."""
+def _symbolic(difference: sp.Expr | None, steps: Sequence[Callable[[sp.Expr], sp.Expr]],
+              fixed: set[str]) -> tuple[bool, str] | None:
+    """A verdict when one of the steps reduces the difference to a constant, or to a polynomial in inputs that
+    --at leaves free (`fixed` are the others); None when none does."""
     if difference is None:
         return None
     form = difference.rewrite(_EXP_FORMS, sp.exp)
@@ -347,15 +349,35 @@ def _symbolic(difference: sp.Expr | None, steps: Sequence[Callable[[sp.Expr], sp
             return True, "the difference simplifies to 0"
         if reduced.is_number:
             return _constant(reduced)
+        if reduced.is_polynomial() and reduced.free_symbols and not {v.name for v in reduced.free_symbols} & fixed:
+            return _polynomial(reduced)
     return None
 
 
 def _constant(difference: sp.Expr) -> tuple[bool, str] | None:
-    """Not equal when a constant difference is clearly a nonzero real number."""
+    """Not equal when a constant difference is a nonzero real number, however small (2x + 10⁻³⁰⁰ is not 2x)."""
     value = sp.N(difference, 30)
-    if value.is_real is not True or abs(value) < 1e-20:
+    if value.is_real is not True or value.is_zero is not False:
         return None
-    return False, f"the derivative minus this is the constant {unicode(difference)}"
+    return False, f"the derivative minus this is the constant {_short(difference)}"
+
+
+def _polynomial(difference: sp.Expr) -> tuple[bool, str] | None:
+    """Not equal when the difference is a polynomial in the inputs with a nonzero exact coefficient (e⁻¹⁰⁰⁰·x)."""
+    coefficients = sp.Poly(difference, *sorted(difference.free_symbols, key=str)).coeffs()
+    if not any(sp.N(c, 30).is_real and sp.N(c, 30).is_zero is False for c in coefficients):
+        return None
+    return False, f"the derivative minus this is {_short(difference)}, a polynomial that is not 0"
+
+
+def _short(expr: sp.Expr) -> str:
+    """An exact number prints short: 10⁻³⁰⁰, not a 300-digit fraction (an exact decimal is a Rational)."""
+    long = {r: sp.Float(r, 15) for r in _long_rationals(expr)}
+    return unicode(expr.xreplace(long) if long else expr)
+
+
+def _long_rationals(expr: sp.Expr) -> list[sp.Rational]:
+    return [r for r in expr.atoms(sp.Rational) if len(str(r)) > 20]
 
 
 def compare(

@@ -113,7 +113,7 @@ def _sweep(graph, function, inputs, points, names, found, conventions) -> dict[s
     values = evaluate(graph, {inputs[n]: batch[n] for n in inputs}, [function], conventions)
     f = np.broadcast_to(value_of(values, function), (m * columns,)).reshape(m, _ROWS, n_points)
     offsets = moved.reshape(m, _ROWS, n_points)
-    magnitude = _magnitude(graph, values, m, n_points)
+    magnitude = _magnitude(graph, values, m, n_points, function)
     estimate, noise, resolution = richardson([f[:, r] for r in range(_ROWS)], [offsets[:, r] for r in range(_ROWS)],
                                              magnitude)
     notes = _kinks(graph, values, found, m, n_points)
@@ -138,15 +138,20 @@ def _scalar_ladder(graph, function, inputs, points, name, k, h, magnitude, conve
     return ladder
 
 
-def _magnitude(graph: Graph, values, m, n_points) -> np.ndarray:
+def _magnitude(graph: Graph, values, m, n_points, function: Operand) -> np.ndarray:
     """Per input block and point, the largest value the step moves: rounding in f is relative to it, not to f.
 
     ((x + 10¹⁰) − 10¹⁰ passes through 10¹⁰ and loses that many digits, although f ≈ x.) A value the step
     does not move is the same in every evaluation, so its rounding cancels; the input itself is differenced
-    over its exact step. Nodes are reduced a few hundred at a time (stacked), not with NumPy calls per node.
+    over its exact step. f itself counts even unmoved: σ(40 ± h) rounds to 1 every time because its change is
+    below f's own rounding, which is then the resolution. Nodes are reduced a few hundred at a time (stacked),
+    not with NumPy calls per node.
     """
     shape = (m * _ROWS * n_points,)
     largest = np.zeros((m, n_points))
+    if is_node(function) and function in values:
+        output = np.abs(np.broadcast_to(values[function], shape)).reshape(m, _ROWS, n_points).max(axis=1)
+        largest = np.where(np.isfinite(output), output, 0.0)
     arrays = [v for node, v in values.items() if graph[node]["op"] is not None]
     for first in range(0, len(arrays), _STACK):  # a few hundred nodes at a time keeps the copy small
         stacked = np.stack([v if v.shape == shape else np.broadcast_to(v, shape) for v in arrays[first : first + _STACK]])
