@@ -31,6 +31,7 @@ from symgraph.lang.source import source
 from symgraph.notation import number, partial_text, pretty_name
 from symgraph.ops.tensor import shape_text
 from symgraph.teach.mistakes import ATOL, RTOL, Diagnosis, Mistakes, close
+from symgraph.teach.precise import power_text, recheck
 from symgraph.verify.check import sample_points
 from symgraph.verify.tensor_check import random_point
 
@@ -66,12 +67,15 @@ class Verdict:
     witness: dict[str, Any] | None = None  # where a numeric comparison found them different
     diagnosis: Diagnosis | None = None
     error: str | None = None
+    up_to: int | None = None  # equal only up to 10^up_to relative to the terms: all that the numbers show
 
     def lines(self, width: int) -> list[str]:
         if self.method is None:
             return []  # its error line is on stderr
         how = _ADVERBS[self.method]
-        line = f"{_MARKS[self.equal]} {self.shown.ljust(width)}  {_LABELS[self.equal]} ({how}, {self.reason})"
+        mark, label = ("≈", f"equal up to {power_text(self.up_to)}") if self.up_to is not None else (
+            _MARKS[self.equal], _LABELS[self.equal])
+        line = f"{mark} {self.shown.ljust(width)}  {label} ({how}, {self.reason})"
         return [line] if self.diagnosis is None else [line, f"  ↳ {self.diagnosis.text}"]
 
     def to_dict(self) -> dict[str, Any]:
@@ -85,6 +89,7 @@ class Verdict:
             "witness": self.witness,
             "diagnosis": None if self.diagnosis is None else self.diagnosis.to_dict(),
             "error": self.error,
+            "up_to": None if self.up_to is None else f"1e{self.up_to}",
         }
 
 
@@ -180,6 +185,10 @@ class _Judge:
         equal, reason, points, largest, witness, batches = self._numeric(candidate)
         if decided is None and equal is not False:
             decided = _symbolic(difference, (_simplify,), set(self.d.at))
+        if decided is None and equal and difference is not None and self.derivative is not None:
+            exact = recheck(self.derivative, difference, {n: batches[0][v] for n, v in self.d.inputs.items()})
+            if exact is not None:  # floating point agreed where exact arithmetic does not: no mistake is sought
+                return Verdict(text, shown, exact.equal, exact.reason, "numeric", points, largest, up_to=exact.power)
         diagnosis = None
         if (equal if decided is None else decided[0]) is False:
             diagnosis = self.mistakes.explain(candidate, batches, self._where(batches))
