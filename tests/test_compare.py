@@ -149,7 +149,7 @@ def test_text_and_json():
     assert data["derivative"] == "sigmoid(t)"
     assert data["candidates"][0] == {
         "expr": "sigmoid(t)", "equal": True, "method": "symbolic", "reason": "the difference simplifies to 0",
-        "points": None, "max_difference": None, "witness": None, "diagnosis": None, "error": None,
+        "points": None, "max_difference": None, "witness": None, "diagnosis": None, "error": None, "up_to": None,
     }
     assert {k: data["candidates"][1][k] for k in ("expr", "equal", "method", "points")} == {
         "expr": "sigmoid(-t)", "equal": False, "method": "numeric", "points": POINTS,

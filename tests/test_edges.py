@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 
+import mpmath
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from symgraph.cli.commands import app
 from tests.hostile_corpus import EDGE_VALUES
+
+SUPERSCRIPT_DIGITS = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
 
 
 def run(*args: str):
@@ -82,3 +86,34 @@ def test_compare_never_calls_a_different_answer_equal(program, candidate, reason
 def test_compare_still_calls_equal_answers_equal():
     result = run("compare", "x**2", "2*x", "x + x")
     assert result.exit_code == 0 and result.output.count("✓") == 2
+
+
+def test_compare_judges_a_float_agreement_relative_to_the_terms():
+    # e⁻¹⁰⁰⁰ underflows: floats agree, 1000-digit arithmetic finds a difference of e⁻¹⁰⁰⁰·|sin x| ≤ 10⁻⁴³³ of exp(x).
+    result = run("compare", "exp(x)", "exp(x) + exp(-1000)*sin(x)")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("≈ exp(x) + exp(−1000)·sin(x)  equal up to 10⁻⁴³³ (numerically, ")
+    data = json.loads(run("compare", "exp(x)", "exp(x) + exp(-1000)*sin(x)", "--format", "json").output)
+    verdict = data["candidates"][0]
+    assert (verdict["equal"], verdict["method"], verdict["up_to"]) == (None, "numeric", "1e-433")
+    # Tiny terms that differ by a factor are not equal, though both are 0 in floating point.
+    result = run("compare", "exp(-1000)*x", "exp(-1000)*cos(x)")
+    assert result.exit_code == 1 and "✗" in result.output and "in 1000-digit arithmetic" in result.output
+    printed = re.search(r"at x = (\S+) the derivative is (\S+) but this is (\S+)", result.output)
+    x = float(printed[1].replace("−", "-"))
+    for text, exact in zip(printed.groups()[1:], (mpmath.exp(-1000), mpmath.exp(-1000) * mpmath.cos(x))):
+        mantissa, exponent = text.replace("−", "-").split("·10")
+        assert mpmath.mpf(mantissa) * mpmath.mpf(10) ** int(exponent.translate(SUPERSCRIPT_DIGITS)) == \
+            pytest.approx(exact, rel=1e-5)
+    data = json.loads(run("compare", "exp(-1000)*x", "exp(-1000)*cos(x)", "--format", "json").output)
+    assert (data["candidates"][0]["equal"], data["exit_status"]) == (False, 1)
+
+
+def test_compare_still_calls_an_equal_pair_sympy_cannot_simplify_equal():
+    # relu(x) − relu(−x) = x for real x; SymPy cannot see it, the numbers agree to 1000 digits, tiny terms or not.
+    for program, candidate in [("exp(x)", "exp(x) + relu(x) - relu(-x) - x"),
+                               ("exp(-1000)*x", "exp(-1000)*(1 + relu(x) - relu(-x) - x)")]:
+        result = run("compare", program, candidate)
+        assert result.exit_code == 0 and result.output.startswith("✓") and "equal (numerically, at 200 random" in result.output
+        data = json.loads(run("compare", program, candidate, "--format", "json").output)
+        assert (data["candidates"][0]["equal"], data["candidates"][0]["up_to"]) == (True, None)

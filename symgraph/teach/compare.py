@@ -185,7 +185,7 @@ class _Judge:
         equal, reason, points, largest, witness, batches = self._numeric(candidate)
         if decided is None and equal is not False:
             decided = _symbolic(difference, (_simplify,), set(self.d.at))
-        if decided is None and equal and difference is not None and self.derivative is not None:
+        if decided is None and equal and self._exactly_checkable(difference):
             exact = recheck(self.derivative, difference, {n: batches[0][v] for n, v in self.d.inputs.items()})
             if exact is not None:  # floating point agreed where exact arithmetic does not: no mistake is sought
                 return Verdict(text, shown, exact.equal, exact.reason, "numeric", points, largest, up_to=exact.power)
@@ -220,6 +220,11 @@ class _Judge:
             return None
         difference = self.derivative - written
         return difference.xreplace({s: sp.Symbol(s.name, real=True) for s in difference.free_symbols})
+
+    def _exactly_checkable(self, difference: sp.Expr | None) -> bool:
+        """Scalar programs, away from a step's jump (its value there is a convention exact arithmetic does not know)."""
+        return difference is not None and not self.d.is_tensor and not (
+            self._at_one_point() and difference.has(ops.step))
 
     def _at_one_point(self) -> bool:
         """--at gives every input: the numbers are compared there only."""
