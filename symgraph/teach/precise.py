@@ -45,9 +45,9 @@ def recheck(derivative: sp.Expr, difference: sp.Expr, points: Mapping[str, np.nd
     for k in range(min(PRECISE_POINTS, len(next(iter(points.values()))))):
         at = {symbols[n]: sp.Rational(float(p[k])) for n, p in points.items() if n in symbols}
         found = [_exact(e.xreplace(at)) for e in (difference, derivative, derivative - difference)]
-        if any(v is None for v in found):
-            continue
         gap, d, c = found
+        if gap is None or d is None or c is None:
+            continue
         count += 1
         scale = max(abs(d), abs(c))
         if gap and (not scale or abs(gap) > RTOL * scale):
