@@ -225,11 +225,11 @@ def math(source: str) -> str:
         else:
             out.append(_SYMBOLS.get(char, char if char.isascii() else r"\text{?}"))
             i += 1
-    return "".join(out).strip()
+    return re.sub(" +", " ", "".join(out)).strip()
 
 
 def _letter(char: str) -> bool:
-    return char.isalpha() and char != "ᵀ"
+    return char.isalpha() and char not in _SYMBOLS
 
 
 def _word(word: str, subscript: str) -> str:
@@ -237,6 +237,8 @@ def _word(word: str, subscript: str) -> str:
         op = r"\operatorname{" + word.replace("_", r"\_") + "}"
         return f"{op}_{{{subscript}}}" if subscript else op  # log₂
     name = latex_name(word + subscript)
+    if not name.isascii():  # a letter pdfLaTeX has no glyph for in math (Greek ones are commands by now)
+        return r"\text{?}"
     return rf"\mathit{{{name}}}" if name == word and len(word) > 1 else name
 
 
