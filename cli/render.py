@@ -35,7 +35,7 @@ Examples:
 @_program_options
 @_relu_option
 @click.option("-o", "--output", "output", metavar="FILE", help="The picture to write ('-' for standard output).")
-@click.option("--format", "fmt", type=click.Choice(PICTURES), help="svg, png, pdf or dot (default: from -o's suffix).")
+@click.option("--format", "fmt", type=click.Choice(PICTURES), help="svg, png, pdf, dot or tikz (default: from -o's suffix; .tex is tikz).")
 @click.option("--view", type=click.Choice(VIEWS), help="What to draw  [default: forward; backward with --frames]")
 @click.option("--highlight", metavar="NAME", help="Colour each path from input NAME to the output.")
 @click.option("--theme", type=click.Choice(list(THEMES)), default="light", show_default=True)

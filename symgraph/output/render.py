@@ -7,6 +7,7 @@ install it, with the DOT source written all the same.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from collections.abc import Callable, Mapping, Sequence
@@ -22,6 +23,7 @@ from symgraph.output.forward_scene import kept_when_collapsed
 from symgraph.output.notebook import picture_bundle
 from symgraph.output.scene import VIEWS, scene
 from symgraph.output.scene_types import Box, Scene
+from symgraph.output.tikz import to_tikz
 from symgraph.output.view import DerivationView
 
 __all__ = [
@@ -29,7 +31,9 @@ __all__ = [
     "FORMATS", "STYLES", "RANKDIRS", "VIEWS", "DEFAULT_FONT", "DEFAULT_FONTSIZE", "DEFAULT_DPI", "MAX_BOXES",
 ]
 
-FORMATS = ("svg", "png", "pdf", "dot")
+FORMATS = ("svg", "png", "pdf", "dot", "tikz")
+#: File suffixes that name a format other than themselves.
+SUFFIXES = {"tex": "tikz"}
 #: The most boxes and edge labels (dot lays a label out as a box of its own) that `dot` is asked to lay out:
 #: about 25 s for the slowest shape measured (bench/bench_render.py); the time grows faster than linearly.
 MAX_BOXES = 3_000
@@ -60,21 +64,22 @@ def format_of(path: str | Path, fmt: str | None = None) -> str:
     """The format asked for, else the one the file's suffix names."""
     if fmt is not None and fmt not in FORMATS:
         raise InputError(f"unknown format; formats are {', '.join(FORMATS)}", parameter="fmt", value=fmt)
-    fmt = fmt or Path(path).suffix.lstrip(".").lower()
+    fmt = fmt or SUFFIXES.get(Path(path).suffix.lstrip(".").lower(), Path(path).suffix.lstrip(".").lower())
     if fmt not in FORMATS:
         raise InputError(f"cannot draw {path} as '{fmt}': formats are {', '.join(FORMATS)} (name it by the file's suffix or give a format)")
     return fmt
 
 
 class Picture:
-    """One drawn view: `.source` is its DOT; `.save(path)` writes DOT, SVG, PNG or PDF.
+    """One drawn view: `.source` is its DOT; `.save(path)` writes DOT, SVG, PNG, PDF or TikZ (symgraph.output.tikz).
 
     `too_large` says why `dot` is not run on it (it has more than MAX_BOXES boxes); `save` writes its DOT instead,
     and a notebook shows `collapsed()`, the same picture collapsed, when that fits."""
 
-    def __init__(self, graph: graphviz.Digraph, too_large: str | None = None):
+    def __init__(self, graph: graphviz.Digraph, too_large: str | None = None, tikz: Callable[[dict], str] | None = None):
         self.graph = graph
         self.too_large = too_large
+        self.tikz = tikz  # the TikZ writer, given dot's layout
         self.collapsed: Callable[[], Picture] | None = None
 
     @property
@@ -90,6 +95,10 @@ class Picture:
         if fmt == "png":  # dpi scales bitmaps only; SVG and PDF stay vector
             graph = graph.copy()
             graph.graph_attr["dpi"] = str(dpi or DEFAULT_DPI)
+        if fmt == "tikz":
+            if self.tikz is None:
+                raise InputError("this picture has no scene to write as TikZ: draw it with symgraph.output.render.render", parameter="fmt", value=fmt)
+            return self.tikz(json.loads(run_dot(graph.source, "json"))).encode("utf-8")
         return run_dot(graph.source, fmt)
 
     def save(self, path: str | Path, fmt: str | None = None, dpi: float | None = None) -> Path:
@@ -130,7 +139,9 @@ def render(
     labelled frame; by default those symgraph.teach.network left on the derivation (`d.clusters`).
     `collapse` draws only the inputs, the names the program assigns and the output (large graphs)."""
     drawing = Drawing(theme, style, rankdir, font, fontsize)
-    picture = _picture(d, drawing, scene(d, view, highlight, clusters=_clusters_of(d, clusters), collapse=collapse), collapse)
+    built = scene(d, view, highlight, clusters=_clusters_of(d, clusters), collapse=collapse)
+    picture = _picture(d, drawing, built, collapse)
+    picture.tikz = partial(to_tikz, d, built, drawing.theme, view=view, fontsize=drawing.fontsize)
     if picture.too_large and not collapse:
         picture.collapsed = partial(render, d, view, theme=theme, style=style, highlight=highlight, rankdir=rankdir, font=font,
                                     fontsize=fontsize, clusters=clusters, collapse=True)
@@ -178,7 +189,7 @@ def write_frames(
     if not order:
         raise InputError("the output does not depend on the inputs asked for, so there is no sweep to show", parameter="directory")
     fmt = format_of(directory, fmt or "svg")
-    if fmt == "dot":
+    if fmt in ("dot", "tikz"):
         raise InputError("frames are pictures: use svg, png or pdf", parameter="fmt", value=fmt)
     directory = Path(directory)
     try:
