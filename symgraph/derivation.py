@@ -27,7 +27,7 @@ from symgraph.errors import EvaluationError
 from symgraph.explain.jacobian import closed_form
 from symgraph.explain.notes import derivation_notes
 from symgraph.explain.printing import unicode, value_latex, value_text
-from symgraph.explain.steps import Step, Writer, count_paths, local_steps, path_steps, result_steps, update_steps
+from symgraph.explain.steps import Step, Writer, local_steps, path_steps, paths_to, result_steps, update_steps
 from symgraph.explain.tensor_steps import backprop_steps
 from symgraph.explain.textbook import Textbook
 from symgraph.lang.program import Program
@@ -215,6 +215,11 @@ class Derivation:
         return kept
 
     @cached_property
+    def _kept_symbols(self) -> dict[sp.Symbol, int]:
+        """The kept nodes' symbols, in node order: what the intermediate forms are collected on."""
+        return {self.graph.symbol(n): n for n in sorted(self._kept)}
+
+    @cached_property
     def _named(self) -> expand.Inliner:
         """Nodes written in the kept names, each node once for every derivative."""
         return expand.Inliner(self.graph, self._kept)
@@ -228,7 +233,7 @@ class Derivation:
         expr = self._named.inline(operand)
         if expr is None:
             return None
-        return expand.tidy(expr, [self.graph.symbol(n) for n in sorted(self._kept)])
+        return expand.tidy(expr, self._kept_symbols)
 
     def _input_form(self, operand: Operand) -> sp.Expr | None:
         expr = self._written.inline(operand)
@@ -278,11 +283,8 @@ class Derivation:
         return len(self.inputs) == 1
 
     def path_counts(self) -> dict[str, int]:
-        counts = {}
-        for name, node in self.wrt.items():
-            within = self.graph.ancestors_within(self.output, [node])
-            counts[name] = count_paths(self.graph, node, self.output, within) if within else 0
-        return counts
+        reach = paths_to(self.graph, self.output)
+        return {name: reach.get(node, 0) for name, node in self.wrt.items()}
 
     # --- explanation --------------------------------------------------------------------------------
     @cached_property

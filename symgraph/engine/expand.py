@@ -8,7 +8,7 @@ order (no recursion, so deep graphs do not hit Python's stack limit).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 import sympy as sp
 
@@ -110,11 +110,13 @@ def _shaped(graph: Graph, node: int, expr: sp.Expr) -> sp.Expr:
     return HEADS["zeros"](*shape) if expr.is_zero else expr * HEADS["ones"](*shape)
 
 
-def tidy(expr: sp.Expr, collect_on: Collection[sp.Symbol] = ()) -> sp.Expr:
-    """Cheap, bounded simplification: collect on named intermediates, pull out common factors."""
+def tidy(expr: sp.Expr, collect_on: Mapping[sp.Symbol, int] | None = None) -> sp.Expr:
+    """Cheap, bounded simplification: collect on named intermediates (symbol → rank, in the order of their
+    ranks), pull out common factors. Only the expression's own symbols are looked up, however many are named."""
     if sp.count_ops(expr) > MAX_TIDY_OPS:
         return expr
-    present = [s for s in collect_on if expr.has(s)]
+    ranks = collect_on or {}
+    present = sorted((s for s in expr.atoms(sp.Symbol) if s in ranks), key=ranks.__getitem__)
     if present:
         return sp.collect(expr, present)
     return sp.factor_terms(expr)
