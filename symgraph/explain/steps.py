@@ -16,7 +16,7 @@ import sympy as sp
 
 from symgraph.engine.backward import Gradients
 from symgraph.engine.graph import Graph, Operand, is_node
-from symgraph.explain.printing import ShapeOf, latex, unicode, value_latex, value_text
+from symgraph.explain.printing import ShapeOf, latex, latex_writer, unicode, unicode_writer, value_latex, value_text
 from symgraph.notation import latex_name, number, number_latex, partial_symbol, pretty_name
 
 __all__ = ["Step", "Writer", "MAX_PATHS", "MAX_PATH_EDGES", "MAX_LOCAL_STEPS", "chain", "local_steps", "path_steps", "result_steps", "update_steps", "count_paths", "paths_to", "paths"]
@@ -58,12 +58,14 @@ class Writer:
         self.relu_at_zero = relu_at_zero
         self.value_of = value_of
         self.shapes = shapes
+        # one printer each for the whole derivation: a sub-expression shared by many lines is printed once
+        self._text, self._latex = unicode_writer(relu_at_zero, shapes), latex_writer(relu_at_zero, shapes)
 
     def text(self, expr: sp.Expr) -> str:
-        return unicode(expr, self.relu_at_zero, self.shapes)
+        return self._text(expr)
 
     def latex(self, expr: sp.Expr) -> str:
-        return latex(expr, self.relu_at_zero, self.shapes)
+        return self._latex(expr)
 
     def forms(self, exprs: list[sp.Expr], value) -> tuple[str, str]:
         text = " = ".join(self.text(e) for e in exprs)
