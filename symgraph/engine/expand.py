@@ -74,7 +74,7 @@ class Inliner:
         replacements = {graph.symbol(o): self._written[o] for o in graph.operands(node) if is_node(o)}
         return _shaped(graph, node, graph.expr(node).xreplace(replacements))
 
-    def _unseen(self, operand: int, seen: dict[int, object]) -> list[int]:
+    def _unseen(self, operand: int, seen: Collection[int]) -> list[int]:
         """The nodes `operand` reads (itself included) not yet in `seen`, in topological order; kept nodes are
         reached but not looked through."""
         if operand in seen:
