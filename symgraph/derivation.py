@@ -27,9 +27,9 @@ from symgraph.errors import EvaluationError
 from symgraph.explain.jacobian import closed_form
 from symgraph.explain.notes import derivation_notes
 from symgraph.explain.printing import unicode, value_latex, value_text
-from symgraph.explain.steps import Step, Writer, count_paths, local_steps, path_steps, result_steps, update_steps
+from symgraph.explain.steps import Step, Writer, local_steps, path_steps, paths_to, result_steps, update_steps
 from symgraph.explain.tensor_steps import backprop_steps
-from symgraph.explain.textbook import textbook_form
+from symgraph.explain.textbook import Textbook
 from symgraph.lang.program import Program
 from symgraph.notation import latex_name, partial_symbol, partial_text, pretty_name
 from symgraph.ops.tensor import shape_text
@@ -94,7 +94,6 @@ class Derivation:
         with timed(self.timings, "evaluate"):
             self.values = self._evaluate() if self.complete else None
         self.writer = Writer(conventions.relu_at_zero, self.value, graph.expr_shape if graph.is_tensor else None)
-        self._tree_sizes: dict[str, int] = {}
 
     # --- numbers ----------------------------------------------------------------------------------
     def _targets(self) -> list[Operand]:
@@ -215,14 +214,29 @@ class Derivation:
             kept.add(self.output)
         return kept
 
+    @cached_property
+    def _kept_symbols(self) -> dict[sp.Symbol, int]:
+        """The kept nodes' symbols, in node order: what the intermediate forms are collected on."""
+        return {self.graph.symbol(n): n for n in sorted(self._kept)}
+
+    @cached_property
+    def _named(self) -> expand.Inliner:
+        """Nodes written in the kept names, each node once for every derivative."""
+        return expand.Inliner(self.graph, self._kept)
+
+    @cached_property
+    def _written(self) -> expand.Inliner:
+        """Nodes written in the inputs, each node once for every derivative."""
+        return expand.Inliner(self.graph)
+
     def _intermediate_form(self, operand: Operand) -> sp.Expr | None:
-        expr = expand.inline(self.graph, operand, self._kept)
+        expr = self._named.inline(operand)
         if expr is None:
             return None
-        return expand.tidy(expr, [self.graph.symbol(n) for n in sorted(self._kept)])
+        return expand.tidy(expr, self._kept_symbols)
 
     def _input_form(self, operand: Operand) -> sp.Expr | None:
-        expr = expand.inline(self.graph, operand)
+        expr = self._written.inline(operand)
         return None if expr is None else expand.tidy(expr)
 
     @cached_property
@@ -238,8 +252,9 @@ class Derivation:
     def textbook(self) -> dict[str, sp.Expr | None]:
         """name → the derivative as a textbook writes it (p − y, (A + Aᵀ)x), verified equal; None where no op's
         rewrite gives one beyond the forms already shown."""
-        return {name: textbook_form(self.graph, self._kept, self.in_terms_of_intermediates[name],
-                                    [f for f in (self.gradient[name],) if f is not None]) for name in self.wrt}
+        book = Textbook(self.graph, self._kept, self._named, self._written)
+        return {name: book.form(self.in_terms_of_intermediates[name], [f for f in (self.gradient[name],) if f is not None])
+                for name in self.wrt}
 
     @cached_property
     def hessian(self) -> dict[str, dict[str, sp.Expr | None]] | None:
@@ -251,9 +266,7 @@ class Derivation:
 
     def tree_size(self, name: str) -> int:
         """Nodes of ∂output/∂name written out as one tree; counted once (the steps and JSON both ask)."""
-        if name not in self._tree_sizes:
-            self._tree_sizes[name] = expand.tree_size(self.graph, self.gradients.of(self.wrt[name]))
-        return self._tree_sizes[name]
+        return self._written.size(self.gradients.of(self.wrt[name]))
 
     @property
     def output_name(self) -> str:
@@ -270,11 +283,8 @@ class Derivation:
         return len(self.inputs) == 1
 
     def path_counts(self) -> dict[str, int]:
-        counts = {}
-        for name, node in self.wrt.items():
-            within = self.graph.ancestors_within(self.output, [node])
-            counts[name] = count_paths(self.graph, node, self.output, within) if within else 0
-        return counts
+        reach = paths_to(self.graph, self.output)
+        return {name: reach.get(node, 0) for name, node in self.wrt.items()}
 
     # --- explanation --------------------------------------------------------------------------------
     @cached_property

@@ -18,10 +18,11 @@ from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
 from symgraph import ops
+from symgraph.lang.source import Memoised
 from symgraph.notation import SUPERSCRIPTS, latex_name, number, number_latex, pretty_name
 
 __all__ = ["unicode", "latex", "latex_name", "number", "number_latex", "value_text", "value_latex", "pretty_name", "MAX_SHOWN_ENTRIES",
-           "every_entry"]
+           "every_entry", "unicode_writer", "latex_writer"]
 
 #: A tensor with more entries than this is elided in the middle of its long axes instead of written out.
 MAX_SHOWN_ENTRIES = 36
@@ -77,7 +78,7 @@ def value_latex(value) -> str:
     return rf"\begin{{bmatrix}} {body} \end{{bmatrix}}"
 
 
-class _UnicodePrinter(StrPrinter):
+class _UnicodePrinter(Memoised, StrPrinter):
     printmethod = "_symgraph_unicode"
 
     def __init__(self, relu_at_zero: float = 0.0, shapes: ShapeOf | None = None):
@@ -209,7 +210,7 @@ def _reads_as_juxtaposed(factor: sp.Expr, piece: str) -> bool:
     return base.is_Symbol or base.is_Add or piece[0] in "√σ|"
 
 
-class _LatexPrinter(LatexPrinter):
+class _LatexPrinter(Memoised, LatexPrinter):
     """SymPy's LaTeX printer, carrying the relu′(0) convention that step's _latex reads, and ⊙ for tensors."""
 
     def __init__(self, relu_at_zero: float = 0.0, shapes: ShapeOf | None = None):
@@ -248,10 +249,25 @@ def _is_tensor(shapes: ShapeOf | None, expr: sp.Expr) -> bool:
     return shapes is not None and bool(shapes(expr))
 
 
+#: Writes an expression to a string.
+Write = Callable[[sp.Expr], str]
+
+
+def unicode_writer(relu_at_zero: float = 0.0, shapes: ShapeOf | None = None) -> Write:
+    """`unicode` with one printer kept: a sub-expression met again is not printed again."""
+    printer = _UnicodePrinter(relu_at_zero, shapes)
+    return lambda expr: printer.doprint(sp.sympify(expr))
+
+
+def latex_writer(relu_at_zero: float = 0.0, shapes: ShapeOf | None = None) -> Write:
+    """`latex` with one printer kept: a sub-expression met again is not printed again."""
+    printer = _LatexPrinter(relu_at_zero, shapes)
+    return lambda expr: printer.doprint(sp.sympify(expr))
+
+
 def unicode(expr: sp.Expr, relu_at_zero: float = 0.0, shapes: ShapeOf | None = None) -> str:
-    return _UnicodePrinter(relu_at_zero, shapes).doprint(sp.sympify(expr))
+    return unicode_writer(relu_at_zero, shapes)(expr)
 
 
 def latex(expr: sp.Expr, relu_at_zero: float = 0.0, shapes: ShapeOf | None = None) -> str:
-    return _LatexPrinter(relu_at_zero, shapes).doprint(sp.sympify(expr))
-
+    return latex_writer(relu_at_zero, shapes)(expr)

@@ -16,10 +16,10 @@ import sympy as sp
 
 from symgraph.engine.backward import Gradients
 from symgraph.engine.graph import Graph, Operand, is_node
-from symgraph.explain.printing import ShapeOf, latex, unicode, value_latex, value_text
+from symgraph.explain.printing import ShapeOf, latex, latex_writer, unicode, unicode_writer, value_latex, value_text
 from symgraph.notation import latex_name, number, number_latex, partial_symbol, pretty_name
 
-__all__ = ["Step", "Writer", "MAX_PATHS", "MAX_PATH_EDGES", "MAX_LOCAL_STEPS", "chain", "local_steps", "path_steps", "result_steps", "update_steps", "count_paths", "paths"]
+__all__ = ["Step", "Writer", "MAX_PATHS", "MAX_PATH_EDGES", "MAX_LOCAL_STEPS", "chain", "local_steps", "path_steps", "result_steps", "update_steps", "count_paths", "paths_to", "paths"]
 
 #: More paths than this are summarised rather than listed.
 MAX_PATHS = 8
@@ -58,12 +58,14 @@ class Writer:
         self.relu_at_zero = relu_at_zero
         self.value_of = value_of
         self.shapes = shapes
+        # one printer each for the whole derivation: a sub-expression shared by many lines is printed once
+        self._text, self._latex = unicode_writer(relu_at_zero, shapes), latex_writer(relu_at_zero, shapes)
 
     def text(self, expr: sp.Expr) -> str:
-        return unicode(expr, self.relu_at_zero, self.shapes)
+        return self._text(expr)
 
     def latex(self, expr: sp.Expr) -> str:
-        return latex(expr, self.relu_at_zero, self.shapes)
+        return self._latex(expr)
 
     def forms(self, exprs: list[sp.Expr], value) -> tuple[str, str]:
         text = " = ".join(self.text(e) for e in exprs)
@@ -116,6 +118,18 @@ def count_paths(graph: Graph, source: int, target: int, within: set[int]) -> int
     return paths.get(target, 0)
 
 
+def paths_to(graph: Graph, target: Operand) -> dict[int, int]:
+    """Number of paths from each node to `target` (0 where none), in one sweep for every source at once:
+    counting them per input would walk the graph once per input."""
+    if not is_node(target):
+        return {}
+    counts = {target: 1}
+    for node in sorted(graph.upstream([target]), reverse=True):  # every child before its operands
+        if node != target:
+            counts[node] = sum(counts.get(child, 0) for child in graph.dag.successors(node))
+    return counts
+
+
 def paths(graph: Graph, source: int, target: int, within: set[int]) -> list[list[int]]:
     """Every path source → target inside `within`, in the order the chain-rule sum lists its terms."""
     found, stack = [], [[source]]
@@ -134,10 +148,11 @@ def path_steps(
 ) -> list[Step]:
     output = gradients.output
     steps = []
+    reach = paths_to(graph, output)
+    within = {node for node, count in reach.items() if count}
     for name, node in wrt.items():
         lhs, lhs_tex = partial_symbol(graph.label(output), name, total)
-        within = graph.ancestors_within(output, [node]) if is_node(output) else set()
-        count = count_paths(graph, node, output, within) if within else 0
+        count = reach.get(node, 0)
         if count == 0:
             steps.append(Step("path", lhs, f"0  ({pretty_name(name)} does not reach {graph.label(output)})", lhs_tex, "0"))
             continue

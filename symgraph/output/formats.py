@@ -16,7 +16,7 @@ import sympy as sp
 from symgraph import ops
 from symgraph.explain.printing import latex, value_latex, value_text
 from symgraph.explain.steps import Step
-from symgraph.lang.source import source
+from symgraph.lang.source import source_writer
 from symgraph.notation import latex_comment, latex_name, markdown_cell, markdown_math, number, pretty_name
 from symgraph.ops.tensor import shape_text
 from symgraph.output.view import DerivationView
@@ -210,13 +210,14 @@ def _pretty(names: tuple[str, ...]) -> str:
     return ", ".join(pretty_name(n) for n in names)
 
 
-def _textbook_json(d: DerivationView, form: sp.Expr | None) -> dict | None:
+def _textbook_json(d: DerivationView, form: sp.Expr | None, source) -> dict | None:
     """The textbook form (verified equal to the derivative), or None where there is none beyond the others."""
     return None if form is None else {"expr": source(form), "latex": d.writer.latex(form)}
 
 
 def to_dict(d: DerivationView, include_check: bool = True) -> dict:
     graph = d.graph
+    source = source_writer()  # one printer for the document: a sub-expression shared by many forms is printed once
     nodes = []
     for node in graph.nodes("input", "forward"):
         data = graph[node]
@@ -244,7 +245,7 @@ def to_dict(d: DerivationView, include_check: bool = True) -> dict:
             "latex": d.writer.latex(expr) if expr is not None else None,
             "value": _json_value(d.gradient_value(name)),
             "tree_size": d.tree_size(name),
-            "textbook": _textbook_json(d, d.textbook[name]),
+            "textbook": _textbook_json(d, d.textbook[name], source),
         }
         if d.is_tensor:
             value = gradient[name]["value"]

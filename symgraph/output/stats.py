@@ -3,14 +3,13 @@
 Reverse mode on the DAG keeps the gradient within a small constant factor of the forward
 program; writing the same gradient out as one expression can be astronomically larger.
 These numbers make that visible (`symgraph derive --stats`), next to the time of each stage.
-The tree size is counted on the DAG (symgraph.engine.expand.tree_size), never built.
+The tree size is counted on the DAG (symgraph.engine.expand.Inliner.size), never built.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from symgraph.engine.expand import tree_size
 from symgraph.notation import pretty_name
 from symgraph.output.view import DerivationView
 
@@ -83,7 +82,7 @@ def stats(derivation: DerivationView) -> Stats:
         gradient_ops=len(added),
         gradient_edges=sum(1 for _, v in graph.dag.edges if v in added),
         gradient_dag=len(graph.upstream(derivatives)),
-        tree_size={name: tree_size(graph, d) for name, d in zip(derivation.wrt, derivatives)},
+        tree_size={name: derivation.tree_size(name) for name in derivation.wrt},
         timings={stage: derivation.timings[stage] for stage in STAGES if stage in derivation.timings},
     )
 
