@@ -18,7 +18,7 @@ from symgraph.errors import DrawingFailed, GraphvizMissing, InputError, LimitErr
 from symgraph.output.drawing import COPIES, STYLES, _markup
 from symgraph.output.render import FORMATS, VIEWS, format_of, render, run_dot, write_frames
 from symgraph.output.scene_text import MAX_TERMS
-from symgraph.output.themes import OKABE_ITO, THEMES
+from symgraph.output.themes import OKABE_ITO, OKABE_ITO_DARK, THEMES, contrast
 
 
 def needs_dot(test):
@@ -161,7 +161,7 @@ def test_every_view_theme_and_style_builds(product, view, theme, style):
 
 
 def test_palettes_are_okabe_ito_and_print_is_gray():
-    assert set(THEMES["light"].paths) <= set(OKABE_ITO.values())
+    assert set(THEMES["light"].paths) <= set(OKABE_ITO_DARK.values())
     assert set(THEMES["dark"].paths) <= set(OKABE_ITO.values())
     for colour in (THEMES["print"].text, THEMES["print"].value, THEMES["print"].gradient, *THEMES["print"].paths):
         assert colour[1:3] == colour[3:5] == colour[5:7]  # gray: equal channels
@@ -356,7 +356,7 @@ def test_tensor_boxes_show_their_shape_and_small_values(layer):
     w = node_line(source, f"n{names['W']}")
     assert "<B>W</B></FONT><FONT COLOR=\"#1A1A1A\"> ∈ ℝ<SUP>3×2</SUP>" in w
     assert w.count('SIDES="LTB"') == 1 and w.count('SIDES="RTB"') == 1  # a 3×2 matrix in brackets
-    assert [cell for cell in re.findall(r'<TD ALIGN="RIGHT"><FONT COLOR="#0072B2">(?:&#8194;)?([^<]*)</FONT>', w)] == [
+    assert [cell for cell in re.findall(r'<TD ALIGN="RIGHT"><FONT COLOR="#006399">(?:&#8194;)?([^<]*)</FONT>', w)] == [
         "0", "−1", "2", "0", "1", "1"]
     z = text_of(node_line(source, f"n{names['z']}"))
     assert "z ∈ ℝ3" in z and "= [−1.5, 1, 3.2]" in z  # (the superscript's tags removed)
@@ -540,3 +540,16 @@ def test_a_format_is_named_by_the_parameter_when_given_and_by_the_suffix_otherwi
     with pytest.raises(InputError, match=re.escape("cannot draw g.gif as 'gif'")) as error:
         format_of("g.gif")
     assert error.value.parameter is None
+
+
+
+@pytest.mark.parametrize("name", list(THEMES))
+def test_every_theme_passes_wcag_aa_and_paths_differ_from_values_and_gradients(name):
+    theme = THEMES[name]
+    fills = (theme.background, theme.fill, theme.input_fill, theme.gradient_fill, theme.cluster_fill)
+    for colour in (theme.text, theme.value, theme.gradient, theme.cluster_text):
+        assert min(contrast(colour, fill) for fill in fills) >= 4.5, (name, colour)  # text
+    for colour in theme.paths:
+        assert contrast(colour, theme.background) >= 3, (name, colour)  # lines
+    if name != "print":  # print tells paths apart by shade and dash, values and gradients by position
+        assert not {theme.value, theme.gradient} & set(theme.paths)

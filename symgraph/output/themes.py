@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from symgraph.errors import InputError
 
-__all__ = ["Theme", "THEMES", "OKABE_ITO", "get_theme"]
+__all__ = ["Theme", "THEMES", "OKABE_ITO", "OKABE_ITO_DARK", "get_theme", "contrast"]
 
 #: Okabe & Ito (2008), "Color Universal Design": the colour-blind-safe qualitative palette.
 OKABE_ITO = {
@@ -22,6 +22,18 @@ OKABE_ITO = {
     "blue": "#0072B2",
     "vermillion": "#D55E00",
     "reddish purple": "#CC79A7",
+}
+
+
+#: The same hues darkened for text and lines on light backgrounds: each at least 4.5:1 on white (WCAG AA for
+#: text), where Okabe–Ito's own orange, sky blue and vermillion are 2.2–3.9:1.
+OKABE_ITO_DARK = {
+    "orange": "#A36B00",
+    "sky blue": "#1F7AB0",
+    "bluish green": "#007A58",
+    "blue": "#006399",
+    "vermillion": "#A84A00",
+    "reddish purple": "#A8537F",
 }
 
 
@@ -59,10 +71,10 @@ THEMES: dict[str, Theme] = {
             fill="#F7F7F7",
             input_fill="#E3F1FA",
             gradient_fill="#FBEBDD",
-            value=OKABE_ITO["blue"],
-            gradient=OKABE_ITO["vermillion"],
-            # yellow is left out: it has too little contrast on white
-            paths=tuple(OKABE_ITO[c] for c in ("orange", "sky blue", "bluish green", "reddish purple", "blue", "vermillion")),
+            value=OKABE_ITO_DARK["blue"],
+            gradient=OKABE_ITO_DARK["vermillion"],
+            # the highlighted paths use the hues values and gradients do not (yellow has no contrast on white)
+            paths=tuple(OKABE_ITO_DARK[c] for c in ("orange", "bluish green", "reddish purple", "sky blue")),
             cluster_fill="#FBF9F4",
             cluster_line="#BDB8AC",
             cluster_text="#5C5C5C",
@@ -78,9 +90,8 @@ THEMES: dict[str, Theme] = {
             gradient_fill="#402A1A",
             value=OKABE_ITO["sky blue"],
             gradient=OKABE_ITO["orange"],
-            paths=tuple(
-                OKABE_ITO[c] for c in ("orange", "sky blue", "bluish green", "yellow", "reddish purple", "vermillion")
-            ),
+            # values are sky blue and gradients orange: the highlighted paths take the other hues
+            paths=tuple(OKABE_ITO[c] for c in ("bluish green", "yellow", "reddish purple", "vermillion")),
             cluster_fill="#242424",
             cluster_line="#6B6B6B",
             cluster_text="#BFBFBF",
@@ -111,3 +122,15 @@ def get_theme(name: str) -> Theme:
         return THEMES[name]
     except KeyError:
         raise InputError(f"unknown theme; themes: {', '.join(THEMES)}", parameter="theme", value=name) from None
+
+
+def contrast(foreground: str, background: str) -> float:
+    """WCAG 2's contrast ratio of two #RRGGBB colours (1 to 21; AA asks 4.5 for text, 3 for lines)."""
+
+    def luminance(colour: str) -> float:
+        channels = (int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4))
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    high, low = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
