@@ -26,11 +26,19 @@ _GREEK = {
 }
 
 
+#: Accents a name may end with, as SymPy's LaTeX printer reads them (yhat is \hat{y}): the combining character.
+_ACCENTS = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303", "dot": "\u0307"}
+
+
 def pretty_name(name: str) -> str:
-    """h1 → h₁, h_2 → h₂ (a loop's versions), theta → θ, W_hx stays: names read as in a textbook."""
+    """h1 → h₁, h_2 → h₂ (a loop's versions), theta → θ, yhat → ŷ (as LaTeX writes it, \\hat{y}), W_hx stays: names
+    read as in a textbook."""
     match = re.fullmatch(r"([^\W\d_]+)_?(\d+)", name)  # letters, Latin or Greek, then digits
     if match:
-        return _GREEK.get(match[1], match[1]) + match[2].translate(SUBSCRIPTS)
+        return pretty_name(match[1]) + match[2].translate(SUBSCRIPTS)
+    accent = re.fullmatch(r"([^\W\d_]+?)(hat|bar|tilde|dot)", name)
+    if accent and (len(accent[1]) == 1 or accent[1] in _GREEK):
+        return _GREEK.get(accent[1], accent[1]) + _ACCENTS[accent[2]]
     return _GREEK.get(name, name)
 
 

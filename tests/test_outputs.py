@@ -279,3 +279,11 @@ def test_generated_names_never_share_a_letter_with_the_user_s(program):
     initials = {name[0] for name in d.graph.names}
     generated = [d.graph[n]["name"] for n in d.graph.nodes("forward") if not d.graph[n]["user_named"]]
     assert generated and not any(name[0] in initials for name in generated), generated
+
+
+def test_accented_names_print_as_latex_writes_them_and_sums_open_with_a_positive_term():
+    from symgraph.notation import pretty_name
+
+    assert [pretty_name(n) for n in ("yhat", "xbar", "thetahat", "h1", "W_hx")] == ["y\u0302", "x\u0304", "θ\u0302", "h₁", "W_hx"]
+    d = derive("L = mse(yhat, y)", at={"yhat": [0.5, 2, -1], "y": [1, 1.5, 0]})
+    assert "∂L/∂y\u0302 = 2(y\u0302 − y)/3" in render_format(d, "text")  # the textbook's 2(ŷ − y)/n

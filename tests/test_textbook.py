@@ -57,7 +57,7 @@ def test_logistic_regression_reads_sigma_minus_label():
 
 @pytest.mark.parametrize("program, args, shown", [
     ("p = softmax(z); L = cross_entropy(z, 1)", ["--at", "z=[1,2,0.5,-1]"], "dL/dz = p − e"),
-    ("L = mse(yhat, y)", ["--at", "yhat=[0.5,2,-1]", "--at", "y=[1,1.5,0]"], "∂L/∂yhat = 2(−y + yhat)/3"),
+    ("L = mse(yhat, y)", ["--at", "yhat=[0.5,2,-1]", "--at", "y=[1,1.5,0]"], "∂L/∂ŷ = 2(ŷ − y)/3"),
     ("h = tanh(s)", ["--at", "s=0.5"], "dh/ds = 1 − h²"),
     ("s = sigmoid(z)", ["--at", "z=0.5"], "ds/dz = s·(1 − s)"),
     ("z = W @ x; h = tanh(z); L = sum(h)", ["--wrt", "W", "--at", "W=[[1,2],[3,4]]", "--at", "x=[1,-1]"], "(1 − h²) xᵀ"),

@@ -106,7 +106,10 @@ class _UnicodePrinter(Memoised, StrPrinter):
 
     def _print_Add(self, expr):
         parts = []
-        for i, term in enumerate(expr.as_ordered_terms()):
+        terms = expr.as_ordered_terms()
+        first = next((k for k, t in enumerate(terms) if not t.could_extract_minus_sign()), 0)
+        terms.insert(0, terms.pop(first))  # ŷ − y, not −y + ŷ: a sum opens with a term that is not negated
+        for i, term in enumerate(terms):
             negative = term.could_extract_minus_sign()
             text = self.parenthesize(-term if negative else term, PRECEDENCE["Add"], strict=False)
             if i == 0:
