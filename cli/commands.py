@@ -19,6 +19,7 @@ from symgraph.output.stats import stats
 
 from .app import CONTEXT, App
 from .options import parse_at as _parse_at
+from .options import parse_upstream as _parse_upstream
 
 __all__ = ["app", "main"]
 
@@ -98,15 +99,6 @@ def _text_width() -> int:
     if sys.stdout.isatty():
         return max(60, shutil.get_terminal_size((TEXT_WIDTH, 24)).columns)
     return TEXT_WIDTH
-
-
-def _parse_upstream(pair: str | None) -> dict[str, str] | None:
-    if pair is None:
-        return None
-    name, sep, value = pair.partition("=")
-    if not sep or not name.strip() or not value.strip():
-        raise InputError(f"--upstream {pair}: write NAME=VALUE, e.g. --upstream h='[1, -1]'")
-    return {name.strip(): value.strip()}
 
 
 @app.command(
