@@ -21,7 +21,7 @@ from symgraph import ops
 from symgraph.engine.evaluate import Conventions, evaluate, value_of
 from symgraph.engine.graph import Graph, Operand, is_node
 from symgraph.notation import number
-from symgraph.verify.differences import Ladder, cancellations, converges, differences
+from symgraph.verify.differences import Cancellations, Ladder, converges, differences
 
 __all__ = ["CheckReport", "ErrorFigure", "check", "merge", "sample_points", "RTOL", "ERROR_FLOOR", "Evidence", "Tally"]
 
@@ -157,13 +157,14 @@ def check(
     analytic = evaluate(graph, {inputs[n]: points[n] for n in inputs}, list(derivatives.values()), conventions)
     found = differences(graph, function, inputs, points, list(derivatives), conventions)
     tally = Tally()
+    cancelling = Cancellations(graph, analytic, derivatives.values())
     where = [_point_text(point, k) for k, point in enumerate(listed)]  # once per point, not per input and point
     for name, derivative in derivatives.items():
         g = np.broadcast_to(value_of(analytic, derivative), (n_points,)) if is_node(derivative) else np.full(
             n_points, float(derivative)
         )
         rounded = np.zeros(n_points, dtype=bool)
-        for cancelled in cancellations(graph, analytic, derivative) if is_node(derivative) else ():
+        for cancelled in cancelling.of(derivative):
             rounded |= np.broadcast_to(cancelled, (n_points,))
         estimate, noise, resolution, notes, ladders = found[name]
         for k in range(n_points):

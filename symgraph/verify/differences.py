@@ -20,7 +20,7 @@ from symgraph.engine.evaluate import Conventions, evaluate, value_of
 from symgraph.engine.graph import Graph, Operand, is_node
 from symgraph.notation import number
 
-__all__ = ["richardson", "differences", "breaks", "converges", "cancellations", "ladder_steps", "LADDER", "Ladder"]
+__all__ = ["richardson", "differences", "breaks", "converges", "Cancellations", "ladder_steps", "LADDER", "Ladder"]
 
 _EPS = np.finfo(float).eps
 _ROWS = 6  # evaluations per point and input: x ± h, x ± h/2, x ± h/4
@@ -196,21 +196,36 @@ def breaks(graph: Graph, node: int, conventions: Conventions) -> list[tuple[int,
     return found
 
 
-def cancellations(graph: Graph, values, derivative: Operand) -> list[np.ndarray]:
-    """Per sum in the derivative's computation, where one rounded term cancels exact ones to exactly 0
+class Cancellations:
+    """Per sum in a derivative's computation, where one rounded term cancels exact ones to exactly 0
     (1 − y with y = σ(40) = 1): an exact 0 that went through one is rounding, not a zero the check may confirm.
-    Constants and the 0/1 of a step or comparison are exact, so 1 − step(u) = 0 is a true 0."""
-    found = []
-    exact: dict[int, bool] = {}
-    for node in sorted(graph.upstream([derivative])):  # ids are topological: operands come first
-        exact[node] = _exact(graph, values, node, exact)
-        # Only the derivative's own arithmetic: a forward sum that is 0 (z = b + wᵀh at z = 0) is the point.
-        if graph[node]["op"] in ("add", "sub") and graph[node]["kind"] not in ("input", "forward") and node in values:
-            rounded = [a for a in graph.operands(node) if is_node(a) and not exact[a]]
-            if len(rounded) == 1:  # two rounded terms may be the same value twice: their 0 is true
-                terms = np.broadcast_arrays(*[np.abs(value_of(values, a)) for a in rounded])
-                found.append((values[node] == 0) & (np.maximum.reduce(terms) > 0))
-    return found
+    Constants and the 0/1 of a step or comparison are exact, so 1 − step(u) = 0 is a true 0.
+
+    Found once for all the derivatives of a check (a walk per derivative made it quadratic: 500 inputs'
+    derivatives re-walked the shared adjoint graph); `of` then looks only at the sums that did cancel.
+    """
+
+    def __init__(self, graph: Graph, values, derivatives):
+        self.graph = graph
+        self.found: dict[int, np.ndarray] = {}
+        exact: dict[int, bool] = {}
+        for node in sorted(graph.upstream([d for d in derivatives if is_node(d)])):  # ids are topological
+            exact[node] = _exact(graph, values, node, exact)
+            # Only the derivative's own arithmetic: a forward sum that is 0 (z = b + wᵀh at z = 0) is the point.
+            if graph[node]["op"] in ("add", "sub") and graph[node]["kind"] not in ("input", "forward") and node in values:
+                rounded = [a for a in graph.operands(node) if is_node(a) and not exact[a]]
+                if len(rounded) == 1:  # two rounded terms may be the same value twice: their 0 is true
+                    terms = np.broadcast_arrays(*[np.abs(value_of(values, a)) for a in rounded])
+                    cancelled = (values[node] == 0) & (np.maximum.reduce(terms) > 0)
+                    if np.any(cancelled):
+                        self.found[node] = cancelled
+
+    def of(self, derivative: Operand) -> list[np.ndarray]:
+        """Where each sum in this derivative's computation cancelled to 0 (none for a constant)."""
+        if not self.found or not is_node(derivative):
+            return []
+        upstream = self.graph.upstream([derivative])
+        return [cancelled for node, cancelled in self.found.items() if node in upstream]
 
 
 def _exact(graph: Graph, values, node: int, exact: dict[int, bool]) -> bool:

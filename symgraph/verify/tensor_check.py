@@ -21,7 +21,7 @@ from symgraph.engine.graph import Graph, Operand, is_node
 from symgraph.engine.shapes import TOUCH, afford, work
 from symgraph.lang import limits
 from symgraph.verify.check import CheckReport, Evidence, Tally, merge
-from symgraph.verify.differences import Ladder, breaks, cancellations, ladder_steps, richardson
+from symgraph.verify.differences import Cancellations, Ladder, breaks, ladder_steps, richardson
 
 __all__ = ["check_tensor", "check_jacobian", "checked_entries", "random_point", "MAX_CHECKED_ENTRIES", "MAX_CHECKED_ROWS", "RELATIVE_FLOOR"]
 
@@ -66,6 +66,7 @@ def check_tensor(
     at_base = evaluate(graph, base, [function], conventions)
     rng = np.random.default_rng(_SEED)
     tally = Tally()
+    cancelling = Cancellations(graph, analytic, derivatives.values())
     for name, derivative in derivatives.items():
         shape = graph.shape(inputs[name])
         g_all = np.broadcast_to(value_of(analytic, derivative), shape)  # a constant gradient (sum(x)) too
@@ -73,7 +74,7 @@ def check_tensor(
         # of a function whose other slopes are 10⁵ times steeper cannot confirm it to 10⁻⁶ of itself.
         floor = RELATIVE_FLOOR * float(np.max(np.abs(g_all), initial=0.0))
         rounded = np.zeros(shape, dtype=bool)
-        for cancelled in cancellations(graph, analytic, derivative) if is_node(derivative) else ():
+        for cancelled in cancelling.of(derivative):
             if np.shape(cancelled) == shape:  # entry by entry; a sum of another shape feeds many entries
                 rounded |= cancelled
         reach = _Reach(graph, function, at_base, base, inputs[name], conventions)
