@@ -4,9 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: setup bytecode graphviz latex demo test bench gallery clean
+.PHONY: setup bytecode graphviz latex chromium demo test bench gallery clean
 
-setup: $(STAMP) graphviz latex bytecode
+setup: $(STAMP) graphviz latex chromium bytecode
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,18 @@ latex:
 	      texlive-latex-base texlive-latex-recommended texlive-pictures >/dev/null; \
 	  else \
 	    echo "pdflatex is missing: sudo apt-get install texlive-latex-base texlive-latex-recommended texlive-pictures"; \
+	  fi; \
+	fi
+
+# Chromium runs the HTML stepper in the tests (tests/test_stepper.py drives it with Playwright, never its own download).
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Chromium with apt-get"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	  else \
+	    echo "chromium is missing (the stepper's browser test needs it): sudo apt-get install chromium"; \
 	  fi; \
 	fi
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from symgraph.errors import InputError
-from symgraph.output.render import DEFAULT_DPI, DEFAULT_FONT, DEFAULT_FONTSIZE, MAX_BOXES, RANKDIRS, STYLES, VIEWS, write_frames
+from symgraph.output.render import DEFAULT_DPI, DEFAULT_FONT, DEFAULT_FONTSIZE, MAX_BOXES, RANKDIRS, STYLES, VIEWS, format_of, write_frames
 from symgraph.output.render import FORMATS as PICTURES
 from symgraph.output.themes import THEMES
 
@@ -22,21 +22,25 @@ __all__ = ["render"]
 Views: forward (the graph), backward (adjoints on the nodes, local partials on
 the edges), combined (values and gradients; needs --at), symbolic (the graph
 with the nodes that differentiation adds). The format follows -o's suffix
-(.svg, .png, .pdf, .dot) unless --format says otherwise; -o - writes the
-picture to standard output (SVG unless --format says otherwise).
+(.svg, .png, .pdf, .dot, .tex, .html) unless --format says otherwise; -o -
+writes the picture to standard output (SVG unless --format says otherwise).
+html is one self-contained page that steps through the forward and then the
+backward pass node by node (arrow keys or buttons; the backward view unless
+--view says otherwise).
 \b
 Examples:
   symgraph render "a = 3*x + sigmoid(x); b = x**2 - exp(-x); y = a*b" --view backward --at x=0.5 -o g.svg
   symgraph render "exp(x**2 + tanh(x))" --highlight x -o paths.png
   symgraph render "y = tanh(w*x)" --at x=1 --at w=0.5 --frames steps --format pdf
   symgraph render "x**2" --format png -o - > g.png
+  symgraph render "y = tanh(w*x)" --at x=1 --at w=0.5 -o steps.html
 """
 )
 @_program_options
 @_relu_option
 @click.option("-o", "--output", "output", metavar="FILE", help="The picture to write ('-' for standard output).")
-@click.option("--format", "fmt", type=click.Choice(PICTURES), help="svg, png, pdf, dot or tikz (default: from -o's suffix; .tex is tikz).")
-@click.option("--view", type=click.Choice(VIEWS), help="What to draw  [default: forward; backward with --frames]")
+@click.option("--format", "fmt", type=click.Choice(PICTURES), help="svg, png, pdf, dot, tikz or html (default: from -o's suffix; .tex is tikz).")
+@click.option("--view", type=click.Choice(VIEWS), help="What to draw  [default: forward; backward with --frames or html]")
 @click.option("--highlight", metavar="NAME", help="Colour each path from input NAME to the output.")
 @click.option("--theme", type=click.Choice(list(THEMES)), default="light", show_default=True)
 @click.option("--style", type=click.Choice(STYLES), default="values", show_default=True,
@@ -58,12 +62,19 @@ def render(program, file, wrt, at, of, forward, upstream, relu_at_zero, output, 
                 collapse=collapse)
     to_stdout = output == "-"  # then standard output carries the picture's bytes, and the notes go to stderr
     if to_stdout:
-        picture = derivation.render(view or "forward", **look).pipe(fmt or "svg", dpi)
+        fmt = fmt or "svg"
+        picture = derivation.render(view or _default_view(fmt), **look).pipe(fmt, dpi)
         click.echo(picture, nl=False)
     elif output is not None:
-        derivation.render(view or "forward", **look).save(output, fmt, dpi)
+        fmt = format_of(output, fmt)
+        derivation.render(view or _default_view(fmt), **look).save(output, fmt, dpi)
         click.echo(f"wrote {output}")
     if frames is not None:
         with Progress("drawing frames") as progress:
             written = write_frames(derivation, frames, fmt, dpi, view or "backward", progress=progress, **look)
         click.echo(f"wrote {len(written)} frames, index.md and frames.tex to {frames}", err=to_stdout)
+
+
+def _default_view(fmt: str) -> str:
+    """The stepper pages through the sweep, which the backward view draws; a picture shows the graph."""
+    return "backward" if fmt == "html" else "forward"

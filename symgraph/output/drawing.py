@@ -2,7 +2,7 @@
 
 The drawing knows themes and styles, not derivatives. The DOT is deterministic
 (structural ids n12, sorted attributes, nodes and edges in id order), so the same input
-gives the same bytes and gallery pictures do not churn.
+gives the same bytes and gallery pictures do not churn; the ids are the SVG's too (wire_id).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from symgraph.notation import one_line
 from symgraph.output.scene_types import Box, Cluster, Row, Scene, Wire
 from symgraph.output.themes import Theme, get_theme
 
-__all__ = ["Drawing", "STYLES", "RANKDIRS", "DEFAULT_FONT", "DEFAULT_FONTSIZE", "COPIES"]
+__all__ = ["Drawing", "STYLES", "RANKDIRS", "DEFAULT_FONT", "DEFAULT_FONTSIZE", "COPIES", "wire_id"]
 
 STYLES = ("values", "ops")  # named values (exam style) or the bipartite value/operation graph
 RANKDIRS = ("LR", "TB")
@@ -135,7 +135,7 @@ class Drawing:
             attributes.update(color=colour, penwidth="2.2")
         if box.current:
             attributes.update(color=t.gradient, penwidth="3")
-        self.holder(graph, box.node).node(f"n{box.node}", **attributes)
+        self.holder(graph, box.node).node(f"n{box.node}", id=f"n{box.node}", **attributes)
         if op_label is not None:
             self.operation(graph, box, op_label)
 
@@ -143,7 +143,7 @@ class Drawing:
         source, target = self.ends(wire)
         if (wire.source, wire.target) in self.far:
             source = self.copy(graph, wire)
-        graph.edge(source, target, **self.wire_attributes(wire))
+        graph.edge(source, target, id=wire_id(wire.source, wire.target), **self.wire_attributes(wire))
 
     def copy(self, graph: graphviz.Digraph, wire: Wire) -> str:
         """A dashed copy of the wire's source beside its target, instead of an edge across the whole picture."""
@@ -157,12 +157,12 @@ class Drawing:
         """The op as its own small node, with its constant operands, for the bipartite style."""
         t, op = self.theme, f"o{box.node}"
         colour = t.muted if box.muted else t.line
-        self.holder(graph, box.node).node(op, label=f"<{_markup(label)}>", shape="circle", style="filled", fillcolor=t.background,
+        self.holder(graph, box.node).node(op, id=op, label=f"<{_markup(label)}>", shape="circle", style="filled", fillcolor=t.background,
                    color=colour, fontcolor=t.muted if box.muted else t.text, margin="0.02", width="0.4", ordering="in")
         edge = {"dir": "back"} if self.backward else {}
         if box.paths:
             edge.update(color=self.path_colours(box.paths), penwidth="2.5")
-        graph.edge(op, f"n{box.node}", **edge)
+        graph.edge(op, f"n{box.node}", id=f"{op}-n{box.node}", **edge)
         for i, operand in enumerate(dict.fromkeys(box.operands)):  # x·x reads x once
             if isinstance(operand, int):
                 self.wire(graph, self.wires[(operand, box.node)])
@@ -228,6 +228,12 @@ class Drawing:
             else:
                 cells.append(f'<TR><TD ALIGN="RIGHT">{lead}</TD><TD ALIGN="LEFT">{rest}</TD></TR>')
         return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(cells)}</TABLE>>'
+
+
+def wire_id(source: int, target: int) -> str:
+    """The id of a wire's edge in the DOT and so in dot's SVG (a box's is n12, its operation's o12): the stepper
+    (stepper.py) and a page's own CSS find them by it."""
+    return f"e{source}-{target}"
 
 
 def _long_wires(built: Scene) -> set[tuple[int, int]]:

@@ -17,7 +17,7 @@ from symgraph.errors import InputError, LimitError, SymgraphError
 from symgraph.output.formats import to_text
 from symgraph.output.view import DerivationView
 
-__all__ = ["derivation_bundle", "picture_bundle", "picture_html", "MIN_SCALE", "MAX_SOURCE_SHOWN", "MAX_HEIGHT"]
+__all__ = ["derivation_bundle", "picture_bundle", "picture_html", "inline_svg", "MIN_SCALE", "MAX_SOURCE_SHOWN", "MAX_HEIGHT"]
 
 #: The least a picture is scaled down to fit the cell's width (its text stays readable); wider ones scroll.
 MIN_SCALE = 0.5
@@ -93,14 +93,19 @@ def _collapsed(picture: Drawn) -> Drawn | None:
 
 
 def _figure(svg: str, note: str | None = None) -> str:
-    """The SVG without its XML prolog, comments and titles (dot's node ids), on one line (SVG reads a newline
-    as a space), scaled to the cell's width down to MIN_SCALE, in a box that scrolls."""
-    svg = _CHAFF.sub("", svg[svg.index("<svg"):]).replace("\n", " ")
+    """The SVG inline, scaled to the cell's width down to MIN_SCALE, in a box that scrolls."""
+    svg = inline_svg(svg)
     width = _WIDTH.search(svg)
     least = f"min-width:{float(width.group(1)) * MIN_SCALE:.0f}pt;" if width else ""
     svg = svg.replace("<svg", f'<svg style="max-width:100%;height:auto;{least}"', 1)
     shown = f'<div class="symgraph-picture" style="max-width:100%;max-height:{MAX_HEIGHT};overflow:auto">{svg}</div>'
     return shown + (f'<p class="symgraph-note"><em>{escape(note, quote=False)}</em></p>' if note else "")
+
+
+def inline_svg(svg: str) -> str:
+    """dot's SVG for inside an HTML page: without its XML prolog, comments and titles, on one line (SVG reads a
+    newline as a space)."""
+    return _CHAFF.sub("", svg[svg.index("<svg"):]).replace("\n", " ")
 
 
 def _failure(message: str, source: str | None = None) -> str:

@@ -22,7 +22,8 @@ from symgraph.output.drawing import DEFAULT_FONT, DEFAULT_FONTSIZE, RANKDIRS, ST
 from symgraph.output.forward_scene import kept_when_collapsed
 from symgraph.output.notebook import picture_bundle
 from symgraph.output.scene import VIEWS, scene
-from symgraph.output.scene_types import Box, Scene
+from symgraph.output.scene_types import Box, Scene, gradient_lines
+from symgraph.output.stepper import stepper_page
 from symgraph.output.tikz import to_tikz
 from symgraph.output.view import DerivationView
 
@@ -31,9 +32,9 @@ __all__ = [
     "FORMATS", "STYLES", "RANKDIRS", "VIEWS", "DEFAULT_FONT", "DEFAULT_FONTSIZE", "DEFAULT_DPI", "MAX_BOXES",
 ]
 
-FORMATS = ("svg", "png", "pdf", "dot", "tikz")
+FORMATS = ("svg", "png", "pdf", "dot", "tikz", "html")
 #: File suffixes that name a format other than themselves.
-SUFFIXES = {"tex": "tikz"}
+SUFFIXES = {"tex": "tikz", "htm": "html"}
 #: The most boxes and edge labels (dot lays a label out as a box of its own) that `dot` is asked to lay out:
 #: about 25 s for the slowest shape measured (bench/bench_render.py); the time grows faster than linearly.
 MAX_BOXES = 3_000
@@ -71,15 +72,18 @@ def format_of(path: str | Path, fmt: str | None = None) -> str:
 
 
 class Picture:
-    """One drawn view: `.source` is its DOT; `.save(path)` writes DOT, SVG, PNG, PDF or TikZ (symgraph.output.tikz).
+    """One drawn view: `.source` is its DOT; `.save(path)` writes DOT, SVG, PNG, PDF, TikZ (symgraph.output.tikz)
+    or the HTML stepper (symgraph.output.stepper).
 
     `too_large` says why `dot` is not run on it (it has more than MAX_BOXES boxes); `save` writes its DOT instead,
     and a notebook shows `collapsed()`, the same picture collapsed, when that fits."""
 
-    def __init__(self, graph: graphviz.Digraph, too_large: str | None = None, tikz: Callable[[dict], str] | None = None):
+    def __init__(self, graph: graphviz.Digraph, too_large: str | None = None, tikz: Callable[[dict], str] | None = None,
+                 html: Callable[[str], str] | None = None):
         self.graph = graph
         self.too_large = too_large
         self.tikz = tikz  # the TikZ writer, given dot's layout
+        self.html = html  # the stepper's page, given dot's SVG
         self.collapsed: Callable[[], Picture] | None = None
 
     @property
@@ -99,6 +103,10 @@ class Picture:
             if self.tikz is None:
                 raise InputError("this picture has no scene to write as TikZ: draw it with symgraph.output.render.render", parameter="fmt", value=fmt)
             return self.tikz(json.loads(run_dot(graph.source, "json"))).encode("utf-8")
+        if fmt == "html":
+            if self.html is None:
+                raise InputError("this picture has no steps to page through: draw it with symgraph.output.render.render", parameter="fmt", value=fmt)
+            return self.html(run_dot(graph.source, "svg").decode("utf-8")).encode("utf-8")
         return run_dot(graph.source, fmt)
 
     def save(self, path: str | Path, fmt: str | None = None, dpi: float | None = None) -> Path:
@@ -142,6 +150,7 @@ def render(
     built = scene(d, view, highlight, clusters=_clusters_of(d, clusters), collapse=collapse)
     picture = _picture(d, drawing, built, collapse)
     picture.tikz = partial(to_tikz, d, built, drawing.theme, view=view, fontsize=drawing.fontsize)
+    picture.html = partial(stepper_page, d, built, drawing.theme, drawing.operations)
     if picture.too_large and not collapse:
         picture.collapsed = partial(render, d, view, theme=theme, style=style, highlight=highlight, rankdir=rankdir, font=font,
                                     fontsize=fontsize, clusters=clusters, collapse=True)
@@ -189,8 +198,8 @@ def write_frames(
     if not order:
         raise InputError("the output does not depend on the inputs asked for, so there is no sweep to show", parameter="directory")
     fmt = format_of(directory, fmt or "svg")
-    if fmt in ("dot", "tikz"):
-        raise InputError("frames are pictures: use svg, png or pdf", parameter="fmt", value=fmt)
+    if fmt in ("dot", "tikz", "html"):
+        raise InputError("frames are pictures: use svg, png or pdf (the html format is one page of every step)", parameter="fmt", value=fmt)
     directory = Path(directory)
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -233,7 +242,7 @@ def write_file(path: Path, data: bytes) -> Path:
 
 
 def _caption(box: Box) -> str:
-    return " ".join(f"{row.lead} {row.rest}".strip() for row in box.rows if row.role == "gradient")
+    return " ".join(gradient_lines(box.rows))
 
 
 def _markdown_index(frames: list[Path], captions: list[str]) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Row", "Box", "Wire", "Cluster", "Scene"]
+__all__ = ["Row", "Box", "Wire", "Cluster", "Scene", "gradient_lines"]
 
 
 @dataclass(frozen=True)
@@ -62,3 +62,8 @@ class Scene:
     legend: list[Row] = field(default_factory=list)
     path_count: int = 0
     clusters: list[Cluster] = field(default_factory=list)
+
+
+def gradient_lines(rows: list[Row]) -> list[str]:
+    """A box's adjoint rows as lines of text: a frame's caption (render.py) and a step of the stepper."""
+    return [f"{row.lead} {row.rest}".strip() for row in rows if row.role == "gradient"]
