@@ -23,7 +23,7 @@ from symgraph.engine.graph import Graph, Operand, is_node
 from symgraph.notation import number
 from symgraph.verify.differences import Cancellations, Ladder, converges, differences
 
-__all__ = ["CheckReport", "ErrorFigure", "check", "merge", "sample_points", "RTOL", "ERROR_FLOOR", "Evidence", "Tally"]
+__all__ = ["CheckReport", "ErrorFigure", "check", "merge", "sample_points", "RTOL", "ERROR_FLOOR", "Evidence", "Tally", "verdict"]
 
 RTOL = 1e-6  #: relative agreement required
 #: An error below this fraction of the derivative is rounding, whose digits change with the CPU's vector
@@ -213,13 +213,13 @@ class Tally:
         self.notes.append(Note(label, where, sentence))
 
     def judge(self, label: str, where: str, e: Evidence) -> None:
-        verdict, sentence = _verdict(e)
-        self.verdicts.append(verdict)
-        if verdict == "failed":
+        status, sentence = verdict(e)
+        self.verdicts.append(status)
+        if status == "failed":
             self.failures.append(f"{Note(label, where, sentence).subject()}: {sentence}")
-        elif verdict == "inconclusive":
+        elif status == "inconclusive":
             self.notes.append(Note(label, where, sentence))
-        if verdict != "inconclusive" and np.isfinite(e.error):  # the maxima describe the entries judged
+        if status != "inconclusive" and np.isfinite(e.error):  # the maxima describe the entries judged
             self.abs_errors.append(e.error)
             self.rel_errors.append(e.error / e.scale if e.scale > 0 else 0.0)
             self.scales.append(e.scale)
@@ -259,7 +259,7 @@ def merge(reports: list[CheckReport]) -> CheckReport:
     )
 
 
-def _verdict(e: Evidence) -> tuple[str, str]:
+def verdict(e: Evidence) -> tuple[str, str]:
     """passed, failed or inconclusive, with its reason: one sentence (empty when passed)."""
     tolerance = max(RTOL * e.scale, e.noise)
     if not np.isfinite(e.g) or not np.isfinite(e.estimate):
