@@ -1,8 +1,9 @@
-"""Seeded random mid-size programs, symgraph derive + JSON against JAX make_jaxpr(grad) (run by hand).
+"""Seeded random mid-size programs, symgraph derive + JSON (no check) against JAX make_jaxpr(grad) (run by hand).
 
 Issue 18 asks for the sizes users actually write: random scalar programs of 50–200 operations and tensor programs
 of 10–20 steps. Each program is a `families.Case`, so JAX runs the same function; both sides are timed in one
-process, median over the programs (each program best of `--repeats`).
+process, median over the programs (each program best of `--repeats`). The finite-difference check, which JAX
+does not do, is its own column.
 Run: .venv/bin/python bench/bench_midsize.py [--programs 15] [--repeats 3]
 """
 
@@ -71,22 +72,24 @@ def best(run, repeats: int) -> float:
     return min(times)
 
 
-def compare(make, programs: int, repeats: int) -> tuple[float, float, float, int, int, float]:
-    """Median seconds of symgraph derive, of derive + JSON and of JAX make_jaxpr(grad), the size range, and the
-    largest gradient difference from JAX relative to the gradient's size."""
-    derived, ours, theirs, sizes, worst = [], [], [], [], 0.0
+def compare(make, programs: int, repeats: int) -> tuple[float, float, float, float, int, int, float]:
+    """Median seconds of symgraph derive, of derive + JSON without the check, of the check alone and of JAX
+    make_jaxpr(grad), the size range, and the largest gradient difference from JAX relative to the gradient's size."""
+    derived, ours, checks, theirs, sizes, worst = [], [], [], [], [], 0.0
     jax = METHODS["jax make_jaxpr(grad)"]
     for seed in range(programs):
         case = make(seed)
         source = text(case)
         derived.append(best(lambda: symgraph.derive(source, wrt=case.wrt, at=case.point), repeats))
-        ours.append(best(lambda: symgraph.derive(source, wrt=case.wrt, at=case.point).to_json(), repeats))
-        theirs.append(best(lambda: jax(case), repeats))
+        ours.append(best(lambda: symgraph.derive(source, wrt=case.wrt, at=case.point).to_json(include_check=False), repeats))
         d = symgraph.derive(source, wrt=case.wrt, at=case.point)
+        checks.append(best(lambda: (d.__dict__.pop("_check", None), d.check()), repeats))  # not the cached report
+        theirs.append(best(lambda: jax(case), repeats))
         scale = max(1.0, *(float(np.max(np.abs(d.gradient_value(name)))) for name in case.wrt))
         worst = max(worst, (jax_disagreement(case, d) or 0.0) / scale)
         sizes.append(case.size)
-    return statistics.median(derived), statistics.median(ours), statistics.median(theirs), min(sizes), max(sizes), worst
+    median = statistics.median
+    return median(derived), median(ours), median(checks), median(theirs), min(sizes), max(sizes), worst
 
 
 def main() -> None:
@@ -95,18 +98,16 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     options = parser.parse_args()
     print(
-        "| family | programs (ops or steps) | symgraph derive | derive + JSON | JAX make_jaxpr(grad) "
+        "| family | programs (ops or steps) | symgraph derive | derive + JSON (no check) | check | JAX make_jaxpr(grad) "
         "| JAX ÷ (derive + JSON) | max difference from JAX, relative |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for label, make in (("random scalar", scalar_program), ("random tensor (16 wide)", tensor_program)):
-        derived, ours, theirs, low, high, worst = compare(make, options.programs, options.repeats)
+        derived, ours, checked, theirs, low, high, worst = compare(make, options.programs, options.repeats)
         print(
             f"| {label} | {options.programs} ({low}–{high}) | {derived * 1e3:.1f} ms | {ours * 1e3:.1f} ms "
-            f"| {theirs * 1e3:.1f} ms "
-            f"| {theirs / ours:.2f}× | {worst:.1e} |"
+            f"| {checked * 1e3:.1f} ms | {theirs * 1e3:.1f} ms | {theirs / ours:.2f}× | {worst:.1e} |"
         )
-
 
 if __name__ == "__main__":
     main()

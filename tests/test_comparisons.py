@@ -135,6 +135,13 @@ def test_E_is_eulers_number_unless_the_program_makes_it_its_own():
     assert parse("y = pi*x", variables=["E"]).notes == ()  # E given but not in the program: nothing shadowed
 
 
+def test_a_lowercase_e_raised_to_a_power_is_noted_as_the_users_variable_not_eulers_number():
+    result = CliRunner().invoke(app, ["derive", "e**x", "--no-check"], prog_name="symgraph")
+    assert result.exit_code == 0
+    assert "Note  e is your variable here; Euler's number is E (e**x is exp(x))" in result.stdout
+    assert parse("y = E**x").notes == () and parse("err = y - t\nL = err*e").notes == ()  # e used, not powered
+
+
 def test_a_constant_given_a_value_is_an_input_of_derive():
     d = derive("y = E*x**2", at={"E": 3.0, "x": 2.0})
     assert d.value(d.output) == 12.0

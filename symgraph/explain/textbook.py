@@ -46,7 +46,7 @@ class Textbook:
         candidate = mid
         for op in _ops_in(mid):
             for pattern, replacement in op.textbook() if op.textbook is not None else ():
-                candidate = candidate.replace(pattern, replacement)
+                candidate = _rewrite(candidate, pattern, replacement)
         fired = candidate != mid
         candidate = candidate.xreplace({expr: symbol for symbol, expr in self.names.items()})
         cancelled = not self.graph.is_tensor and self._cancels(candidate)
@@ -120,6 +120,19 @@ def _leading_plus(expr: sp.Expr) -> sp.Expr:
             factors[i] = sp.expand(-factor)
             return sp.Mul(*factors)
     return expr
+
+
+def _rewrite(expr: sp.Expr, pattern: sp.Expr, replacement) -> sp.Expr:
+    """expr.replace(pattern, replacement), matching only where the head and, for a sum, the number of terms
+    agree: SymPy tries a sum pattern against every sum (0.6 s on a dozen-layer network's gradient), and a sum
+    pattern without a wild term matches only a sum of as many terms."""
+    def fits(sub: sp.Basic) -> bool:
+        return sub.func is pattern.func and (not sub.is_Add or len(sub.args) == len(pattern.args)) and \
+            sub.match(pattern) is not None
+
+    def value(sub: sp.Basic) -> sp.Expr:
+        return replacement(**{str(wild)[:-1]: found for wild, found in sub.match(pattern).items()})
+    return expr.replace(fits, value)
 
 
 def _ops_in(expr: sp.Expr) -> list[ops.Op]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 from collections.abc import Iterable, Iterator
 
 import numpy as np
@@ -106,7 +107,7 @@ class _Walker:
         notes = tuple(
             f"{name} is your variable here, not {words}" for name, words in _CONSTANT_WORDS.items()
             if name in self.variables and name in self.plan.mentioned
-        )
+        ) + (("e is your variable here; Euler's number is E (e**x is exp(x))",) if "e" in self.inputs and re.search(r"\be\s*\*\*", self.text) else ())
         latest = {name: self.current[name] for name in self.plan.versions}
         return Program(tuple(self.assignments), tuple(self.inputs), self.text, dict(self.declarations), notes, latest)
 
